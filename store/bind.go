@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// BindFile is a row of t_bind_file.
+type BindFile struct {
+	Uin, RoomID, Time int64
+	Type              int64
+	FileName, URL     string
+}
+
+// Bind binds a file to a room (0: the user's own library); the same url
+// bound by the same user to the same room gives ErrExists.
+func (s *Store) Bind(ctx context.Context, b BindFile) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx,
+			"SELECT COUNT(*) FROM t_bind_file WHERE room_id = ? AND uin = ? AND url = ?",
+			b.RoomID, b.Uin, b.URL).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrExists
+		}
+		_, err := tx.ExecContext(ctx,
+			"INSERT INTO t_bind_file (uin, room_id, bind_time, type, file_name, url) VALUES (?, ?, ?, ?, ?, ?)",
+			b.Uin, b.RoomID, b.Time, b.Type, b.FileName, b.URL)
+		return err
+	})
+}
+
+// Unbind removes a binding; false when it was not bound.
+func (s *Store) Unbind(ctx context.Context, room, uin int64, url string) (bool, error) {
+	res, err := s.w.ExecContext(ctx,
+		"DELETE FROM t_bind_file WHERE room_id = ? AND uin = ? AND url = ?", room, uin, url)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// BindFilter selects bindings: those of a room (any user) when Uin is 0,
+// else those of Uin in RoomID. From and To bound the bind time inclusively
+// when non-zero.
+type BindFilter struct {
+	RoomID, Uin, From, To, Offset, Limit int64
+}
+
+// Binds lists bindings newest first, with the total that match.
+func (s *Store) Binds(ctx context.Context, f BindFilter) (int64, []BindFile, error) {
+	where := []string{"room_id = ?"}
+	args := []any{f.RoomID}
+	if f.Uin > 0 {
+		where = append(where, "uin = ?")
+		args = append(args, f.Uin)
+	}
+	if f.From > 0 {
+		where = append(where, "bind_time >= ?")
+		args = append(args, f.From)
+	}
+	if f.To > 0 {
+		where = append(where, "bind_time <= ?")
+		args = append(args, f.To)
+	}
+	w := " WHERE " + strings.Join(where, " AND ")
+	var total int64
+	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM t_bind_file"+w, args...).Scan(&total); err != nil {
+		return 0, nil, err
+	}
+	out := []BindFile{}
+	if total == 0 || f.Limit == 0 {
+		return total, out, nil
+	}
+	rows, err := s.r.QueryContext(ctx,
+		"SELECT uin, room_id, bind_time, type, file_name, url FROM t_bind_file"+w+" ORDER BY id DESC LIMIT ? OFFSET ?",
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b BindFile
+		if err := rows.Scan(&b.Uin, &b.RoomID, &b.Time, &b.Type, &b.FileName, &b.URL); err != nil {
+			return 0, nil, err
+		}
+		out = append(out, b)
+	}
+	return total, out, rows.Err()
+}

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// Member is a present member of a room.
+type Member struct {
+	UID  string
+	Role int
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// enter makes uin a present member of room with a heartbeat at now. A
+// member keeps the place of its first entry (the list order).
+func enter(ctx context.Context, db execer, room, uin, now int64) error {
+	_, err := db.ExecContext(ctx,
+		`INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time) VALUES (?, ?, 0, ?)
+		 ON CONFLICT (uin, room_id) DO UPDATE SET has_exited = 0,
+		 last_heartbeat_time = MAX(last_heartbeat_time, excluded.last_heartbeat_time)`,
+		uin, room, now)
+	return err
+}
+
+// Enter makes uin a present member of room.
+func (s *Store) Enter(ctx context.Context, room, uin, now int64) error {
+	return enter(ctx, s.w, room, uin, now)
+}
+
+// Exit marks uin as having left room; false when uin never entered it.
+func (s *Store) Exit(ctx context.Context, room, uin int64) (bool, error) {
+	res, err := s.w.ExecContext(ctx,
+		"UPDATE t_class_member SET has_exited = 1 WHERE uin = ? AND room_id = ?", uin, room)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// HasMember reports whether uin has a member row (present or exited) in room.
+func (s *Store) HasMember(ctx context.Context, room, uin int64) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx,
+		"SELECT COUNT(*) FROM t_class_member WHERE room_id = ? AND uin = ?", room, uin).Scan(&n)
+	return n > 0, err
+}
+
+// PresentCount counts the members present in room.
+func (s *Store) PresentCount(ctx context.Context, room int64) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx,
+		"SELECT COUNT(*) FROM t_class_member WHERE room_id = ? AND has_exited = 0", room).Scan(&n)
+	return n, err
+}
+
+// Members lists the present members of room in entry order.
+func (s *Store) Members(ctx context.Context, room, offset, limit int64) (int64, []Member, error) {
+	total, err := s.PresentCount(ctx, room)
+	if err != nil || total == 0 || limit == 0 {
+		return total, []Member{}, err
+	}
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT a.uid, a.role FROM t_class_member m JOIN t_account a ON a.uin = m.uin
+		 WHERE m.room_id = ? AND m.has_exited = 0 ORDER BY m.rowid LIMIT ? OFFSET ?`, room, limit, offset)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	out := []Member{}
+	for rows.Next() {
+		var m Member
+		if err := rows.Scan(&m.UID, &m.Role); err != nil {
+			return 0, nil, err
+		}
+		out = append(out, m)
+	}
+	return total, out, rows.Err()
+}
+
+// MemberHistory lists every account that was ever a member of room, the
+// teacher first, then in entry order.
+func (s *Store) MemberHistory(ctx context.Context, room, hostUin int64) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT a.uid FROM t_class_member m JOIN t_account a ON a.uin = m.uin
+		 WHERE m.room_id = ? ORDER BY (m.uin = ?) DESC, m.rowid`, room, hostUin)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var uid string
+		if err := rows.Scan(&uid); err != nil {
+			return nil, err
+		}
+		out = append(out, uid)
+	}
+	return out, rows.Err()
+}
+
+// Reap ends living rooms whose teacher's heartbeat is older than
+// roomBefore, marks students silent since memberBefore as exited, and
+// deletes member rows older than purgeBefore. It returns the rooms ended
+// and the members marked exited.
+func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBefore, idxDelay int64) (rooms []int64, members int64, err error) {
+	if err := s.Flush(ctx); err != nil {
+		return nil, 0, err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx,
+			"SELECT room_id FROM t_course WHERE state = 1 AND last_update_time < ?", roomBefore)
+		if err != nil {
+			return err
+		}
+		ids, err := scanIDs(rows)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := endRoom(ctx, tx, id, 0, now, idxDelay); err != nil {
+				return err
+			}
+		}
+		rooms = ids
+		res, err := tx.ExecContext(ctx,
+			`UPDATE t_class_member SET has_exited = 1 WHERE has_exited = 0 AND last_heartbeat_time < ?
+			 AND uin != (SELECT host_uin FROM t_course c WHERE c.room_id = t_class_member.room_id)`, memberBefore)
+		if err != nil {
+			return err
+		}
+		members, _ = res.RowsAffected()
+		_, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE last_heartbeat_time < ?", purgeBefore)
+		return err
+	})
+	return rooms, members, err
+}

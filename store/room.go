@@ -1,0 +1,355 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Course states.
+const (
+	StateCreated  = 0
+	StateLiving   = 1
+	StateEnded    = 2
+	StatePlayback = 3
+)
+
+// Room is a row of t_course.
+type Room struct {
+	ID               int64
+	CreateTime       int64
+	StartTime        int64
+	StartSeq         int64
+	EndTime          int64
+	EndSeq           int64
+	LastRecSeq       int64
+	LastUpdate       int64
+	CanTriggerTime   int64
+	TriggerTime      int64
+	TriggerResult    int64
+	Title            string
+	Cover            string
+	HostUin          int64
+	State            int
+	GroupID          string
+	IdxCreatedTime   int64
+	IdxCreatedResult int64
+	IdxURL           string
+	AppID            int64
+}
+
+const roomCols = `room_id, create_time, start_time, start_imseq, end_time, end_imseq,
+	last_rec_imseq, last_update_time, can_trigger_replay_idx_time, trigger_replay_idx_time,
+	trigger_replay_idx_result, title, cover, host_uin, state, im_group_id,
+	replay_idx_created_time, replay_idx_created_result, replay_idx_url, appid`
+
+// roomColsC is roomCols qualified by the alias c.
+var roomColsC = func() string {
+	f := strings.Split(roomCols, ",")
+	for i := range f {
+		f[i] = "c." + strings.TrimSpace(f[i])
+	}
+	return strings.Join(f, ", ")
+}()
+
+func scanRoom(row interface{ Scan(...any) error }) (*Room, error) {
+	r := &Room{}
+	err := row.Scan(&r.ID, &r.CreateTime, &r.StartTime, &r.StartSeq, &r.EndTime, &r.EndSeq,
+		&r.LastRecSeq, &r.LastUpdate, &r.CanTriggerTime, &r.TriggerTime,
+		&r.TriggerResult, &r.Title, &r.Cover, &r.HostUin, &r.State, &r.GroupID,
+		&r.IdxCreatedTime, &r.IdxCreatedResult, &r.IdxURL, &r.AppID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return r, err
+}
+
+// CreateRoom adds a room in state created for host; its IM group is its
+// number as a string.
+func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover string, now int64) (int64, error) {
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO t_course (create_time, title, cover, host_uin, state, appid, order_time)
+			 VALUES (?, ?, ?, ?, 0, ?, ?)`, now, title, cover, host.Uin, host.AppID, now)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE t_course SET im_group_id = ? WHERE room_id = ?",
+			strconv.FormatInt(id, 10), id); err != nil {
+			return err
+		}
+		// A reused number must not inherit members (the reference did the same).
+		_, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.hosts.Store(id, host.Uin)
+	return id, nil
+}
+
+// Room reads a room.
+func (s *Store) Room(ctx context.Context, id int64) (*Room, error) {
+	return scanRoom(s.r.QueryRowContext(ctx, "SELECT "+roomCols+" FROM t_course WHERE room_id = ?", id))
+}
+
+// RoomHost gives the teacher of a room, from memory after the first look.
+func (s *Store) RoomHost(ctx context.Context, id int64) (int64, error) {
+	if v, ok := s.hosts.Load(id); ok {
+		return v.(int64), nil
+	}
+	var host int64
+	err := s.r.QueryRowContext(ctx, "SELECT host_uin FROM t_course WHERE room_id = ?", id).Scan(&host)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, err
+	}
+	s.hosts.Store(id, host)
+	return host, nil
+}
+
+// StartRoom moves a created room to living: the teacher becomes a member.
+func (s *Store) StartRoom(ctx context.Context, id, hostUin, seq, now int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE t_course SET state = 1, start_time = ?, start_imseq = ?, end_time = 0, end_imseq = 0,
+			 last_update_time = ?, order_time = ? WHERE room_id = ? AND state = 0`,
+			now, seq, now, now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrConflict
+		}
+		return enter(ctx, tx, id, hostUin, now)
+	})
+}
+
+// EndRoom moves a living room to ended: every member exits, the replay
+// index may be requested from now+idxDelay. seq is the end IM message's.
+func (s *Store) EndRoom(ctx context.Context, id, seq, now, idxDelay int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		return endRoom(ctx, tx, id, seq, now, idxDelay)
+	})
+}
+
+func endRoom(ctx context.Context, tx *sql.Tx, id, seq, now, idxDelay int64) error {
+	res, err := tx.ExecContext(ctx,
+		`UPDATE t_course SET state = 2, end_time = ?, end_imseq = ?, last_update_time = ?,
+		 can_trigger_replay_idx_time = ?, trigger_replay_idx_time = 0
+		 WHERE room_id = ? AND state = 1`, now, seq, now, now+idxDelay, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrConflict
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE t_class_member SET has_exited = 1 WHERE room_id = ?", id)
+	return err
+}
+
+// RoomFilter selects rooms for a room list. Zero fields do not filter;
+// State < 0 does not filter.
+type RoomFilter struct {
+	AppID, HostUin, RoomID int64
+	State                  int
+	From, To               int64
+	Offset, Limit          int64
+}
+
+// RoomItem is a room of a list with its present member count.
+type RoomItem struct {
+	Room
+	HostUID string
+	MemSize int64
+}
+
+// Rooms lists rooms newest first by order time (start time if started,
+// else create time), with the total that match.
+func (s *Store) Rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, error) {
+	where := []string{"c.appid = ?"}
+	args := []any{f.AppID}
+	if f.State >= 0 {
+		where = append(where, "c.state = ?")
+		args = append(args, f.State)
+	}
+	if f.HostUin > 0 {
+		where = append(where, "c.host_uin = ?")
+		args = append(args, f.HostUin)
+	}
+	if f.RoomID > 0 {
+		where = append(where, "c.room_id = ?")
+		args = append(args, f.RoomID)
+	}
+	if f.From > 0 {
+		where = append(where, "c.order_time > ?")
+		args = append(args, f.From)
+	}
+	if f.To > 0 {
+		where = append(where, "c.order_time <= ?")
+		args = append(args, f.To)
+	}
+	w := " WHERE " + strings.Join(where, " AND ")
+	var total int64
+	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM t_course c"+w, args...).Scan(&total); err != nil {
+		return 0, nil, err
+	}
+	if total == 0 || f.Limit == 0 || f.Offset >= total {
+		return total, []RoomItem{}, nil
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT "+roomColsC+`, a.uid,
+		(SELECT COUNT(*) FROM t_class_member m WHERE m.room_id = c.room_id AND m.has_exited = 0)
+		FROM t_course c JOIN t_account a ON a.uin = c.host_uin`+w+
+		" ORDER BY c.order_time DESC, c.room_id DESC LIMIT ? OFFSET ?",
+		append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	items := []RoomItem{}
+	for rows.Next() {
+		var it RoomItem
+		r := &it.Room
+		if err := rows.Scan(&r.ID, &r.CreateTime, &r.StartTime, &r.StartSeq, &r.EndTime, &r.EndSeq,
+			&r.LastRecSeq, &r.LastUpdate, &r.CanTriggerTime, &r.TriggerTime,
+			&r.TriggerResult, &r.Title, &r.Cover, &r.HostUin, &r.State, &r.GroupID,
+			&r.IdxCreatedTime, &r.IdxCreatedResult, &r.IdxURL, &r.AppID, &it.HostUID, &it.MemSize); err != nil {
+			return 0, nil, err
+		}
+		items = append(items, it)
+	}
+	return total, items, rows.Err()
+}
+
+// ClaimReplayIndex marks a room's replay index as requested at now when it
+// is ended, allowed (0 < allowed time <= now) and not yet requested. Only
+// one caller wins; the others get ErrConflict.
+func (s *Store) ClaimReplayIndex(ctx context.Context, id, now int64) error {
+	res, err := s.w.ExecContext(ctx,
+		`UPDATE t_course SET trigger_replay_idx_time = ?, can_trigger_replay_idx_time = 0
+		 WHERE room_id = ? AND state = 2 AND can_trigger_replay_idx_time > 0
+		 AND can_trigger_replay_idx_time <= ? AND trigger_replay_idx_time = 0`, now, id, now)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrConflict
+	}
+	return nil
+}
+
+// ReplayIndexRequested records the result of a replay-index request; a
+// url means the index already existed, so the room is ready for playback.
+func (s *Store) ReplayIndexRequested(ctx context.Context, id, result int64, url string, created int64) error {
+	if url == "" {
+		_, err := s.w.ExecContext(ctx,
+			"UPDATE t_course SET trigger_replay_idx_result = ? WHERE room_id = ?", result, id)
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			`UPDATE t_course SET trigger_replay_idx_result = ?, replay_idx_url = ?,
+			 replay_idx_created_time = ?, replay_idx_created_result = 0, state = 3
+			 WHERE room_id = ? AND state IN (2, 3)`, result, url, created, id)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id)
+		return err
+	})
+}
+
+// ReplayIndexReady stores the index of a room in state 2 or 3 and moves it
+// to 3; the member history is no longer needed and is deleted.
+func (s *Store) ReplayIndexReady(ctx context.Context, id int64, url string, result, now int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE t_course SET state = 3, replay_idx_url = ?, last_update_time = ?,
+			 can_trigger_replay_idx_time = 0, replay_idx_created_time = ?, replay_idx_created_result = ?
+			 WHERE room_id = ? AND state IN (2, 3)`, url, now, now, result, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrConflict
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id)
+		return err
+	})
+}
+
+// DueReplayIndex lists ended rooms whose replay index may be requested now.
+func (s *Store) DueReplayIndex(ctx context.Context, now int64) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT room_id FROM t_course WHERE state = 2 AND can_trigger_replay_idx_time > 0
+		 AND can_trigger_replay_idx_time <= ? AND trigger_replay_idx_time = 0`, now)
+	if err != nil {
+		return nil, err
+	}
+	return scanIDs(rows)
+}
+
+func scanIDs(rows *sql.Rows) ([]int64, error) {
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Recording is a row of t_video_record.
+type Recording struct {
+	Uin, RoomID                                      int64
+	VideoID, VideoURL                                string
+	StartTime, EndTime, MediaStartTime, Size, Length int64
+}
+
+// SaveRecording stores a finished recording and the IM seq announcing it
+// as the room's last recording seq.
+func (s *Store) SaveRecording(ctx context.Context, r Recording, seq int64) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE t_course SET last_rec_imseq = ? WHERE room_id = ?", seq, r.RoomID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO t_video_record (uin, room_id, video_id, video_url, start_time, end_time,
+			 media_start_time, file_size, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.Uin, r.RoomID, r.VideoID, r.VideoURL, r.StartTime, r.EndTime, r.MediaStartTime, r.Size, r.Length)
+		return err
+	})
+}
+
+// Recordings lists the recordings of a room in arrival order.
+func (s *Store) Recordings(ctx context.Context, room int64) ([]Recording, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT uin, room_id, video_id, video_url, start_time, end_time, media_start_time, file_size, duration
+		 FROM t_video_record WHERE room_id = ? ORDER BY id`, room)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Recording
+	for rows.Next() {
+		var r Recording
+		if err := rows.Scan(&r.Uin, &r.RoomID, &r.VideoID, &r.VideoURL, &r.StartTime, &r.EndTime,
+			&r.MediaStartTime, &r.Size, &r.Length); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

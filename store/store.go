@@ -1,0 +1,171 @@
+// Package store owns the SQLite database: the schema, every query, and the
+// in-memory liveness data (heartbeats, token activity) flushed in batches.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+
+	"sxb-edu/schema"
+)
+
+// Errors callers act on.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrExists   = errors.New("store: already exists")
+	ErrConflict = errors.New("store: state changed")
+)
+
+// Store is the database and the caches in front of it.
+type Store struct {
+	w *sql.DB // the one writer connection
+	r *sql.DB // readers (WAL lets them run beside the writer)
+
+	sessMu   sync.Mutex
+	sessions sync.Map // token -> *Session
+	hosts    sync.Map // room id -> host uin (never changes once created)
+
+	live liveness
+}
+
+// Open opens (creating if needed) the database at path and applies the
+// embedded migrations.
+func Open(path string) (*Store, error) {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	// NORMAL in WAL mode: a committed transaction survives a crash of the
+	// process (the WAL is in the OS); only a power loss may drop the last ones.
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{w: w}
+	if err := s.migrate(); err != nil {
+		w.Close()
+		return nil, err
+	}
+	q.Set("_query_only", "1")
+	q.Del("_txlock")
+	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	s.r = r
+	s.live.init()
+	return s, nil
+}
+
+// Close flushes liveness data and closes the database.
+func (s *Store) Close() error {
+	ferr := s.Flush(context.Background())
+	rerr := s.r.Close()
+	werr := s.w.Close()
+	return errors.Join(ferr, rerr, werr)
+}
+
+// Ping checks that the database answers and is writable.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.w.ExecContext(ctx, "UPDATE t_setting SET value = value WHERE name = ''")
+	return err
+}
+
+func (s *Store) migrate() error {
+	var version int
+	if err := s.w.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	names, err := fs.Glob(schema.FS, "*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		n, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: bad name", name)
+		}
+		if n <= version {
+			continue
+		}
+		body, err := fs.ReadFile(schema.FS, name)
+		if err != nil {
+			return err
+		}
+		tx, err := s.w.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		version = n
+	}
+	return nil
+}
+
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+}
+
+// tx runs fn in one write transaction.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Setting reads a stored server setting.
+func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.w.QueryRowContext(ctx, "SELECT value FROM t_setting WHERE name = ?", name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return v, err
+}
+
+// SetSetting stores a server setting.
+func (s *Store) SetSetting(ctx context.Context, name, value string) error {
+	_, err := s.w.ExecContext(ctx,
+		"INSERT INTO t_setting (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+		name, value)
+	return err
+}

@@ -1,0 +1,165 @@
+package svc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"sxb-edu/sig"
+	"sxb-edu/store"
+)
+
+const (
+	defaultHashCost = 10
+	maxIDLen        = 50 // bytes, as t_account.uid
+)
+
+// LoginData answers login.
+type LoginData struct {
+	UserSig string `json:"userSig"`
+	Token   string `json:"token"`
+	Role    int    `json:"role"`
+}
+
+// credentials reads id and pwd (regist and login check them alike).
+func credentials(b Body) (id, pwd string, err error) {
+	if b.Empty("id") {
+		return "", "", E(ErrReqData, "Lack of id")
+	}
+	id, ok := b.Str("id")
+	if !ok {
+		return "", "", E(ErrReqData, "Invalid id")
+	}
+	if b.Empty("pwd") {
+		return "", "", E(ErrReqData, "Lack of pwd")
+	}
+	pwd, ok = b.Str("pwd")
+	if !ok {
+		return "", "", E(ErrReqData, "Invalid pwd")
+	}
+	return id, pwd, nil
+}
+
+// pwdKey makes any password a fixed-size bcrypt input (bcrypt reads at
+// most 72 bytes).
+func pwdKey(pwd string) []byte {
+	h := sha256.Sum256([]byte(pwd))
+	return []byte(base64.StdEncoding.EncodeToString(h[:]))
+}
+
+// hashing runs fn while holding a slot of the hash semaphore, so password
+// hashing never takes all CPUs from the other requests.
+func (s *Service) hashing(ctx context.Context, fn func() error) error {
+	select {
+	case s.hashSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.hashSem }()
+	return fn()
+}
+
+// Regist registers an account (kind C).
+func (s *Service) Regist(ctx context.Context, r *Req) (any, error) {
+	id, pwd, err := credentials(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	if len(id) > maxIDLen {
+		return nil, E(ErrReqData, "Invalid id: longer than 50 bytes")
+	}
+	if !r.Body.Has("role") {
+		return nil, E(ErrReqData, "Lack of role")
+	}
+	role, ok := r.Body.Int("role")
+	if !ok || (role != 0 && role != 1) {
+		return nil, E(ErrReqData, "Invalid role")
+	}
+	var hash []byte
+	if err := s.hashing(ctx, func() (err error) {
+		hash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), s.hashCost)
+		return err
+	}); err != nil {
+		return nil, internal("hash password", err)
+	}
+	a := &store.Account{UID: id, AppID: r.AppID, Role: int(role), PwdHash: string(hash)}
+	err = s.Store.CreateAccount(ctx, a, s.now())
+	if errors.Is(err, store.ErrExists) {
+		return nil, E(ErrUserExist, "Register user id existed")
+	}
+	if err != nil {
+		return nil, internal("register", err)
+	}
+	return nil, nil
+}
+
+// Login checks a password and issues a token and an IM userSig (kind C).
+func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
+	id, pwd, err := credentials(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Store.AccountByUID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, E(ErrUserNotExist, "User not exist")
+	}
+	if err != nil {
+		return nil, internal("read account", err)
+	}
+	err = s.hashing(ctx, func() error {
+		return bcrypt.CompareHashAndPassword([]byte(a.PwdHash), pwdKey(pwd))
+	})
+	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
+		return nil, E(ErrPassword, "User password error")
+	}
+	if err != nil {
+		return nil, internal("check password", err)
+	}
+	app, _ := s.App(r.AppID)
+	userSig, err := sig.UserSig(app.SDKAppID, app.Key, id, time.Duration(s.Cfg.UserSigExpire)*time.Second)
+	if err != nil {
+		return nil, internal("gen sig fail", err)
+	}
+	token, err := newToken()
+	if err != nil {
+		return nil, internal("token", err)
+	}
+	if err := s.Store.Login(ctx, a, token, userSig, s.now()); err != nil {
+		return nil, internal("login", err)
+	}
+	return LoginData{UserSig: userSig, Token: token, Role: a.Role}, nil
+}
+
+// newToken makes a 128-bit random token.
+func newToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Logout clears a token (kind C).
+func (s *Service) Logout(ctx context.Context, r *Req) (any, error) {
+	if r.Body.Empty("token") {
+		return nil, E(ErrReqData, "Lack of token")
+	}
+	token, ok := r.Body.Str("token")
+	if !ok {
+		return nil, E(ErrReqData, "Invalid token")
+	}
+	found, err := s.Store.Logout(ctx, token, s.now())
+	if err != nil {
+		return nil, internal("logout", err)
+	}
+	if !found {
+		return nil, E(ErrRepeatLogout, "Repeat logout")
+	}
+	return nil, nil
+}

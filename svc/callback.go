@@ -1,0 +1,294 @@
+package svc
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"sxb-edu/sig"
+	"sxb-edu/store"
+)
+
+// RecReply is the only answer of reccall.
+type RecReply struct {
+	Code int `json:"code"`
+}
+
+// IdxReply is the answer of idxfileendcall, success or not.
+type IdxReply struct {
+	ActionStatus string `json:"ActionStatus"`
+	ErrorCode    int    `json:"ErrorCode"`
+	ErrorInfo    string `json:"ErrorInfo"`
+}
+
+// VerifyCallback checks Tencent's callback signature when a callback key
+// is configured: sign = hex md5(key + t), and t (the expiry) not past.
+func (s *Service) VerifyCallback(b Body) error {
+	key := s.Cfg.CallbackKey
+	if key == "" {
+		return nil
+	}
+	var t int64
+	switch v := b["t"].(type) {
+	case string:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return Forbidden
+		}
+		t = n
+	default:
+		n, ok := IsInt(v)
+		if !ok {
+			return Forbidden
+		}
+		t = n
+	}
+	got, _ := b.Str("sign")
+	sum := md5.Sum([]byte(key + strconv.FormatInt(t, 10)))
+	want := hex.EncodeToString(sum[:])
+	if subtle.ConstantTimeCompare([]byte(strings.ToLower(got)), []byte(want)) != 1 || t < s.now() {
+		return Forbidden
+	}
+	return nil
+}
+
+// RecCall stores a finished recording (event 100) and announces it to the
+// room. It always answers {"code":0}: the recording service does not act
+// on errors, so faults are only logged.
+func (s *Service) RecCall(ctx context.Context, r *Req) (any, error) {
+	if err := s.VerifyCallback(r.Body); err != nil {
+		return nil, err
+	}
+	if err := s.recCall(ctx, r.Body); err != nil {
+		s.Log.Info("reccall ignored", "err", err)
+	}
+	return RecReply{}, nil
+}
+
+func (s *Service) recCall(ctx context.Context, b Body) error {
+	ev, ok := b.Int("event_type")
+	if !ok {
+		return errors.New("event_type missing or not int")
+	}
+	if _, ok := b.Str("stream_id"); !ok {
+		return errors.New("stream_id missing or not string")
+	}
+	if ev != 100 {
+		return nil
+	}
+	rec := store.Recording{}
+	ints := []struct {
+		k string
+		v *int64
+	}{{"start_time", &rec.StartTime}, {"end_time", &rec.EndTime}, {"media_start_time", &rec.MediaStartTime},
+		{"file_size", &rec.Size}, {"duration", &rec.Length}}
+	for _, f := range ints {
+		n, ok := b.Int(f.k)
+		if !ok {
+			return errors.New(f.k + " missing or not int")
+		}
+		*f.v = n
+	}
+	var ok1, ok2 bool
+	rec.VideoID, ok1 = b.Str("video_id")
+	rec.VideoURL, ok2 = b.Str("video_url")
+	if !ok1 || !ok2 {
+		return errors.New("video_id or video_url missing or not string")
+	}
+	param, _ := b.Str("stream_param")
+	q, err := url.ParseQuery(param)
+	if err != nil || q.Get("groupid") == "" || !q.Has("userid") {
+		return errors.New("stream_param lacks groupid or userid")
+	}
+	uidRaw, err := base64.StdEncoding.DecodeString(q.Get("userid"))
+	if err != nil {
+		uidRaw, err = base64.RawStdEncoding.DecodeString(q.Get("userid"))
+	}
+	if err != nil {
+		return errors.New("stream_param.userid is not base64")
+	}
+	uid := strings.TrimRight(string(uidRaw), "\n")
+	user, err := s.Store.AccountByUID(ctx, uid)
+	if err != nil {
+		return err
+	}
+	rec.Uin = user.Uin
+	rec.RoomID = Intval(q.Get("groupid"))
+	mu := s.roomLock(rec.RoomID)
+	mu.Lock()
+	defer mu.Unlock()
+	if _, err := s.Store.Room(ctx, rec.RoomID); err != nil {
+		return err
+	}
+	value := map[string]any{
+		"uid": uid, "start_time": rec.StartTime, "end_time": rec.EndTime,
+		"media_start_time": rec.MediaStartTime, "file_size": rec.Size, "duration": rec.Length,
+		"video_id": rec.VideoID, "video_url": rec.VideoURL,
+	}
+	seq, err := s.sendMsg(ctx, user.AppID, rec.RoomID, msgRecording, s.now(), value)
+	if err != nil {
+		return err
+	}
+	return s.Store.SaveRecording(ctx, rec, seq)
+}
+
+func idxReply(code int, info string) (any, error) {
+	return IdxReply{ActionStatus: "OK", ErrorCode: code, ErrorInfo: info}, nil
+}
+
+// IdxFileEndCall stores a replay index that is ready; the room becomes
+// playable (state 3) even when the index failed (its code is stored).
+func (s *Service) IdxFileEndCall(ctx context.Context, r *Req) (any, error) {
+	b := r.Body
+	if err := s.VerifyCallback(b); err != nil {
+		return nil, err
+	}
+	src, ok := b.Str("SrcRequest")
+	if !ok {
+		return idxReply(ErrReqData, "Lack of SrcRequest or Invalid")
+	}
+	var srcReq any
+	if err := json.Unmarshal([]byte(src), &srcReq); err != nil {
+		return idxReply(ErrReqData, "decode SrcRequest failed.")
+	}
+	var group string
+	switch v := srcReq.(type) {
+	case map[string]any:
+		if group, ok = v["GroupId"].(string); !ok {
+			return idxReply(ErrReqData, "Lack of SrcRequest.GroupId or Invalid")
+		}
+	case []any:
+		return idxReply(ErrReqData, "Lack of SrcRequest.GroupId or Invalid")
+	default:
+		return idxReply(ErrReqData, "decode SrcRequest failed.")
+	}
+	code, ok := b.Int("ErrorCode")
+	if !ok {
+		return idxReply(ErrReqData, "Lack of ErrorCode or Invalid")
+	}
+	if _, ok := b.Str("ErrorInfo"); !ok {
+		return idxReply(ErrReqData, "Lack of ErrorInfo or Invalid")
+	}
+	var fileURL string
+	if code == 0 {
+		idx, ok := b.Obj("ReplayIndex")
+		if !ok {
+			return idxReply(ErrReqData, "Lack of ReplayIndex or Invalid")
+		}
+		if fileURL, ok = idx.Str("FileUrl"); !ok {
+			return idxReply(ErrReqData, "Lack of ReplayIndex.FileUrl or Invalid")
+		}
+		if _, ok := idx.Int("CreateTime"); !ok {
+			return idxReply(ErrReqData, "Lack of ReplayIndex.CreateTime or Invalid")
+		}
+	}
+	id := Intval(group)
+	mu := s.roomLock(id)
+	mu.Lock()
+	defer mu.Unlock()
+	room, err := s.Store.Room(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return idxReply(ErrRoomNotExist, "get room info failed")
+	}
+	if err != nil {
+		s.Log.Error("idxfileendcall", "room", id, "err", err)
+		return idxReply(ErrServer, "Server internal error")
+	}
+	if room.State != store.StateEnded && room.State != store.StatePlayback {
+		return idxReply(ErrRoomState, "course state error")
+	}
+	err = s.Store.ReplayIndexReady(ctx, id, fileURL, code, s.now())
+	if errors.Is(err, store.ErrConflict) {
+		return idxReply(ErrRoomState, "course state error")
+	}
+	if err != nil {
+		s.Log.Error("idxfileendcall", "room", id, "err", err)
+		return idxReply(ErrServer, "Server internal error: update room info failed")
+	}
+	return idxReply(OK, "")
+}
+
+// MakeReplayIdx requests the replay index of an ended class (kind S, but
+// with appid and roomnum required).
+func (s *Service) MakeReplayIdx(ctx context.Context, r *Req) (any, error) {
+	b := r.Body
+	if b.Empty("appid") {
+		return nil, E(ErrReqData, "Lack of appid")
+	}
+	appid, ok := b.Int("appid")
+	if !ok {
+		return nil, E(ErrReqData, "Invalid appid")
+	}
+	id, err := roomNum(b)
+	if err != nil {
+		return nil, err
+	}
+	room, err := s.loadRoom(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if room.State != store.StateEnded {
+		return nil, E(ErrRoomState, "only state=has_lived room can create replay idx file")
+	}
+	if room.AppID != appid {
+		return nil, E(ErrReqData, "appid is diff from appid of the host.")
+	}
+	now := s.now()
+	if room.CanTriggerTime == 0 || room.CanTriggerTime > now || room.TriggerTime != 0 {
+		return nil, E(ErrRoomState, "the replay index can be requested once, after can_trigger_replay_idx_time")
+	}
+	return nil, s.requestIndex(ctx, room)
+}
+
+// requestIndex asks the replay-index service for a room's index, at most
+// once per room however many callers race (the claim is one UPDATE).
+func (s *Service) requestIndex(ctx context.Context, room *store.Room) error {
+	if s.Cfg.ReplayIndexURL == "" {
+		return E(ErrSendIM, "replay index service not configured")
+	}
+	if _, ok := s.App(room.AppID); !ok {
+		return E(ErrSendIM, "appid of the room is not configured")
+	}
+	now := s.now()
+	err := s.Store.ClaimReplayIndex(ctx, room.ID, now)
+	if errors.Is(err, store.ErrConflict) {
+		return E(ErrRoomState, "the replay index was already requested")
+	}
+	if err != nil {
+		return internal("claim replay index", err)
+	}
+	users, err := s.Store.MemberHistory(ctx, room.ID, room.HostUin)
+	if err != nil {
+		return internal("get course member list fail", err)
+	}
+	req := sig.ReplayIndexReq{GroupID: room.GroupID, MsgSeqStart: room.StartSeq, MsgSeqEnd: room.EndSeq,
+		MaxMsgSeqVideoEnd: room.LastRecSeq, UserList: make([]sig.ReplayUser, len(users))}
+	for i, u := range users {
+		req.UserList[i].Account = u
+	}
+	idx, callErr := s.IM.CreateReplayIndex(ctx, s.Cfg.ReplayIndexURL, s.imApp(room.AppID), req)
+	var result int64
+	if callErr != nil {
+		result = -1
+		var se *sig.ServiceError
+		if errors.As(callErr, &se) {
+			result = se.Code
+		}
+		idx = &sig.ReplayIndex{}
+	}
+	if err := s.Store.ReplayIndexRequested(ctx, room.ID, result, idx.FileURL, idx.CreateTime); err != nil {
+		return internal("update room info failed", err)
+	}
+	if callErr != nil {
+		s.Log.Warn("replay index request failed", "room", room.ID, "err", callErr)
+		return &Error{Code: ErrSendIM, Info: "send req to replay idex server failed", cause: callErr}
+	}
+	return nil
+}

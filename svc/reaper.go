@@ -1,0 +1,86 @@
+package svc
+
+import (
+	"context"
+	"time"
+)
+
+const memberRetention = 60 * 24 * 3600 // member rows older than this are deleted
+
+// Reap ends classes whose teacher went silent and marks silent students
+// as exited (PROTOCOL §8). Nothing is reaped until one room timeout has
+// passed since the server started: heartbeats sent while it was down were
+// never seen.
+func (s *Service) Reap(ctx context.Context) error {
+	now := s.now()
+	if now-s.started.Unix() < s.Cfg.RoomTimeout {
+		return nil
+	}
+	rooms, members, err := s.Store.Reap(ctx, now, now-s.Cfg.RoomTimeout, now-s.Cfg.MemberTimeout,
+		now-memberRetention, s.Cfg.ReplayIdxDelay)
+	if err != nil {
+		return err
+	}
+	for _, id := range rooms {
+		s.Log.Info("reaper ended class", "room", id)
+	}
+	if s.Observe != nil {
+		s.Observe("room_ended", len(rooms))
+		s.Observe("member_exited", int(members))
+	}
+	return nil
+}
+
+// RequestDueIndexes requests the replay index of every ended class whose
+// waiting time has passed (the reference needed a crontab for this).
+func (s *Service) RequestDueIndexes(ctx context.Context) error {
+	if s.Cfg.ReplayIndexURL == "" {
+		return nil
+	}
+	ids, err := s.Store.DueReplayIndex(ctx, s.now())
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		room, err := s.Store.Room(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.App(room.AppID); !ok {
+			continue
+		}
+		if err := s.requestIndex(ctx, room); err != nil {
+			s.Log.Warn("scheduled replay index", "room", id, "err", err)
+		}
+	}
+	return nil
+}
+
+// Run runs the background work until ctx ends: heartbeat flushes, the
+// reaper and the replay-index scheduler. It flushes once more on the way out.
+func (s *Service) Run(ctx context.Context) {
+	flush := time.NewTicker(s.Cfg.Flush())
+	reap := time.NewTicker(time.Duration(s.Cfg.ReaperInterval) * time.Second)
+	defer flush.Stop()
+	defer reap.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.Store.Flush(context.Background()); err != nil {
+				s.Log.Error("final flush", "err", err)
+			}
+			return
+		case <-flush.C:
+			if err := s.Store.Flush(ctx); err != nil {
+				s.Log.Error("flush heartbeats", "err", err)
+			}
+		case <-reap.C:
+			if err := s.Reap(ctx); err != nil {
+				s.Log.Error("reaper", "err", err)
+			}
+			if err := s.RequestDueIndexes(ctx); err != nil {
+				s.Log.Error("replay index scheduler", "err", err)
+			}
+		}
+	}
+}
