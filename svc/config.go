@@ -31,6 +31,10 @@ type Config struct {
 	UserSigExpire   int64 `json:"usersig_expire"`    // seconds, default 180 days
 	TokenExpire     int64 `json:"token_expire"`      // idle seconds, default 7 days
 	LoginConcurrent int   `json:"login_concurrency"` // password hashes at once, default 1
+	// HashCost is the bcrypt cost of new password hashes (4..31, default
+	// 10). Lower is faster to register and log in but weaker against an
+	// offline attack on a stolen database; existing hashes keep their cost.
+	HashCost int `json:"hash_cost"`
 
 	Cloud Cloud `json:"cloud"`
 	COS   COS   `json:"cos"`
@@ -61,8 +65,8 @@ type COS struct {
 
 // VOD holds the VOD API settings.
 type VOD struct {
-	Endpoint         string `json:"endpoint"`          // default vod.tencentcloudapi.com
-	Region           string `json:"region"`            // default ap-guangzhou
+	Endpoint         string `json:"endpoint"`           // default vod.tencentcloudapi.com
+	Region           string `json:"region"`             // default ap-guangzhou
 	ClientSignExpire int64  `json:"client_sign_expire"` // seconds, default 2 days
 }
 
@@ -101,6 +105,9 @@ func (c *Config) Defaults() {
 	if c.LoginConcurrent <= 0 {
 		c.LoginConcurrent = 1
 	}
+	if c.HashCost <= 0 {
+		c.HashCost = 10
+	}
 	if c.COS.PreviewTag == "" {
 		c.COS.PreviewTag = "preview"
 	}
@@ -119,6 +126,9 @@ func (c *Config) Defaults() {
 
 // Validate rejects a configuration the server cannot run with.
 func (c *Config) Validate() error {
+	if c.HashCost != 0 && (c.HashCost < 4 || c.HashCost > 31) {
+		return fmt.Errorf("config: hash_cost %d is outside 4..31", c.HashCost)
+	}
 	seen := map[int64]bool{}
 	for _, a := range c.Apps {
 		if a.SDKAppID <= 0 {

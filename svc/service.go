@@ -50,6 +50,9 @@ func New(cfg *Config, st *store.Store, im *sig.IM, log *slog.Logger) *Service {
 	s := &Service{Cfg: cfg, Store: st, IM: im, Log: log, Now: time.Now,
 		apps: map[int64]App{}, hashSem: make(chan struct{}, cfg.LoginConcurrent),
 		idxBusy: map[int64]bool{}, hashCost: defaultHashCost}
+	if cfg.HashCost > 0 {
+		s.hashCost = cfg.HashCost
+	}
 	for _, a := range cfg.Apps {
 		s.apps[a.SDKAppID] = a
 	}
