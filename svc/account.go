@@ -105,8 +105,12 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.loginAllowed(id, r.Addr); err != nil {
+		return nil, err
+	}
 	a, err := s.Store.AccountByUID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
+		s.loginFailed(id, r.Addr)
 		return nil, E(ErrUserNotExist, "User not exist")
 	}
 	if err != nil {
@@ -116,6 +120,7 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 		return bcrypt.CompareHashAndPassword([]byte(a.PwdHash), pwdKey(pwd))
 	})
 	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
+		s.loginFailed(id, r.Addr)
 		return nil, E(ErrPassword, "User password error")
 	}
 	if err != nil {
@@ -133,6 +138,7 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	if err := s.Store.Login(ctx, a, token, userSig, s.now()); err != nil {
 		return nil, internal("login", err)
 	}
+	s.loginSucceeded(id)
 	return LoginData{UserSig: userSig, Token: token, Role: a.Role}, nil
 }
 

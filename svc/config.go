@@ -35,6 +35,13 @@ type Config struct {
 	// 10). Lower is faster to register and log in but weaker against an
 	// offline attack on a stolen database; existing hashes keep their cost.
 	HashCost int `json:"hash_cost"`
+	// TrustedProxies are the addresses (IP or CIDR) of reverse proxies
+	// whose X-Forwarded-For / X-Real-IP name the client; from any other
+	// peer those headers are ignored (login rate limits go by address).
+	TrustedProxies []string `json:"trusted_proxies"`
+	// BusyTimeoutMS is how long a write waits for a locked database
+	// before the request fails with 90000 (ms, default 5000).
+	BusyTimeoutMS int64 `json:"busy_timeout_ms"`
 
 	Cloud Cloud `json:"cloud"`
 	COS   COS   `json:"cos"`
@@ -98,6 +105,7 @@ func (c *Config) Defaults() {
 	def(&c.ReaperInterval, 10)
 	def(&c.FlushInterval, 1000)
 	def(&c.ReplayIdxDelay, 300)
+	def(&c.BusyTimeoutMS, 5000)
 	def(&c.UserSigExpire, 180*24*3600)
 	def(&c.TokenExpire, 7*24*3600)
 	def(&c.COS.Expiration, 30*24*3600)
@@ -128,6 +136,9 @@ func (c *Config) Defaults() {
 func (c *Config) Validate() error {
 	if c.HashCost != 0 && (c.HashCost < 4 || c.HashCost > 31) {
 		return fmt.Errorf("config: hash_cost %d is outside 4..31", c.HashCost)
+	}
+	if _, err := ParseProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	seen := map[int64]bool{}
 	for _, a := range c.Apps {

@@ -32,6 +32,7 @@ type Service struct {
 	idxBusy  map[int64]bool
 	started  time.Time
 	hashCost int
+	limiter  *loginLimiter
 }
 
 // Req is a request that passed the common checks.
@@ -40,6 +41,7 @@ type Req struct {
 	AppID     int64
 	TimeStamp int64
 	User      *store.Session // kind T only
+	Addr      string         // the client's IP address (rate limits)
 }
 
 // New makes a Service over a store with a configuration.
@@ -49,7 +51,7 @@ func New(cfg *Config, st *store.Store, im *sig.IM, log *slog.Logger) *Service {
 	}
 	s := &Service{Cfg: cfg, Store: st, IM: im, Log: log, Now: time.Now,
 		apps: map[int64]App{}, hashSem: make(chan struct{}, cfg.LoginConcurrent),
-		idxBusy: map[int64]bool{}, hashCost: defaultHashCost}
+		idxBusy: map[int64]bool{}, hashCost: defaultHashCost, limiter: newLoginLimiter()}
 	if cfg.HashCost > 0 {
 		s.hashCost = cfg.HashCost
 	}

@@ -1,0 +1,168 @@
+package svc
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Login rate limiting. Only failed logins (unknown id, wrong password)
+// count, so a crowd of correct logins from one address (a school behind a
+// NAT, a load generator on loopback) is never slowed. Within any window of
+// LoginWindow at most LoginFailuresPerID failures are allowed for one id
+// and LoginFailuresPerAddr for one client address (IPv6 counted per /64);
+// past that, login answers 10006 until the oldest failure leaves the
+// window. A correct login clears the id's failures, not the address's.
+const (
+	LoginWindow          = 15 * time.Minute
+	LoginFailuresPerID   = 10
+	LoginFailuresPerAddr = 50
+	// limiterSweep is the number of tracked keys above which expired ones
+	// are dropped, so a spray of ids cannot grow memory without bound.
+	limiterSweep = 1 << 16
+)
+
+// failures remembers, per key, the times of the newest failures (at most
+// max of them: older ones cannot matter).
+type failures struct {
+	max    int
+	window time.Duration
+	m      map[string][]time.Time
+}
+
+func newFailures(max int, window time.Duration) *failures {
+	return &failures{max: max, window: window, m: map[string][]time.Time{}}
+}
+
+// live drops the failures of key that left the window and returns the rest.
+func (f *failures) live(key string, now time.Time) []time.Time {
+	ts := f.m[key]
+	i := 0
+	for i < len(ts) && !ts[i].After(now.Add(-f.window)) {
+		i++
+	}
+	if i > 0 {
+		ts = ts[i:]
+		if len(ts) == 0 {
+			delete(f.m, key)
+		} else {
+			f.m[key] = ts
+		}
+	}
+	return ts
+}
+
+// blocked says how long key must wait, 0 when it may try now.
+func (f *failures) blocked(key string, now time.Time) time.Duration {
+	ts := f.live(key, now)
+	if len(ts) < f.max {
+		return 0
+	}
+	return ts[0].Add(f.window).Sub(now)
+}
+
+func (f *failures) add(key string, now time.Time) {
+	ts := append(f.live(key, now), now)
+	if len(ts) > f.max {
+		ts = ts[len(ts)-f.max:]
+	}
+	f.m[key] = ts
+	if len(f.m) > limiterSweep {
+		for k := range f.m {
+			f.live(k, now)
+		}
+	}
+}
+
+// loginLimiter holds the failures of logins by id and by address.
+type loginLimiter struct {
+	mu     sync.Mutex
+	byID   *failures
+	byAddr *failures
+}
+
+func newLoginLimiter() *loginLimiter {
+	return &loginLimiter{
+		byID:   newFailures(LoginFailuresPerID, LoginWindow),
+		byAddr: newFailures(LoginFailuresPerAddr, LoginWindow),
+	}
+}
+
+// addrKey is the unit an address is limited by: an IPv4 address, or the
+// /64 of an IPv6 one (one subscriber usually holds a whole /64).
+func addrKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, _ := ip.Prefix(64)
+	return p.String()
+}
+
+// loginAllowed answers 10006 when id or addr had too many failed logins.
+func (s *Service) loginAllowed(id, addr string) error {
+	l := s.limiter
+	now := s.Now()
+	l.mu.Lock()
+	wait := l.byID.blocked(id, now)
+	if addr != "" {
+		wait = max(wait, l.byAddr.blocked(addrKey(addr), now))
+	}
+	l.mu.Unlock()
+	if wait <= 0 {
+		return nil
+	}
+	secs := int64((wait + time.Second - 1) / time.Second)
+	return E(ErrPassword, fmt.Sprintf("Too many failed logins, please retry later (in %d s)", secs))
+}
+
+// loginFailed counts a failed login of id from addr.
+func (s *Service) loginFailed(id, addr string) {
+	l := s.limiter
+	now := s.Now()
+	l.mu.Lock()
+	l.byID.add(id, now)
+	if addr != "" {
+		l.byAddr.add(addrKey(addr), now)
+	}
+	l.mu.Unlock()
+}
+
+// loginSucceeded forgets the failures of id: the owner got in.
+func (s *Service) loginSucceeded(id string) {
+	l := s.limiter
+	l.mu.Lock()
+	delete(l.byID.m, id)
+	l.mu.Unlock()
+}
+
+// ParseProxies reads the trusted_proxies setting: IP addresses or CIDR
+// prefixes of the reverse proxies whose X-Forwarded-For / X-Real-IP
+// headers are believed.
+func ParseProxies(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("config: trusted_proxies: %w", err)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("config: trusted_proxies: %w", err)
+		}
+		ip = ip.Unmap()
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	return out, nil
+}
