@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 
@@ -40,13 +41,17 @@ type Store struct {
 
 // Open opens (creating if needed) the database at path and applies the
 // embedded migrations.
-func Open(path string) (*Store, error) {
+func Open(path string) (*Store, error) { return OpenTimeout(path, 5*time.Second) }
+
+// OpenTimeout is Open with the time a write waits for a locked database
+// before it fails.
+func OpenTimeout(path string, busy time.Duration) (*Store, error) {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	// NORMAL in WAL mode: a committed transaction survives a crash of the
 	// process (the WAL is in the OS); only a power loss may drop the last ones.
 	q.Set("_synchronous", "NORMAL")
-	q.Set("_busy_timeout", "5000")
+	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + path + "?" + q.Encode()
 	w, err := sql.Open("sqlite3", dsn)
