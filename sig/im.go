@@ -101,6 +101,12 @@ func (c *IM) Call(ctx context.Context, base string, app IMApp, service, command 
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		// A *url.Error quotes the URL, which holds the admin userSig:
+		// keep only its cause so the signature never reaches a log.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("im %s/%s: %w", service, command, err)
 	}
 	defer resp.Body.Close()
