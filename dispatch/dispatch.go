@@ -9,8 +9,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -78,6 +81,7 @@ type Result struct {
 	Svc, Cmd  string
 	ErrorCode int
 	UserID    string
+	Addr      string // the client's address (see Server.clientAddr)
 	Duration  time.Duration
 	Err       error // the cause of a 90000, never sent
 }
@@ -88,12 +92,22 @@ type Server struct {
 	Log *slog.Logger
 	// Done, when set, is told of every answered request.
 	Done func(Result)
+	// Metrics, when set, counts every request and is served on /metrics.
+	Metrics *Metrics
+
+	proxyOnce sync.Once
+	proxies   []netip.Prefix
 }
 
 // Register adds the protocol's routes to e: /, /index.php and any path
 // ending in /index.php; any method, OPTIONS as a CORS pre-flight.
 func (s *Server) Register(e *echo.Echo) {
 	h := s.handle
+	e.GET("/healthz", s.healthz)
+	e.HEAD("/healthz", s.healthz)
+	if s.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()))
+	}
 	e.Any("/", h)
 	e.Any("/index.php", h)
 	e.Any("/*", func(c echo.Context) error {
@@ -124,9 +138,12 @@ func (s *Server) handle(c echo.Context) error {
 	}
 	start := time.Now()
 	q := req.URL.Query()
-	res := Result{Svc: q.Get("svc"), Cmd: q.Get("cmd")}
+	res := Result{Svc: q.Get("svc"), Cmd: q.Get("cmd"), Addr: s.clientAddr(req)}
 	status, body := s.serve(req, &res)
 	res.Duration = time.Since(start)
+	if s.Metrics != nil {
+		s.Metrics.Observe(res)
+	}
 	if s.Done != nil {
 		s.Done(res)
 	}
@@ -186,7 +203,7 @@ func (s *Server) serve(req *http.Request, res *Result) (status int, body []byte)
 
 // run does the common checks of the route's kind, then the handler.
 func (s *Server) run(ctx context.Context, route Route, b svc.Body, res *Result) (any, error) {
-	r := &svc.Req{Body: b}
+	r := &svc.Req{Body: b, Addr: res.Addr}
 	if route.Kind != Simple {
 		if b.Empty("appid") {
 			return nil, svc.E(svc.ErrReqData, "Lack of appid")
@@ -228,4 +245,97 @@ func marshal(v any) []byte {
 		b, _ = json.Marshal(Envelope{ErrorCode: svc.ErrServer, ErrorInfo: "Server internal error"})
 	}
 	return b
+}
+
+// healthz answers 200 when the database answers a write, else 503. The
+// cause is logged, never sent.
+func (s *Server) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	if err := s.Svc.Store.Ping(ctx); err != nil {
+		s.Log.Error("healthz: database unavailable", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// clientAddr is the client's IP address: the TCP peer, unless the peer is
+// a trusted proxy (config trusted_proxies); then the nearest address in
+// X-Forwarded-For that is not a trusted proxy, or X-Real-IP.
+func (s *Server) clientAddr(req *http.Request) string {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	s.proxyOnce.Do(func() { s.proxies, _ = svc.ParseProxies(s.Svc.Cfg.TrustedProxies) })
+	if len(s.proxies) == 0 || !s.trusted(host) {
+		return host
+	}
+	var hops []string
+	for _, v := range req.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(h); err != nil {
+			return host // a forged or garbled hop: go no further than the proxy
+		}
+		if !s.trusted(h) {
+			return h
+		}
+	}
+	if ip, err := netip.ParseAddr(strings.TrimSpace(req.Header.Get("X-Real-IP"))); err == nil {
+		return ip.String()
+	}
+	return host
+}
+
+func (s *Server) trusted(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// AccessLog logs every request: svc, cmd, errorCode, duration, user id and
+// address, never the body (passwords, tokens and signatures stay out of
+// the log). A successful heartbeat, the hottest command, logs at Debug.
+func AccessLog(log *slog.Logger) func(Result) {
+	return func(r Result) {
+		level := slog.LevelInfo
+		if r.ErrorCode == svc.ErrServer {
+			level = slog.LevelError
+		} else if r.ErrorCode == svc.OK && r.Svc == "live" && r.Cmd == "heartbeat" {
+			level = slog.LevelDebug
+		}
+		ctx := context.Background()
+		if !log.Enabled(ctx, level) {
+			return
+		}
+		attrs := []slog.Attr{
+			slog.String("svc", clip(r.Svc)), slog.String("cmd", clip(r.Cmd)),
+			slog.Int("errorCode", r.ErrorCode),
+			slog.Float64("ms", float64(r.Duration.Microseconds())/1000),
+			slog.String("uid", r.UserID), slog.String("addr", r.Addr),
+		}
+		if r.Err != nil {
+			attrs = append(attrs, slog.String("err", r.Err.Error()))
+		}
+		log.LogAttrs(ctx, level, "request", attrs...)
+	}
+}
+
+// clip bounds the client-chosen svc and cmd names in the log.
+func clip(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
 }
