@@ -29,8 +29,9 @@ import (
 const DemoAppID = 1400000000
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := run(os.Args[1:], log); err != nil {
+	level := new(slog.LevelVar)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := run(os.Args[1:], log, level); err != nil {
 		log.Error("fatal", "err", err)
 		os.Exit(1)
 	}
@@ -43,19 +44,24 @@ func env(name, def string) string {
 	return def
 }
 
-func run(args []string, log *slog.Logger) error {
+func run(args []string, log *slog.Logger, level *slog.LevelVar) error {
 	fs := flag.NewFlagSet("sxb-edu", flag.ContinueOnError)
 	addr := fs.String("addr", env("SXB_ADDR", ":8080"), "listen address (env SXB_ADDR)")
 	dbPath := fs.String("db", env("SXB_DB", "./sxb-edu.db"), "SQLite database file (env SXB_DB)")
 	cfgPath := fs.String("config", env("SXB_CONFIG", ""), "configuration file, JSON (env SXB_CONFIG)")
+	logLevel := fs.String("log-level", env("SXB_LOG_LEVEL", "info"),
+		"debug, info, warn or error (env SXB_LOG_LEVEL); debug adds successful heartbeats to the access log")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
 	}
 	cfg, err := svc.LoadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(*dbPath)
+	st, err := store.OpenTimeout(*dbPath, time.Duration(cfg.BusyTimeoutMS)*time.Millisecond)
 	if err != nil {
 		return err
 	}
@@ -94,6 +100,8 @@ func run(args []string, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Stop accepting, let the requests in flight finish, then stop the
+	// background loop, whose last act is to write the pending heartbeats.
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -102,23 +110,40 @@ func run(args []string, log *slog.Logger) error {
 	}
 	cancelBG()
 	<-bgDone
+	log.Info("stopped")
 	return nil
 }
 
-// NewHTTP builds the HTTP server for a service.
+// timeouts bound how long a client may hold a connection: a slow-loris
+// client that dribbles its headers or body is cut off.
+type timeouts struct {
+	header, read, write, idle time.Duration
+}
+
+var defaultTimeouts = timeouts{header: 10 * time.Second, read: 30 * time.Second,
+	write: 30 * time.Second, idle: 120 * time.Second}
+
+// NewHTTP builds the HTTP server for a service: the protocol's routes,
+// /healthz, /metrics and the access log.
 func NewHTTP(service *svc.Service, log *slog.Logger) *http.Server {
+	return newHTTP(service, log, defaultTimeouts)
+}
+
+func newHTTP(service *svc.Service, log *slog.Logger, t timeouts) *http.Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	d := &dispatch.Server{Svc: service, Log: log}
+	d := &dispatch.Server{Svc: service, Log: log, Metrics: dispatch.NewMetrics(service),
+		Done: dispatch.AccessLog(log)}
 	d.Register(e)
 	return &http.Server{
 		Handler:           e,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: t.header,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
 

@@ -63,6 +63,14 @@ var Routes = map[string]map[string]Route{
 		"recendcall":     {Kind: Simple, Handler: (*svc.Service).RecCall, Raw: true},
 		"idxfileendcall": {Kind: Simple, Handler: (*svc.Service).IdxFileEndCall, Raw: true},
 	},
+	"cos": {
+		"get_sign": {Kind: Token, Handler: (*svc.Service).CosGetSign},
+	},
+	"vod": {
+		"get_sign":        {Kind: Token, Handler: (*svc.Service).VodGetSign},
+		"get_client_sign": {Kind: Token, Handler: (*svc.Service).VodGetClientSign},
+		"cmd_proxy":       {Kind: Token, Handler: (*svc.Service).VodCmdProxy},
+	},
 }
 
 // MaxBody is the largest request body accepted (a Deviation: the
@@ -223,6 +231,9 @@ func (s *Server) run(ctx context.Context, route Route, b svc.Body, res *Result) 
 			return nil, svc.E(svc.ErrReqData, "Invalid timeStamp")
 		}
 		r.AppID, r.TimeStamp = appid, ts
+	}
+	if id, ok := b.Str("id"); ok && route.Kind == Common {
+		res.UserID = id // regist and login: who tried (never the password)
 	}
 	if route.Kind == Token {
 		se, err := s.Svc.Authenticate(ctx, b, r.AppID)
