@@ -1,0 +1,126 @@
+package svc
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"strings"
+	"time"
+
+	"sxb-edu/sig"
+)
+
+// CosSignData answers cos get_sign.
+type CosSignData struct {
+	Sign          string `json:"sign"` // legacy v4
+	Bucket        string `json:"bucket"`
+	Region        string `json:"region"`
+	PreviewTag    string `json:"preview_tag"`
+	Authorization string `json:"authorization"`        // v5, for file_path
+	UploadURL     string `json:"upload_url,omitempty"` // v5 pre-signed PUT, with a file_path
+}
+
+// phpRand is a random number in the range of PHP rand() (0..2^31-1).
+func phpRand() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint32(b[:]) & 0x7fffffff
+}
+
+// validBucket: COS bucket names are lowercase letters, digits and "-".
+// The name ends up in the upload URL's host, so nothing else may pass.
+func validBucket(b string) bool {
+	if b == "" || len(b) > 64 {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// missing lists the configuration keys among names whose values are empty.
+func missing(kv ...string) []string {
+	var m []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			m = append(m, kv[i])
+		}
+	}
+	return m
+}
+
+func notConfigured(what string, keys []string) *Error {
+	return E(ErrServer, "Server internal error: "+what+" is not configured (missing "+strings.Join(keys, ", ")+")")
+}
+
+// CosGetSign is cos get_sign (kind T): the signatures a client uploads to
+// COS with.
+func (s *Service) CosGetSign(ctx context.Context, r *Req) (any, error) {
+	b := r.Body
+	if !b.Has("type") {
+		return nil, E(ErrReqData, "Lack of type")
+	}
+	typ, ok := b.Int("type")
+	if !ok || (typ != 0 && typ != 1) {
+		return nil, E(ErrReqData, "invalid type")
+	}
+	conf := s.Cfg.COS
+	bucket := conf.Bucket
+	if b.Has("bucket") {
+		v, ok := b.Str("bucket")
+		if !ok || (v != "" && !validBucket(v)) {
+			return nil, E(ErrReqData, "invalid bucket")
+		}
+		if v != "" { // "" means no preference
+			bucket = v
+		}
+	}
+	if typ == 1 && !b.Has("file_path") {
+		return nil, E(ErrReqData, "Lack of file_path")
+	}
+	filePath := ""
+	if b.Has("file_path") {
+		v, ok := b.Str("file_path")
+		if !ok {
+			return nil, E(ErrReqData, "invalid file_path")
+		}
+		filePath = v
+	}
+
+	cloud := s.Cfg.Cloud
+	if m := missing("cloud.appid", cloud.AppID, "cloud.secret_id", cloud.SecretID,
+		"cloud.secret_key", cloud.SecretKey, "cos.bucket", bucket, "cos.region", conf.Region); len(m) > 0 {
+		return nil, notConfigured("COS", m)
+	}
+	cred := sig.COSCred{AppID: cloud.AppID, SecretID: cloud.SecretID, SecretKey: cloud.SecretKey}
+	now := s.now()
+	d := &CosSignData{Bucket: bucket, PreviewTag: conf.PreviewTag}
+	if typ == 1 {
+		d.Sign = sig.COSV4OneTime(cred, bucket, filePath, now, phpRand())
+	} else {
+		d.Sign = sig.COSV4Reusable(cred, bucket, filePath, now, now+conf.Expiration, phpRand())
+	}
+	// The region belongs to the configured bucket; a client's own bucket
+	// may live elsewhere (the v5 URLs still use the configured region).
+	if bucket == conf.Bucket {
+		d.Region = conf.Region
+	}
+
+	v5 := sig.COSV5{Cred: cred, Bucket: sig.COSV5Bucket(bucket, cloud.AppID), Region: conf.Region}
+	ttl := time.Duration(conf.Expiration) * time.Second
+	key := sig.COSObjectKey(filePath)
+	var err error
+	if d.Authorization, err = v5.Authorization("PUT", key, ttl); err != nil {
+		return nil, internal("COS v5 signature", err)
+	}
+	if key != "" {
+		if d.UploadURL, err = v5.PresignedURL("PUT", key, ttl); err != nil {
+			return nil, internal("COS upload URL", err)
+		}
+	}
+	return d, nil
+}
