@@ -1,0 +1,644 @@
+package main
+
+// Hardening (issue 4): limits, slow clients, login rate limits, callback
+// signatures, the once-only replay index, secrets kept out of logs, a
+// locked database, /healthz and /metrics.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sxb-edu/sig"
+	"sxb-edu/store"
+	"sxb-edu/svc"
+)
+
+// hdDigest is a digest of every row of every table of the database at
+// path, read through a connection of its own: equal digests, no change.
+func hdDigest(t testing.TB, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h := sha256.New()
+	for _, tb := range []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"} {
+		rows, err := db.Query("SELECT * FROM " + tb + " ORDER BY rowid")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(h, "%s%q\n", tb, vals)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hdQueryInt reads one integer from the database file directly.
+func hdQueryInt(t testing.TB, path, q string, args ...any) int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// hdEndedRoom makes a class that started and ended; it returns the room.
+func hdEndedRoom(t *testing.T, h *Harness, teacher string) int64 {
+	t.Helper()
+	var rd struct{ RoomNum int64 }
+	h.Call(AppA, teacher, "live", "create", M{"title": "c"}).Want(t, 0).Decode(t, &rd)
+	h.Call(AppA, teacher, "live", "startcourse", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Call(AppA, teacher, "live", "exitroom", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	return rd.RoomNum
+}
+
+func TestFieldLengthLimits(t *testing.T) {
+	h := NewHarness(t, nil)
+	// id: 50 bytes is the most; longer is refused whole, never cut.
+	id50 := strings.Repeat("a", 50)
+	h.Regist(AppA, id50, "pw", 1)
+	h.Login(AppA, id50, "pw")
+	before := hdDigest(t, h.DBPath)
+	for _, id := range []string{strings.Repeat("b", 51), strings.Repeat("語", 17)} { // 51 bytes each
+		h.Call(AppA, "", "account", "regist", M{"id": id, "pwd": "pw", "role": 1}).Want(t, svc.ErrReqData)
+		h.Call(AppA, "", "account", "login", M{"id": id[:50], "pwd": "pw"}).Want(t, svc.ErrUserNotExist)
+	}
+	if hdDigest(t, h.DBPath) != before {
+		t.Fatal("a refused regist changed the database")
+	}
+
+	tok := h.Login(AppA, id50, "pw").Token
+	for _, c := range []struct {
+		field string
+		max   int
+	}{{"title", 128}, {"cover", 128}} {
+		f := M{"title": "t", c.field: strings.Repeat("x", c.max)}
+		var rd struct{ RoomNum int64 }
+		h.Call(AppA, tok, "live", "create", f).Want(t, 0).Decode(t, &rd)
+		col := map[string]string{"title": "title", "cover": "cover"}[c.field]
+		if n := hdQueryInt(t, h.DBPath, "SELECT length("+col+") FROM t_course WHERE room_id = ?", rd.RoomNum); n != int64(c.max) {
+			t.Fatalf("%s stored with %d bytes, want %d", c.field, n, c.max)
+		}
+		before := hdDigest(t, h.DBPath)
+		f[c.field] = strings.Repeat("x", c.max+1)
+		h.Call(AppA, tok, "live", "create", f).Want(t, svc.ErrReqData)
+		if hdDigest(t, h.DBPath) != before {
+			t.Fatalf("a refused create (%s too long) changed the database", c.field)
+		}
+	}
+
+	bind := func(name string) Answer {
+		return h.Call(AppA, tok, "live", "reportbind", M{"operate": 0,
+			"bind_file": M{"type": 0, "file_name": name, "url": "http://x/" + strconv.Itoa(len(name))}})
+	}
+	bind(strings.Repeat("n", 256)).Want(t, 0)
+	before = hdDigest(t, h.DBPath)
+	bind(strings.Repeat("n", 257)).Want(t, svc.ErrReqData)
+	if hdDigest(t, h.DBPath) != before {
+		t.Fatal("a refused reportbind changed the database")
+	}
+	if n := hdQueryInt(t, h.DBPath, "SELECT max(length(file_name)) FROM t_bind_file"); n != 256 {
+		t.Fatalf("longest file_name stored: %d bytes", n)
+	}
+}
+
+func TestBodyLimits(t *testing.T) {
+	h := NewHarness(t, nil)
+	big := append([]byte(`{"appid":1400000001,"timeStamp":1,"id":"u","pwd":"`), bytes.Repeat([]byte("p"), 1<<20)...)
+	big = append(big, `","role":0}`...)
+	h.PostRaw("account", "regist", big).Want(t, svc.ErrInvalidReq)
+	deep := func(n int) []byte {
+		return []byte(`{"appid":1400000001,"timeStamp":1,"x":` + strings.Repeat("[", n-1) + strings.Repeat("]", n-1) + `}`)
+	}
+	h.PostRaw("account", "regist", deep(12)).WantInfo(t, svc.ErrReqData, "Lack of id")
+	h.PostRaw("account", "regist", deep(13)).Want(t, svc.ErrReqJSON)
+	h.PostRaw("account", "regist", []byte(strings.Repeat("[", 100000))).Want(t, svc.ErrReqJSON)
+	if n := hdQueryInt(t, h.DBPath, "SELECT count(*) FROM t_account"); n != 0 {
+		t.Fatalf("%d accounts after refused bodies", n)
+	}
+}
+
+func TestServerTimeoutsSet(t *testing.T) {
+	srv := NewHTTP(svc.New(&svc.Config{LoginConcurrent: 1}, nil, nil, nil), slog.New(slog.DiscardHandler))
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
+		t.Fatalf("NewHTTP leaves a timeout unset: %+v", defaultTimeouts)
+	}
+}
+
+// A client that sends its headers or its body a byte at a time is cut off
+// by the server's timeouts instead of holding the connection.
+func TestSlowClientCutOff(t *testing.T) {
+	h := NewHarness(t, nil)
+	srv := newHTTP(h.Svc, h.Svc.Log, timeouts{header: 300 * time.Millisecond, read: 600 * time.Millisecond,
+		write: time.Second, idle: time.Second})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	slow := func(head string, drip string) time.Duration {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		start := time.Now()
+		if _, err := io.WriteString(c, head); err != nil {
+			t.Fatal(err)
+		}
+		closed := make(chan struct{})
+		go func() {
+			io.Copy(io.Discard, c) // returns when the server closes
+			close(closed)
+		}()
+		for i := 0; ; i++ {
+			select {
+			case <-closed:
+				return time.Since(start)
+			case <-time.After(100 * time.Millisecond):
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Fatal("slow client still connected after 5 s")
+			}
+			c.Write([]byte{drip[i%len(drip)]})
+		}
+	}
+	if d := slow("POST /index.php?svc=account&cmd=login HTTP/1.1\r\nHost: x\r\n", "X-Slow: aaaa"); d > 2*time.Second {
+		t.Fatalf("slow headers held the connection %v", d)
+	}
+	if d := slow("POST /index.php?svc=account&cmd=login HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n", `{"a":1}`); d > 3*time.Second {
+		t.Fatalf("slow body held the connection %v", d)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	h := NewHarness(t, nil)
+	h.Regist(AppA, "alice", "right", 0)
+	h.Regist(AppA, "bob", "right", 0)
+	login := func(id, pwd string) Answer {
+		return h.Call(AppA, "", "account", "login", M{"id": id, "pwd": pwd})
+	}
+	// Correct logins are never counted, however many.
+	for i := 0; i < 3*svc.LoginFailuresPerAddr; i++ {
+		login("bob", "right").Want(t, 0)
+	}
+	// Failures of one id: after the limit even the right password waits.
+	for i := 0; i < svc.LoginFailuresPerID; i++ {
+		login("alice", "wrong").Want(t, svc.ErrPassword)
+	}
+	a := login("alice", "right").Want(t, svc.ErrPassword)
+	if !strings.Contains(a.Info, "retry later") {
+		t.Fatalf("limited login says %q", a.Info)
+	}
+	login("bob", "right").Want(t, 0) // another id from the same address is fine
+	h.Advance(svc.LoginWindow - time.Second)
+	login("alice", "right").Want(t, svc.ErrPassword)
+	h.Advance(2 * time.Second)
+	login("alice", "right").Want(t, 0) // the window passed
+	// A success forgot alice's failures: a few more do not block her.
+	for i := 0; i < svc.LoginFailuresPerID-1; i++ {
+		login("alice", "wrong").Want(t, svc.ErrPassword)
+	}
+	login("alice", "right").Want(t, 0)
+
+	// Failures of one address over many ids (unknown ids count too).
+	h.Advance(svc.LoginWindow + time.Second)
+	for i := 0; i < svc.LoginFailuresPerAddr; i++ {
+		login(fmt.Sprintf("ghost%d", i), "x").Want(t, svc.ErrUserNotExist)
+	}
+	login("bob", "right").Want(t, svc.ErrPassword)
+	// Without trusted proxies, X-Forwarded-For is not believed.
+	post := func(xff string) Answer {
+		b, _ := json.Marshal(M{"appid": AppA, "timeStamp": 1, "id": "bob", "pwd": "right"})
+		req, _ := http.NewRequest(http.MethodPost, h.URL("account", "login"), bytes.NewReader(b))
+		req.Header.Set("X-Forwarded-For", xff)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a Answer
+		a.Raw, _ = io.ReadAll(resp.Body)
+		var env struct {
+			ErrorCode int
+			ErrorInfo string
+		}
+		json.Unmarshal(a.Raw, &env)
+		a.Status, a.Code, a.Info = resp.StatusCode, env.ErrorCode, env.ErrorInfo
+		return a
+	}
+	post("203.0.113.9").Want(t, svc.ErrPassword)
+	if h.Svc.Cfg.TrustedProxies = []string{"127.0.0.0/8", "::1"}; true {
+		// A new front reads the setting (it is parsed once per server).
+		h.Server.Close()
+		h.Server = httptest.NewServer(NewHTTP(h.Svc, h.Svc.Log).Handler)
+	}
+	post("203.0.113.9").Want(t, 0)                           // behind the proxy: another client
+	post("203.0.113.9, 127.0.0.1").Want(t, 0)                // proxies are skipped from the right
+	post("127.0.0.5").Want(t, svc.ErrPassword)               // only proxies: the peer is the client
+	post("junk, 203.0.113.9, 127.0.0.1").Want(t, 0)          // hops beyond the client do not matter
+	post("198.51.100.7, not-an-ip").Want(t, svc.ErrPassword) // a garbled hop stops at the proxy
+	h.Advance(svc.LoginWindow + time.Second)
+	login("bob", "right").Want(t, 0)
+}
+
+// hdSign is a callback's t and sign for key, valid until t.
+func hdSign(key string, t int64) (int64, string) {
+	s := md5.Sum([]byte(key + strconv.FormatInt(t, 10)))
+	return t, hex.EncodeToString(s[:])
+}
+
+func TestCallbackSignature(t *testing.T) {
+	const key = "callback-secret"
+	h := NewHarness(t, func(c *svc.Config) { c.CallbackKey = key })
+	teacher := h.User(AppA, "teach", 1)
+	room := hdEndedRoom(t, h, teacher)
+	rec := func(tt int64, sign string) M {
+		return M{"t": tt, "sign": sign, "event_type": 100, "stream_id": "s", "start_time": 1, "end_time": 2,
+			"media_start_time": 3, "file_size": 4, "duration": 5, "video_id": "v", "video_url": "http://v",
+			"stream_param": "groupid=" + strconv.FormatInt(room, 10) + "&userid=" + base64.StdEncoding.EncodeToString([]byte("teach"))}
+	}
+	idx := func(tt int64, sign string) M {
+		src, _ := json.Marshal(M{"GroupId": strconv.FormatInt(room, 10)})
+		return M{"t": tt, "sign": sign, "SrcRequest": string(src), "ErrorCode": 0, "ErrorInfo": "",
+			"ReplayIndex": M{"FileUrl": "http://idx", "CreateTime": 7}}
+	}
+	future := h.Unix() + 600
+	_, good := hdSign(key, future)
+	past, pastSign := hdSign(key, h.Unix()-1)
+	_, other := hdSign("other-key", future)
+	before := hdDigest(t, h.DBPath)
+	for _, cmd := range []string{"reccall", "recendcall", "idxfileendcall"} {
+		body := rec
+		if cmd == "idxfileendcall" {
+			body = idx
+		}
+		for _, b := range []M{body(future, other), body(past, pastSign), body(future, ""), body(future+1, good)} {
+			if a := h.Post("live", cmd, b); a.Status != http.StatusForbidden {
+				t.Fatalf("%s with a bad signature: HTTP %d %s", cmd, a.Status, a.Raw)
+			}
+		}
+		nosign := body(future, good)
+		delete(nosign, "t")
+		if a := h.Post("live", cmd, nosign); a.Status != http.StatusForbidden {
+			t.Fatalf("%s without t: HTTP %d", cmd, a.Status)
+		}
+	}
+	if hdDigest(t, h.DBPath) != before {
+		t.Fatal("a callback with a bad signature changed the database")
+	}
+	if a := h.Post("live", "reccall", rec(future, good)); a.Status != 200 || string(a.Raw) != `{"code":0}` {
+		t.Fatalf("signed reccall: HTTP %d %s", a.Status, a.Raw)
+	}
+	if n := hdQueryInt(t, h.DBPath, "SELECT count(*) FROM t_video_record WHERE room_id = ?", room); n != 1 {
+		t.Fatalf("signed reccall stored %d recordings", n)
+	}
+	strSign := idx(future, strings.ToUpper(good))
+	strSign["t"] = strconv.FormatInt(future, 10) // t may come as a string
+	a := h.Post("live", "idxfileendcall", strSign)
+	if a.Status != 200 || !strings.Contains(string(a.Raw), `"ErrorCode":0`) {
+		t.Fatalf("signed idxfileendcall: HTTP %d %s", a.Status, a.Raw)
+	}
+	if st := hdQueryInt(t, h.DBPath, "SELECT state FROM t_course WHERE room_id = ?", room); st != 3 {
+		t.Fatalf("room state %d after the index callback", st)
+	}
+}
+
+// However many makereplayidx calls race, the replay-index service is asked
+// once per room.
+func TestReplayIndexRequestedOnce(t *testing.T) {
+	var hits atomic.Int64
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		time.Sleep(50 * time.Millisecond) // widen the race window
+		io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
+	}))
+	defer fake.Close()
+	h := NewHarness(t, func(c *svc.Config) { c.ReplayIndexURL = fake.URL })
+	teacher := h.User(AppA, "teach", 1)
+	rooms := []int64{hdEndedRoom(t, h, teacher), hdEndedRoom(t, h, teacher)}
+	h.Call(AppA, "", "live", "makereplayidx", M{"roomnum": rooms[0]}).Want(t, svc.ErrRoomState) // too early
+	h.Advance(time.Duration(h.Svc.Cfg.ReplayIdxDelay+1) * time.Second)
+
+	const n = 20
+	codes := make(chan int, 2*n)
+	var wg sync.WaitGroup
+	for i := 0; i < 2*n; i++ {
+		wg.Add(1)
+		go func(room int64) {
+			defer wg.Done()
+			b, _ := json.Marshal(M{"appid": AppA, "roomnum": room})
+			resp, err := http.Post(h.URL("live", "makereplayidx"), "application/json", bytes.NewReader(b))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var env struct{ ErrorCode int }
+			json.NewDecoder(resp.Body).Decode(&env)
+			codes <- env.ErrorCode
+		}(rooms[i%2])
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if hits.Load() != 2 || count[0] != 2 || count[svc.ErrRoomState] != 2*n-2 {
+		t.Fatalf("%d index requests for 2 rooms; answers %v", hits.Load(), count)
+	}
+	// The scheduler finds nothing left to do either.
+	if err := h.Svc.RequestDueIndexes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if hits.Load() != 2 {
+		t.Fatalf("the scheduler asked again: %d requests", hits.Load())
+	}
+}
+
+// A whole session's log carries no password, token, userSig or signature.
+func TestLogsCarryNoSecrets(t *testing.T) {
+	const cbKey = "cb-key-secret"
+	var imURL string
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	imURL = "http://" + dead.Addr().String()
+	dead.Close() // IM calls fail at the transport: their errors are logged
+	h := NewHarness(t, func(c *svc.Config) { c.CallbackKey = cbKey; c.IMBaseURL = imURL })
+	const pwd = "Pa55-w0rd-unique"
+	h.Regist(AppA, "carol", pwd, 1)
+	h.Call(AppA, "", "account", "login", M{"id": "carol", "pwd": "wrong-" + pwd}).Want(t, svc.ErrPassword)
+	ld := h.Login(AppA, "carol", pwd)
+	var rd struct{ RoomNum int64 }
+	h.Call(AppA, ld.Token, "live", "create", M{"title": "x"}).Want(t, 0).Decode(t, &rd)
+	h.Call(AppA, ld.Token, "live", "startcourse", M{"roomnum": rd.RoomNum}).Want(t, svc.ErrSendIM)
+	h.Call(AppA, ld.Token, "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Call(AppA, ld.Token+"x", "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, svc.ErrTokenExpire)
+	tt, sign := hdSign(cbKey, h.Unix()+60)
+	h.Post("live", "reccall", M{"t": tt, "sign": sign, "event_type": 0, "stream_id": "s"})
+	h.Post("live", "reccall", M{"t": tt, "sign": sign + "0", "event_type": 0, "stream_id": "s"})
+	h.Call(AppA, "", "account", "logout", M{"token": ld.Token}).Want(t, 0)
+	h.Server.Close() // all requests logged
+	h.Server = httptest.NewServer(http.NotFoundHandler())
+
+	h.logMu.Lock()
+	logText := h.Log.String()
+	h.logMu.Unlock()
+	for _, secret := range []string{pwd, ld.Token, ld.UserSig, sign, cbKey, KeyA, "usersig="} {
+		if strings.Contains(logText, secret) {
+			t.Fatalf("the log contains the secret %q:\n%s", secret, logText)
+		}
+	}
+	// The log is the access log we want: one JSON line per request.
+	var lines, logins int
+	sc := bufio.NewScanner(strings.NewReader(logText))
+	for sc.Scan() {
+		var e map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("log line is not JSON: %s", sc.Text())
+		}
+		if e["msg"] == "request" {
+			lines++
+			for _, k := range []string{"svc", "cmd", "errorCode", "ms", "uid", "addr"} {
+				if _, ok := e[k]; !ok {
+					t.Fatalf("access log line without %s: %s", k, sc.Text())
+				}
+			}
+			if e["cmd"] == "login" && e["uid"] == "carol" {
+				logins++
+			}
+		}
+	}
+	if lines < 8 || logins != 2 {
+		t.Fatalf("%d access log lines, %d logins of carol:\n%s", lines, logins, logText)
+	}
+}
+
+// A locked database gives 90000 answers and a 503 health check, never a
+// crash, and the server recovers when the lock goes.
+func TestLockedDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sxb.db")
+	st, err := store.OpenTimeout(path, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := &svc.Config{Apps: []svc.App{{SDKAppID: AppA, Key: KeyA}}}
+	cfg.Defaults()
+	var logBuf bytes.Buffer
+	var logMu sync.Mutex
+	log := slog.New(slog.NewJSONHandler(lockedWriter{&logMu, &logBuf}, nil))
+	s := svc.New(cfg, st, &sig.IM{}, log)
+	s.SetHashCost(4)
+	ts := httptest.NewServer(NewHTTP(s, log).Handler)
+	defer ts.Close()
+	call := func(cmd string, f M) (int, string) {
+		b, _ := json.Marshal(f)
+		resp, err := http.Post(ts.URL+"/index.php?svc=account&cmd="+cmd, "text/plain", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var env struct {
+			ErrorCode int
+			ErrorInfo string
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("HTTP %d, %v", resp.StatusCode, err)
+		}
+		return env.ErrorCode, env.ErrorInfo
+	}
+	health := func() int {
+		resp, err := http.Get(ts.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	reg := func(id string) M { return M{"appid": AppA, "timeStamp": 1, "id": id, "pwd": "pw", "role": 1} }
+	if c, _ := call("regist", reg("before")); c != 0 || health() != 200 {
+		t.Fatalf("regist %d before the lock", c)
+	}
+
+	other, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	code, info := call("regist", reg("during"))
+	if code != svc.ErrServer {
+		t.Fatalf("regist on a locked database: %d %q", code, info)
+	}
+	for _, bad := range []string{"SQL", "sql", "locked", "panic", "goroutine"} {
+		if strings.Contains(info, bad) {
+			t.Fatalf("errorInfo leaks %q: %q", bad, info)
+		}
+	}
+	if c, _ := call("login", M{"appid": AppA, "timeStamp": 1, "id": "before", "pwd": "pw"}); c != svc.ErrServer {
+		t.Fatalf("login (writes the token) on a locked database: %d", c)
+	}
+	if h := health(); h != http.StatusServiceUnavailable {
+		t.Fatalf("healthz on a locked database: %d", h)
+	}
+	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := call("regist", reg("after")); c != 0 || health() != 200 {
+		t.Fatalf("regist %d after the lock went", c)
+	}
+	if c, _ := call("login", M{"appid": AppA, "timeStamp": 1, "id": "during", "pwd": "pw"}); c != svc.ErrUserNotExist {
+		t.Fatalf("the refused regist left an account: %d", c)
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if !strings.Contains(logBuf.String(), `"errorCode":90000`) {
+		t.Fatalf("90000 answers are not logged:\n%s", logBuf.String())
+	}
+}
+
+// hdMetric returns the value of the series named by line prefix in a
+// Prometheus text exposition, -1 when absent.
+func hdMetric(text, series string) float64 {
+	for _, l := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(l, series+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	h := NewHarness(t, func(c *svc.Config) { c.MemberTimeout = 60 })
+	get := func(path string) (int, string) {
+		resp, err := http.Get(h.Server.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if c, b := get("/healthz"); c != 200 || !strings.Contains(b, "ok") {
+		t.Fatalf("healthz: %d %s", c, b)
+	}
+	teacher := h.User(AppA, "teach", 1)
+	s1 := h.User(AppA, "s1", 0)
+	s2 := h.User(AppA, "s2", 0)
+	h.Call(AppA, "", "account", "login", M{"id": "teach", "pwd": "bad"}).Want(t, svc.ErrPassword)
+	var rd struct{ RoomNum int64 }
+	h.Call(AppA, teacher, "live", "create", M{"title": "m"}).Want(t, 0).Decode(t, &rd)
+	h.Call(AppA, teacher, "live", "startcourse", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	for _, s := range []string{s1, s2} {
+		h.Call(AppA, s, "live", "reportmemid", M{"roomnum": rd.RoomNum, "operate": 0}).Want(t, 0)
+	}
+	for i := 0; i < 5; i++ {
+		h.Call(AppA, s1, "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	}
+	h.PostRaw("nosuch", "thing", nil).Want(t, svc.ErrInvalidReq)
+	h.PostRaw("nosuch2", "thing2", nil).Want(t, svc.ErrInvalidReq)
+
+	c, m := get("/metrics")
+	if c != 200 {
+		t.Fatalf("metrics: HTTP %d", c)
+	}
+	want := map[string]float64{
+		`sxb_requests_total{cmd="login",code="0",svc="account"}`:         3,
+		`sxb_requests_total{cmd="login",code="10006",svc="account"}`:     1,
+		`sxb_requests_total{cmd="heartbeat",code="0",svc="live"}`:        5,
+		`sxb_requests_total{cmd="other",code="10001",svc="other"}`:       2,
+		`sxb_request_duration_seconds_count{cmd="heartbeat",svc="live"}`: 5,
+		`sxb_rooms_living`:    1,
+		`sxb_members_present`: 3, // the teacher and two students
+		`sxb_database_up`:     1,
+		`sxb_reaper_actions_total{action="member_exited"}`: 0,
+	}
+	for series, v := range want {
+		if got := hdMetric(m, series); got != v {
+			t.Errorf("%s = %v, want %v", series, got, v)
+		}
+	}
+	if strings.Contains(m, "nosuch") {
+		t.Error("unknown svc names became label values")
+	}
+
+	// The reaper's work shows: s2 goes silent, then the teacher.
+	h.Advance(time.Duration(h.Svc.Cfg.RoomTimeout+1) * time.Second)
+	h.Call(AppA, teacher, "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Call(AppA, s1, "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	if err := h.Svc.Reap(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, m = get("/metrics")
+	if got := hdMetric(m, `sxb_reaper_actions_total{action="member_exited"}`); got != 1 {
+		t.Errorf("member_exited = %v after s2 went silent", got)
+	}
+	if got := hdMetric(m, "sxb_members_present"); got != 2 {
+		t.Errorf("members present = %v after the reaper", got)
+	}
+	h.Advance(time.Duration(h.Svc.Cfg.RoomTimeout+1) * time.Second)
+	if err := h.Svc.Reap(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, m = get("/metrics")
+	if got := hdMetric(m, `sxb_reaper_actions_total{action="room_ended"}`); got != 1 {
+		t.Errorf("room_ended = %v", got)
+	}
+	if got := hdMetric(m, "sxb_rooms_living"); got != 0 {
+		t.Errorf("rooms living = %v after the reaper", got)
+	}
+}
