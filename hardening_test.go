@@ -93,7 +93,7 @@ func hdEndedRoom(t *testing.T, h *Harness, teacher string) int64 {
 	return rd.RoomNum
 }
 
-func TestFieldLengthLimits(t *testing.T) {
+func TestHardFieldLengthLimits(t *testing.T) {
 	h := NewHarness(t, nil)
 	// id: 50 bytes is the most; longer is refused whole, never cut.
 	id50 := strings.Repeat("a", 50)
@@ -143,7 +143,7 @@ func TestFieldLengthLimits(t *testing.T) {
 	}
 }
 
-func TestBodyLimits(t *testing.T) {
+func TestHardBodyLimits(t *testing.T) {
 	h := NewHarness(t, nil)
 	big := append([]byte(`{"appid":1400000001,"timeStamp":1,"id":"u","pwd":"`), bytes.Repeat([]byte("p"), 1<<20)...)
 	big = append(big, `","role":0}`...)
@@ -159,7 +159,7 @@ func TestBodyLimits(t *testing.T) {
 	}
 }
 
-func TestServerTimeoutsSet(t *testing.T) {
+func TestHardServerTimeoutsSet(t *testing.T) {
 	srv := NewHTTP(svc.New(&svc.Config{LoginConcurrent: 1}, nil, nil, nil), slog.New(slog.DiscardHandler))
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
 		t.Fatalf("NewHTTP leaves a timeout unset: %+v", defaultTimeouts)
@@ -168,7 +168,7 @@ func TestServerTimeoutsSet(t *testing.T) {
 
 // A client that sends its headers or its body a byte at a time is cut off
 // by the server's timeouts instead of holding the connection.
-func TestSlowClientCutOff(t *testing.T) {
+func TestHardSlowClientCutOff(t *testing.T) {
 	h := NewHarness(t, nil)
 	srv := newHTTP(h.Svc, h.Svc.Log, timeouts{header: 300 * time.Millisecond, read: 600 * time.Millisecond,
 		write: time.Second, idle: time.Second})
@@ -214,7 +214,7 @@ func TestSlowClientCutOff(t *testing.T) {
 	}
 }
 
-func TestLoginRateLimit(t *testing.T) {
+func TestHardLoginRateLimit(t *testing.T) {
 	h := NewHarness(t, nil)
 	h.Regist(AppA, "alice", "right", 0)
 	h.Regist(AppA, "bob", "right", 0)
@@ -291,7 +291,7 @@ func hdSign(key string, t int64) (int64, string) {
 	return t, hex.EncodeToString(s[:])
 }
 
-func TestCallbackSignature(t *testing.T) {
+func TestHardCallbackSignature(t *testing.T) {
 	const key = "callback-secret"
 	h := NewHarness(t, func(c *svc.Config) { c.CallbackKey = key })
 	teacher := h.User(AppA, "teach", 1)
@@ -349,7 +349,7 @@ func TestCallbackSignature(t *testing.T) {
 
 // However many makereplayidx calls race, the replay-index service is asked
 // once per room.
-func TestReplayIndexRequestedOnce(t *testing.T) {
+func TestHardReplayIndexRequestedOnce(t *testing.T) {
 	var hits atomic.Int64
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
@@ -401,7 +401,7 @@ func TestReplayIndexRequestedOnce(t *testing.T) {
 }
 
 // A whole session's log carries no password, token, userSig or signature.
-func TestLogsCarryNoSecrets(t *testing.T) {
+func TestHardLogsCarryNoSecrets(t *testing.T) {
 	const cbKey = "cb-key-secret"
 	var imURL string
 	dead, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -459,7 +459,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 
 // A locked database gives 90000 answers and a 503 health check, never a
 // crash, and the server recovers when the lock goes.
-func TestLockedDatabase(t *testing.T) {
+func TestHardLockedDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sxb.db")
 	st, err := store.OpenTimeout(path, 200*time.Millisecond)
 	if err != nil {
@@ -562,7 +562,7 @@ func hdMetric(text, series string) float64 {
 	return -1
 }
 
-func TestHealthAndMetrics(t *testing.T) {
+func TestHardHealthAndMetrics(t *testing.T) {
 	h := NewHarness(t, func(c *svc.Config) { c.MemberTimeout = 60 })
 	get := func(path string) (int, string) {
 		resp, err := http.Get(h.Server.URL + path)
