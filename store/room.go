@@ -174,8 +174,23 @@ type RoomItem struct {
 }
 
 // Rooms lists rooms newest first by order time (start time if started,
-// else create time), with the total that match.
+// else create time), with the total that match. The items may be shared
+// with other callers: read them, never change them.
 func (s *Store) Rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, error) {
+	version, cacheable := s.lists.current(ctx)
+	if cacheable {
+		if e, ok := s.lists.get(f, version); ok {
+			return e.total, e.items, nil
+		}
+	}
+	total, items, err := s.rooms(ctx, f)
+	if err == nil && cacheable {
+		s.lists.put(f, version, roomListEntry{total, items})
+	}
+	return total, items, err
+}
+
+func (s *Store) rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, error) {
 	where := []string{"c.appid = ?"}
 	args := []any{f.AppID}
 	if f.State >= 0 {

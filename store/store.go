@@ -36,7 +36,8 @@ type Store struct {
 	sessions sync.Map // token -> *Session
 	hosts    sync.Map // room id -> host uin (never changes once created)
 
-	live liveness
+	live  liveness
+	lists roomLists
 }
 
 // Open opens (creating if needed) the database at path and applies the
@@ -79,6 +80,11 @@ func OpenTimeout(path string, busy time.Duration) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s.r = r
+	if err := s.lists.open("file:" + path + "?" + q.Encode()); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
 	s.live.init()
 	return s, nil
 }
@@ -87,8 +93,9 @@ func OpenTimeout(path string, busy time.Duration) (*Store, error) {
 func (s *Store) Close() error {
 	ferr := s.Flush(context.Background())
 	rerr := s.r.Close()
+	lerr := s.lists.close()
 	werr := s.w.Close()
-	return errors.Join(ferr, rerr, werr)
+	return errors.Join(ferr, rerr, lerr, werr)
 }
 
 // Ping checks that the database answers and is writable.

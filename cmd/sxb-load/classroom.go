@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// classroom holds the recorders of one class run.
+type classroom struct {
+	cl *client
+	o  *options
+
+	hb, enter, leave, idlist, rlist *Recorder
+	hbStorm, hbSteady               *Recorder
+	storming                        atomic.Bool
+	rampEnd                         time.Time
+}
+
+func (k *classroom) send(ctx context.Context, rec *Recorder, cmd string, body []byte) {
+	t0 := time.Now()
+	code, _, err := k.cl.call(ctx, "live", cmd, body, false)
+	d := time.Since(t0)
+	kind := kindOf(code, err)
+	rec.Add(d, kind)
+	if rec == k.hb {
+		if k.storming.Load() {
+			k.hbStorm.Add(d, kind)
+		} else if t0.After(k.rampEnd) {
+			k.hbSteady.Add(d, kind)
+		}
+	}
+}
+
+// jittered is d ± jitter·d, uniformly.
+func jittered(d time.Duration, jitter float64) time.Duration {
+	return time.Duration(float64(d) * (1 + jitter*(2*rand.Float64()-1)))
+}
+
+// user is one app in the class: it enters, beats, lists now and then and
+// leaves when the class ends.
+func (k *classroom) user(ctx context.Context, token string, room int64, teacher bool, end time.Time) {
+	o := k.o
+	if !sleepUntil(ctx, time.Now().Add(time.Duration(rand.Int64N(int64(o.ramp)+1)))) {
+		return
+	}
+	if !teacher {
+		k.send(ctx, k.enter, "reportmemid", k.cl.req(token, "roomnum", room, "operate", 0))
+		k.send(ctx, k.idlist, "roomidlist", k.cl.req(token, "roomnum", room, "index", 0, "size", 20))
+	}
+	k.send(ctx, k.rlist, "roomlist", k.cl.req(token, "index", 0, "size", 20))
+	hb := k.cl.req(token, "roomnum", room)
+	nextHB := time.Now().Add(time.Duration(rand.Int64N(int64(o.hb))))
+	nextList := time.Now().Add(time.Duration(rand.Int64N(int64(o.listEvery))))
+	for {
+		at := nextHB
+		if nextList.Before(at) {
+			at = nextList
+		}
+		if at.After(end) || !sleepUntil(ctx, at) {
+			break
+		}
+		if !nextHB.After(at) {
+			k.send(ctx, k.hb, "heartbeat", hb)
+			nextHB = nextHB.Add(jittered(o.hb, o.jitter))
+		} else {
+			if teacher {
+				k.send(ctx, k.rlist, "roomlist", k.cl.req(token, "index", 0, "size", 20))
+			} else {
+				k.send(ctx, k.idlist, "roomidlist", k.cl.req(token, "roomnum", room, "index", 0, "size", 20))
+			}
+			nextList = nextList.Add(jittered(o.listEvery, o.jitter))
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if teacher {
+		// The class ends once its students had the time to leave.
+		sleep(ctx, 2*time.Second)
+		k.send(ctx, k.leave, "exitroom", k.cl.req(token, "roomnum", room))
+	} else {
+		k.send(ctx, k.leave, "reportmemid", k.cl.req(token, "roomnum", room, "operate", 1))
+	}
+}
+
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	sleep(ctx, time.Until(t))
+	return ctx.Err() == nil
+}
+
+// runClassroom logs everybody in, opens the rooms and runs the class for
+// -d, with the login storm when asked for.
+func runClassroom(ctx context.Context, o *options, rep *report) error {
+	cl := newClient(o.url, o.appid, o.conns, o.timeout)
+	nT, nS := o.rooms, o.rooms*o.students
+	ids := make([]string, 0, nT+nS)
+	for i := 0; i < nT; i++ {
+		ids = append(ids, fmt.Sprintf("%s-t%04d", o.prefix, i))
+	}
+	for i := 0; i < nS; i++ {
+		ids = append(ids, fmt.Sprintf("%s-s%05d", o.prefix, i))
+	}
+
+	// Log in (registering when needed), or reuse the tokens of a former run.
+	tokens := map[string]string{}
+	if o.tokens != "" {
+		if b, err := os.ReadFile(o.tokens); err == nil {
+			if err := json.Unmarshal(b, &tokens); err != nil {
+				return fmt.Errorf("%s: %w", o.tokens, err)
+			}
+		}
+	}
+	var missing []string
+	for _, id := range ids {
+		if tokens[id] == "" {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) < len(ids) {
+		// A token of another database would fail every request: check one.
+		code, _, err := cl.call(ctx, "live", "heartbeat", cl.req(tokens[ids[0]], "roomnum", 1), false)
+		if err != nil || code == 10009 {
+			rep.note("cached tokens are stale (%v, code %d): logging everybody in", err, code)
+			missing = ids
+		}
+	}
+	loginRec := NewRecorder("login (setup)")
+	t0 := time.Now()
+	var mu sync.Mutex
+	err := parallel(ctx, len(missing), o.setupC, func(i int) error {
+		id := missing[i]
+		role := 0
+		if id[len(o.prefix)+1] == 't' {
+			role = 1
+		}
+		tok, took, err := cl.ensureLogin(ctx, id, o.pwd, role)
+		loginRec.Add(took, kindOfErr(err))
+		mu.Lock()
+		tokens[id] = tok
+		mu.Unlock()
+		return err
+	})
+	rep.add(fmt.Sprintf("setup: %d of %d users logged in (the rest reused cached tokens)", len(missing), len(ids)),
+		time.Since(t0), loginRec)
+	if err != nil {
+		return err
+	}
+	if o.tokens != "" && len(missing) > 0 {
+		b, _ := json.Marshal(tokens)
+		if err := os.WriteFile(o.tokens, b, 0o600); err != nil {
+			return err
+		}
+	}
+
+	// Every teacher opens a room.
+	rooms := make([]int64, nT)
+	openRec := NewRecorder("create+startcourse")
+	t0 = time.Now()
+	err = parallel(ctx, nT, o.setupC, func(i int) error {
+		s := time.Now()
+		r, err := cl.openRoom(ctx, tokens[ids[i]], fmt.Sprintf("class %d", i))
+		openRec.Add(time.Since(s), kindOfErr(err))
+		rooms[i] = r
+		return err
+	})
+	rep.add(fmt.Sprintf("setup: %d rooms created and started", nT), time.Since(t0), openRec)
+	if err != nil {
+		return err
+	}
+
+	k := &classroom{cl: cl, o: o,
+		hb: NewRecorder("heartbeat"), enter: NewRecorder("reportmemid enter"), leave: NewRecorder("leave/exitroom"),
+		idlist: NewRecorder("roomidlist"), rlist: NewRecorder("roomlist"),
+		hbStorm: NewRecorder("heartbeat during storm"), hbSteady: NewRecorder("heartbeat after ramp")}
+	start := time.Now()
+	end := start.Add(o.dur)
+	k.rampEnd = start.Add(o.ramp + o.hb)
+	var wg sync.WaitGroup
+	for i := 0; i < nT; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			k.user(ctx, tokens[ids[i]], rooms[i], true, end)
+		}(i)
+	}
+	for j := 0; j < nS; j++ {
+		wg.Add(1)
+		go func(j int) {
+			defer wg.Done()
+			k.user(ctx, tokens[ids[nT+j]], rooms[j%nT], false, end)
+		}(j)
+	}
+
+	// Server memory, sampled through the run.
+	memDone, memStopped := make(chan struct{}), make(chan struct{})
+	if o.pid > 0 {
+		go func() {
+			defer close(memStopped)
+			tk := time.NewTicker(500 * time.Millisecond)
+			defer tk.Stop()
+			for {
+				select {
+				case <-memDone:
+					return
+				case <-tk.C:
+					rep.Server = readMem(o.pid, rep.Server)
+				}
+			}
+		}()
+	}
+
+	// The login storm: -storm logins, -storm-c at once, during the class.
+	stormLogin := NewRecorder("login (storm)")
+	var stormTook time.Duration
+	stormDone := make(chan error, 1)
+	if o.storm > 0 {
+		go func() {
+			if !sleepUntil(ctx, start.Add(o.stormAt)) {
+				stormDone <- ctx.Err()
+				return
+			}
+			scl := newClient(o.url, o.appid, o.stormC, o.timeout)
+			k.storming.Store(true)
+			s := time.Now()
+			err := parallel(ctx, o.storm, o.stormC, func(i int) error {
+				id := fmt.Sprintf("%s%05d", o.stormPfx, i)
+				t := time.Now()
+				code, _, err := scl.call(ctx, "account", "login", scl.req("", "id", id, "pwd", o.pwd), false)
+				stormLogin.Add(time.Since(t), kindOf(code, err))
+				return nil
+			})
+			stormTook = time.Since(s)
+			k.storming.Store(false)
+			stormDone <- err
+		}()
+	} else {
+		stormDone <- nil
+	}
+	if o.pid <= 0 {
+		close(memStopped)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	serr := <-stormDone
+	close(memDone)
+	<-memStopped
+	rep.add(fmt.Sprintf("class: %d rooms × %d students, heartbeat every %s ±%.0f%%, entry spread over %s",
+		nT, o.students, o.hb, 100*o.jitter, o.ramp), elapsed,
+		k.hb, k.hbSteady, k.enter, k.idlist, k.rlist, k.leave)
+	if o.storm > 0 {
+		rep.add(fmt.Sprintf("login storm: %d logins, %d at once, from %s into the class", o.storm, o.stormC, o.stormAt),
+			stormTook, stormLogin, k.hbStorm)
+		if stormTook > 0 && time.Duration(o.stormAt)+stormTook > o.dur {
+			rep.note("the storm outlasted the class (%.1f s from its start): heartbeats ended before the last logins",
+				(o.stormAt + stormTook).Seconds())
+		}
+	}
+	rep.note("expected heartbeat rate %.0f/s (%d users every %s)", float64(nT+nS)/o.hb.Seconds(), nT+nS, o.hb)
+	if serr != nil {
+		return serr
+	}
+	return ctx.Err()
+}
