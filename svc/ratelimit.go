@@ -30,10 +30,12 @@ type failures struct {
 	max    int
 	window time.Duration
 	m      map[string][]time.Time
+	sweep  int // size of m at which expired keys are dropped
+	floor  int // the smallest sweep size
 }
 
 func newFailures(max int, window time.Duration) *failures {
-	return &failures{max: max, window: window, m: map[string][]time.Time{}}
+	return &failures{max: max, window: window, m: map[string][]time.Time{}, sweep: limiterSweep, floor: limiterSweep}
 }
 
 // live drops the failures of key that left the window and returns the rest.
@@ -69,10 +71,13 @@ func (f *failures) add(key string, now time.Time) {
 		ts = ts[len(ts)-f.max:]
 	}
 	f.m[key] = ts
-	if len(f.m) > limiterSweep {
+	if len(f.m) > f.sweep {
 		for k := range f.m {
 			f.live(k, now)
 		}
+		// Sweep again only after as many new keys as remain: amortised
+		// O(1) per failure even when a spray keeps every key alive.
+		f.sweep = max(f.floor, 2*len(f.m))
 	}
 }
 

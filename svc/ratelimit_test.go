@@ -1,0 +1,95 @@
+package svc
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAddrKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.9":          "203.0.113.9",
+		"::ffff:203.0.113.9":   "203.0.113.9",
+		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
+		"not-an-ip":            "not-an-ip",
+	} {
+		if got := addrKey(in); got != want {
+			t.Errorf("addrKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLoginLimiterWindow(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := &Service{Now: func() time.Time { return now }, limiter: newLoginLimiter()}
+	// One address of a /64 spends the budget of the whole /64.
+	for i := 0; i < LoginFailuresPerAddr; i++ {
+		if err := s.loginAllowed(fmt.Sprint("id", i), "2001:db8::1"); err != nil {
+			t.Fatalf("failure %d refused early: %v", i, err)
+		}
+		s.loginFailed(fmt.Sprint("id", i), "2001:db8::1")
+		now = now.Add(time.Second)
+	}
+	err := s.loginAllowed("fresh", "2001:db8::ffff")
+	if err == nil || err.(*Error).Code != ErrPassword || !strings.Contains(err.Error(), "retry later") {
+		t.Fatalf("address over its budget: %v", err)
+	}
+	if s.loginAllowed("fresh", "2001:db9::1") != nil {
+		t.Fatal("another /64 was limited")
+	}
+	// The oldest failure leaves the window at first+window: one try frees.
+	now = time.Unix(1_800_000_000, 0).Add(LoginWindow).Add(time.Millisecond)
+	if err := s.loginAllowed("fresh", "2001:db8::1"); err != nil {
+		t.Fatalf("after the window slid: %v", err)
+	}
+	s.loginFailed("fresh", "2001:db8::1")
+	if s.loginAllowed("fresh2", "2001:db8::1") == nil {
+		t.Fatal("the budget did not fill again")
+	}
+}
+
+func TestLoginLimiterMemoryBounded(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s := &Service{Now: func() time.Time { return now }, limiter: newLoginLimiter()}
+	const sweep = 1000
+	s.limiter.byID.sweep, s.limiter.byID.floor = sweep, sweep
+	for i := 0; i < 3*sweep; i++ {
+		s.loginFailed(fmt.Sprint("spray", i), "")
+		if i%sweep == 0 {
+			now = now.Add(LoginWindow + time.Second) // the earlier ones expire
+		}
+	}
+	if n := len(s.limiter.byID.m); n > sweep+1 {
+		t.Fatalf("%d ids tracked, the sweep keeps at most %d", n, sweep+1)
+	}
+	// Keys that stay alive make the sweeps rarer, not every call.
+	sweeps := 0
+	for i := 0; i < 64*sweep; i++ {
+		before := s.limiter.byID.sweep
+		s.loginFailed(fmt.Sprint("alive", i), "")
+		if s.limiter.byID.sweep != before {
+			sweeps++
+		}
+	}
+	if sweeps > 8 {
+		t.Fatalf("%d sweeps for %d live keys: not amortised", sweeps, 64*sweep)
+	}
+}
+
+func TestParseProxies(t *testing.T) {
+	p, err := ParseProxies([]string{"10.0.0.0/8", " 127.0.0.1 ", "::1", "::ffff:192.0.2.1"})
+	if err != nil || len(p) != 4 || p[1].String() != "127.0.0.1/32" || p[3].String() != "192.0.2.1/32" {
+		t.Fatalf("%v %v", p, err)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "example.com", ""} {
+		if _, err := ParseProxies([]string{bad}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	c := &Config{TrustedProxies: []string{"nope"}}
+	if c.Validate() == nil {
+		t.Error("Validate accepted a bad trusted_proxies")
+	}
+}
