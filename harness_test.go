@@ -98,6 +98,7 @@ func (h *Harness) start() {
 	im := &sig.IM{Base: h.Cfg.IMBaseURL, Client: &http.Client{Timeout: 3 * time.Second}}
 	s := svc.New(h.Cfg, st, im, log)
 	s.Now = h.Now
+	s.SetStarted(h.Now())
 	s.SetHashCost(4)
 	h.Svc, h.Store = s, st
 	h.Server = httptest.NewServer(NewHTTP(s, log).Handler)
@@ -117,8 +118,8 @@ func (h *Harness) stop() {
 }
 
 // Restart stops the server cleanly (the store flushes on Close) and starts
-// a new one on the same database file. The new service's start time is the
-// harness clock's now.
+// a new one on the same database file. The new service's start time (the
+// reaper's grace period) is the harness clock's now.
 func (h *Harness) Restart() {
 	h.T.Helper()
 	h.stop()

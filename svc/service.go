@@ -65,6 +65,10 @@ func New(cfg *Config, st *store.Store, im *sig.IM, log *slog.Logger) *Service {
 // SetHashCost changes the bcrypt cost (tests use the minimum).
 func (s *Service) SetHashCost(c int) { s.hashCost = c }
 
+// SetStarted sets when the service started, the start of the reaper's
+// grace period (tests that replace Now after New use it).
+func (s *Service) SetStarted(t time.Time) { s.started = t }
+
 func (s *Service) now() int64 { return s.Now().Unix() }
 
 // App returns a configured SDKAppID.
