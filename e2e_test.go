@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -482,4 +483,92 @@ func TestWholeClass(t *testing.T) {
 	// Logout ends the session.
 	h.Call(AppA, "", "account", "logout", M{"token": t1}).Want(t, 0)
 	h.Call(AppA, t1, "live", "roomlist", M{"index": 0, "size": 1}).Want(t, svc.ErrTokenExpire)
+}
+
+// TestConcurrentClass: a class of 30 doing everything at once over HTTP
+// while the background loop flushes and reaps (run with -race).
+func TestConcurrentClass(t *testing.T) {
+	im := NewFakeTencent(t)
+	h := NewHarness(t, func(c *svc.Config) {
+		c.IMBaseURL = im.URL
+		c.FlushInterval = 2
+		c.ReaperInterval = 1
+	})
+	h.RunBackground()
+	teacher := h.User(AppA, "teacher", 1)
+	var d struct{ RoomNum int64 }
+	h.Call(AppA, teacher, "live", "create", M{"title": "busy"}).Want(t, 0).Decode(t, &d)
+	room := d.RoomNum
+	h.Call(AppA, teacher, "live", "startcourse", M{"roomnum": room}).Want(t, 0)
+
+	const n = 30
+	toks := make([]string, n)
+	for i := range toks {
+		h.Regist(AppA, "s"+strconv.Itoa(i), "p", 0)
+	}
+	errs := make(chan string, n*64)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			id := "s" + strconv.Itoa(i)
+			var l LoginData
+			a := h.Call(AppA, "", "account", "login", M{"id": id, "pwd": "p"})
+			if a.Code != 0 || json.Unmarshal(a.Data, &l) != nil {
+				errs <- "login " + string(a.Raw)
+				return
+			}
+			toks[i] = l.Token
+			calls := []struct {
+				cmd string
+				f   M
+			}{
+				{"reportmemid", M{"roomnum": room, "operate": 0}},
+				{"heartbeat", M{"roomnum": room}},
+				{"roomidlist", M{"roomnum": room, "index": 0, "size": 50}},
+				{"heartbeat", M{"roomnum": strconv.FormatInt(room, 10)}},
+				{"roomlist", M{"index": 0, "size": 10}},
+				{"querybind", M{"roomnum": room, "index": 0, "size": 10}},
+				{"heartbeat", M{"roomnum": room}},
+			}
+			for _, c := range calls {
+				if a := h.Call(AppA, l.Token, "live", c.cmd, c.f); a.Code != 0 {
+					errs <- c.cmd + " " + string(a.Raw)
+				}
+			}
+		}(i)
+	}
+	// The teacher works at the same time.
+	for i := 0; i < 10; i++ {
+		h.Call(AppA, teacher, "live", "heartbeat", M{"roomnum": room}).Want(t, 0)
+		h.Call(AppA, teacher, "live", "reportbind", M{"roomnum": room, "operate": 0,
+			"bind_file": M{"type": 0, "file_name": "f", "url": "http://f/" + strconv.Itoa(i)}}).Want(t, 0)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	l := h.members(t, teacher, room, 0, 50)
+	if l.Total != n+1 || len(l.IDList) != n+1 || l.IDList[0].ID != "teacher" {
+		t.Fatalf("members %d %v", l.Total, ids(l))
+	}
+	if got := len(im.Calls()); got != n+1 {
+		t.Fatalf("%d IM messages, want %d", got, n+1)
+	}
+	if b := h.binds(t, toks[0], M{"roomnum": room}); b.Total != 10 {
+		t.Fatalf("binds %d", b.Total)
+	}
+	// The background loop wrote the heartbeats behind.
+	deadline := time.Now().Add(5 * time.Second)
+	for h.Store.Pending() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("heartbeats never flushed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if r, err := h.Store.Room(t.Context(), room); err != nil || r.LastUpdate != h.Unix() {
+		t.Fatalf("room heartbeat %+v %v", r, err)
+	}
 }

@@ -54,8 +54,9 @@ type Harness struct {
 	DBPath string
 	Log    *bytes.Buffer // the service's log (JSON lines)
 
-	clock atomic.Int64 // unix nanoseconds
-	logMu sync.Mutex
+	clock  atomic.Int64 // unix nanoseconds
+	logMu  sync.Mutex
+	stopBG func()
 }
 
 // NewHarness starts the stack with apps AppA and AppB, bcrypt cost 4, IM
@@ -104,7 +105,21 @@ func (h *Harness) start() {
 	h.Server = httptest.NewServer(NewHTTP(s, log).Handler)
 }
 
+// RunBackground starts the service's background loop (heartbeat flushes,
+// reaper, replay-index scheduler) until the harness stops or restarts.
+func (h *Harness) RunBackground() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s := h.Svc
+	go func() { s.Run(ctx); close(done) }()
+	h.stopBG = func() { cancel(); <-done }
+}
+
 func (h *Harness) stop() {
+	if h.stopBG != nil {
+		h.stopBG()
+		h.stopBG = nil
+	}
 	if h.Server != nil {
 		h.Server.Close()
 		h.Server = nil
