@@ -102,6 +102,8 @@ func run(args []string, log *slog.Logger, level *slog.LevelVar) error {
 	}
 	// Stop accepting, let the requests in flight finish, then stop the
 	// background loop, whose last act is to write the pending heartbeats.
+	// A second signal kills at once.
+	stop()
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
