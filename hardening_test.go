@@ -254,7 +254,11 @@ func TestHardLoginRateLimit(t *testing.T) {
 	post := func(xff string) Answer {
 		b, _ := json.Marshal(M{"appid": AppA, "timeStamp": 1, "id": "bob", "pwd": "right"})
 		req, _ := http.NewRequest(http.MethodPost, h.URL("account", "login"), bytes.NewReader(b))
-		req.Header.Set("X-Forwarded-For", xff)
+		if ip, ok := strings.CutPrefix(xff, "real:"); ok {
+			req.Header.Set("X-Real-IP", ip)
+		} else {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -281,6 +285,8 @@ func TestHardLoginRateLimit(t *testing.T) {
 	post("127.0.0.5").Want(t, svc.ErrPassword)               // only proxies: the peer is the client
 	post("junk, 203.0.113.9, 127.0.0.1").Want(t, 0)          // hops beyond the client do not matter
 	post("198.51.100.7, not-an-ip").Want(t, svc.ErrPassword) // a garbled hop stops at the proxy
+	post("real:198.51.100.8").Want(t, 0)                     // X-Real-IP from a proxy
+	post("real:127.0.0.1").Want(t, svc.ErrPassword)          // names the limited address
 	h.Advance(svc.LoginWindow + time.Second)
 	login("bob", "right").Want(t, 0)
 }
