@@ -657,3 +657,38 @@ func TestCallbackSignature(t *testing.T) {
 	a = h.Post("live", "reccall", M{"t": future, "sign": strings.ToUpper(sign(future)), "event_type": 1, "stream_id": "x"})
 	eq(t, "signed reccall", string(a.Raw), `{"code":0}`)
 }
+
+// TestInternalError: with the database gone, commands answer 90000 with
+// no SQL or driver text in errorInfo.
+func TestInternalError(t *testing.T) {
+	h := NewHarness(t, nil)
+	tok := h.User(AppA, "t", 1)
+	st := h.Store
+	h.Store = nil // closed here, not by the harness
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		svc, cmd, tok string
+		f             M
+	}{
+		{"account", "regist", "", M{"id": "new", "pwd": "p", "role": 0}},
+		{"account", "login", "", M{"id": "t", "pwd": "pw-t"}},
+		{"live", "create", tok, M{"title": "x"}},
+		{"live", "roomlist", tok, M{"index": 0, "size": 5}},
+		{"live", "roomidlist", tok, M{"roomnum": 10001, "index": 0, "size": 5}},
+		{"live", "reportbind", tok, M{"operate": 0, "bind_file": M{"type": 0, "file_name": "f", "url": "u"}}},
+	} {
+		a := h.Call(AppA, c.tok, c.svc, c.cmd, c.f)
+		a.Want(t, svc.ErrServer)
+		low := strings.ToLower(a.Info)
+		for _, leak := range []string{"sql", "select", "database", "closed", "t_account", "t_course", "t_class", "t_bind", "where"} {
+			if strings.Contains(low, leak) {
+				t.Errorf("%s: errorInfo leaks %q: %s", c.cmd, leak, a.Raw)
+			}
+		}
+		if a.HasData {
+			t.Errorf("%s: data on 90000: %s", c.cmd, a.Raw)
+		}
+	}
+}
