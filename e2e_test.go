@@ -572,3 +572,52 @@ func TestConcurrentClass(t *testing.T) {
 		t.Fatalf("room heartbeat %+v %v", r, err)
 	}
 }
+
+// TestWithoutTencent: with no IM and no replay-index endpoint (the
+// one-binary trial), classes run, seqs are 0 and makereplayidx is 10103.
+func TestWithoutTencent(t *testing.T) {
+	h := NewHarness(t, nil)
+	tok := h.User(AppA, "t", 1)
+	st := h.User(AppA, "s", 0)
+	var d struct{ RoomNum int64 }
+	h.Call(AppA, tok, "live", "create", M{"title": "x"}).Want(t, 0).Decode(t, &d)
+	h.Call(AppA, tok, "live", "startcourse", M{"roomnum": d.RoomNum}).Want(t, 0)
+	h.Call(AppA, st, "live", "reportmemid", M{"roomnum": d.RoomNum, "operate": 0}).Want(t, 0)
+	h.Call(AppA, tok, "live", "exitroom", M{"roomnum": d.RoomNum}).Want(t, 0)
+	r := h.rooms(t, AppA, st, nil).Rooms[0]
+	if r.State != 2 || r.BeginIMSeq != 0 || r.EndIMSeq != 0 || r.BeginTime == 0 || r.EndTime == 0 {
+		t.Fatalf("room %+v", r)
+	}
+	h.Advance(10 * time.Minute)
+	h.Post("live", "makereplayidx", M{"appid": AppA, "roomnum": d.RoomNum}).Want(t, svc.ErrSendIM)
+}
+
+// TestIndexScheduler: the background loop requests the replay index of a
+// class that ended, once its waiting time passed, without makereplayidx.
+func TestIndexScheduler(t *testing.T) {
+	replay := NewFakeTencent(t)
+	h := NewHarness(t, func(c *svc.Config) {
+		c.ReplayIndexURL = replay.URL
+		c.ReaperInterval = 1
+	})
+	tok := h.User(AppA, "t", 1)
+	var d struct{ RoomNum int64 }
+	h.Call(AppA, tok, "live", "create", M{"title": "x"}).Want(t, 0).Decode(t, &d)
+	h.Call(AppA, tok, "live", "startcourse", M{"roomnum": d.RoomNum}).Want(t, 0)
+	h.Call(AppA, tok, "live", "exitroom", M{"roomnum": d.RoomNum}).Want(t, 0)
+	h.Advance(301 * time.Second)
+	h.RunBackground()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(replay.Calls()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("scheduler never asked for the index")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c := replay.Last(t)
+	c.CheckSigned(t, AppA, KeyA, "admin", "ilvb_video_replay", "create_replay_index")
+	eq(t, "GroupId", c.Body["GroupId"], strconv.FormatInt(d.RoomNum, 10))
+	h.Post("live", "makereplayidx", M{"appid": AppA, "roomnum": d.RoomNum}).Want(t, svc.ErrRoomState)
+	time.Sleep(1100 * time.Millisecond) // one more scheduler round: no second request
+	eq(t, "requests", len(replay.Calls()), 1)
+}
