@@ -445,10 +445,8 @@ func TestRoomListOtherApp(t *testing.T) {
 func TestIMFailures(t *testing.T) {
 	f := newLiveFixture(t, nil)
 	h := f.h
-	// An unreachable endpoint: a listener that is closed.
-	dead := NewFakeTencent(t)
-	deadURL := dead.URL
-	dead.Close()
+	// An unreachable endpoint: nothing listens on port 1.
+	const deadURL = "http://127.0.0.1:1"
 	failures := map[string]func(w http.ResponseWriter, c TencentCall){
 		"error code": func(w http.ResponseWriter, c TencentCall) {
 			w.Write([]byte(`{"ActionStatus":"FAIL","ErrorCode":10015,"ErrorInfo":"group id invalid"}`))

@@ -187,9 +187,7 @@ func TestIMFailures(t *testing.T) {
 		})
 	}
 	t.Run("unreachable", func(t *testing.T) {
-		f := newFake(t, "")
-		base := f.URL
-		f.Close()
+		const base = "http://127.0.0.1:1" // nothing listens on port 1
 		c := &IM{Base: base, Client: &http.Client{Timeout: time.Second}}
 		if _, err := c.SendGroupMsg(context.Background(), testApp, "1", GroupMsg{}); err == nil {
 			t.Fatal("no error")
