@@ -2,7 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"encoding/json"
+	"strconv"
 	"sync"
 )
 
@@ -40,8 +41,39 @@ func (s *Store) Heartbeat(room, uin int64, host bool, now int64) {
 	l.mu.Unlock()
 }
 
-// Flush writes pending heartbeats and token activity in one transaction.
-func (s *Store) Flush(ctx context.Context) error {
+// Flush writes pending heartbeats and token activity. A token's activity
+// is written once it moved by touchEvery (PROTOCOL §3 step 7: liveness
+// data, minutes are fine); Close writes all of it.
+func (s *Store) Flush(ctx context.Context) error { return s.flush(ctx, touchEvery) }
+
+// touchEvery is how far a token's last-request time must move before a
+// periodic flush writes it. Against a 7-day expiry, a minute is nothing;
+// written every second it was half of all the writing a busy school did.
+const touchEvery = 60
+
+// flushChunk is the most rows one statement of a flush writes. Each is its
+// own short transaction, so the enters and exits waiting for the one
+// writer connection get it between chunks instead of after the whole
+// flush (hundreds of milliseconds for a school of 10,000 as one
+// transaction of single-row updates).
+const flushChunk = 500
+
+// The flush statements take their rows as one JSON array and update by
+// primary key (or the token index) from json_each: one statement per
+// chunk instead of one per row.
+const (
+	flushMembersSQL = `UPDATE t_class_member AS m SET last_heartbeat_time = v.t
+		FROM (SELECT value->>0 AS room, value->>1 AS uin, value->>2 AS t FROM json_each(?)) AS v
+		WHERE m.uin = v.uin AND m.room_id = v.room AND m.last_heartbeat_time < v.t`
+	flushRoomsSQL = `UPDATE t_course AS c SET last_update_time = v.t
+		FROM (SELECT value->>0 AS room, value->>1 AS t FROM json_each(?)) AS v
+		WHERE c.room_id = v.room AND c.last_update_time < v.t`
+	flushTokensSQL = `UPDATE t_account AS a SET last_request_time = v.t
+		FROM (SELECT value->>0 AS token, value->>1 AS t FROM json_each(?)) AS v
+		WHERE a.token = v.token AND a.last_request_time < v.t`
+)
+
+func (s *Store) flush(ctx context.Context, minMove int64) error {
 	l := &s.live
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()
@@ -59,7 +91,7 @@ func (s *Store) Flush(ctx context.Context) error {
 	var touched []touch
 	s.sessions.Range(func(_, v any) bool {
 		se := v.(*Session)
-		if t := se.lastRequest.Load(); t > se.flushed.Load() {
+		if t, f := se.lastRequest.Load(), se.flushed.Load(); t > f && (t-f >= minMove || minMove == 0) {
 			touched = append(touched, touch{se, t})
 		}
 		return true
@@ -67,50 +99,29 @@ func (s *Store) Flush(ctx context.Context) error {
 	if len(members) == 0 && len(rooms) == 0 && len(touched) == 0 {
 		return nil
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if len(members) > 0 {
-			st, err := tx.PrepareContext(ctx,
-				"UPDATE t_class_member SET last_heartbeat_time = ? WHERE uin = ? AND room_id = ? AND last_heartbeat_time < ?")
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for k, t := range members {
-				if _, err := st.ExecContext(ctx, t, k.uin, k.room, t); err != nil {
-					return err
-				}
-			}
+
+	var rows [][3]any
+	for k, t := range members {
+		rows = append(rows, [3]any{k.room, k.uin, t})
+	}
+	err := s.flushRows(ctx, flushMembersSQL, rows)
+	if err == nil {
+		rows = rows[:0]
+		for r, t := range rooms {
+			rows = append(rows, [3]any{r, t, nil})
 		}
-		if len(rooms) > 0 {
-			st, err := tx.PrepareContext(ctx,
-				"UPDATE t_course SET last_update_time = ? WHERE room_id = ? AND last_update_time < ?")
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for r, t := range rooms {
-				if _, err := st.ExecContext(ctx, t, r, t); err != nil {
-					return err
-				}
-			}
+		err = s.flushRows(ctx, flushRoomsSQL, rows)
+	}
+	if err == nil {
+		rows = rows[:0]
+		for _, t := range touched {
+			rows = append(rows, [3]any{t.se.Token, t.val, nil})
 		}
-		if len(touched) > 0 {
-			st, err := tx.PrepareContext(ctx,
-				"UPDATE t_account SET last_request_time = ? WHERE token = ? AND last_request_time < ?")
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for _, t := range touched {
-				if _, err := st.ExecContext(ctx, t.val, t.se.Token, t.val); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+		err = s.flushRows(ctx, flushTokensSQL, rows)
+	}
 	if err != nil {
-		// Put the batch back so nothing is lost; newer values win.
+		// Put the batch back so nothing is lost; newer values win, and
+		// rewriting what a chunk already wrote changes nothing.
 		l.mu.Lock()
 		for k, t := range members {
 			if t > l.members[k] {
@@ -132,6 +143,44 @@ func (s *Store) Flush(ctx context.Context) error {
 				break
 			}
 		}
+	}
+	return nil
+}
+
+// flushRows runs query over rows, flushChunk at a time, each chunk passed
+// as a JSON array of arrays (int64 and string values; nil ends a row).
+func (s *Store) flushRows(ctx context.Context, query string, rows [][3]any) error {
+	buf := make([]byte, 0, 64*min(len(rows), flushChunk))
+	for len(rows) > 0 {
+		n := min(len(rows), flushChunk)
+		buf = append(buf[:0], '[')
+		for i, r := range rows[:n] {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, '[')
+			for j, v := range r {
+				if v == nil {
+					break
+				}
+				if j > 0 {
+					buf = append(buf, ',')
+				}
+				switch x := v.(type) {
+				case int64:
+					buf = strconv.AppendInt(buf, x, 10)
+				case string:
+					q, _ := json.Marshal(x)
+					buf = append(buf, q...)
+				}
+			}
+			buf = append(buf, ']')
+		}
+		buf = append(buf, ']')
+		if _, err := s.w.ExecContext(ctx, query, string(buf)); err != nil {
+			return err
+		}
+		rows = rows[n:]
 	}
 	return nil
 }

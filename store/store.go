@@ -91,7 +91,7 @@ func OpenTimeout(path string, busy time.Duration) (*Store, error) {
 
 // Close flushes liveness data and closes the database.
 func (s *Store) Close() error {
-	ferr := s.Flush(context.Background())
+	ferr := s.flush(context.Background(), 0)
 	rerr := s.r.Close()
 	lerr := s.lists.close()
 	werr := s.w.Close()

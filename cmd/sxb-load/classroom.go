@@ -44,7 +44,7 @@ func jittered(d time.Duration, jitter float64) time.Duration {
 
 // user is one app in the class: it enters, beats, lists now and then and
 // leaves when the class ends.
-func (k *classroom) user(ctx context.Context, token string, room int64, teacher bool, end time.Time) {
+func (k *classroom) user(ctx context.Context, token string, room int64, teacher bool, end time.Time, left *sync.WaitGroup) {
 	o := k.o
 	if !sleepUntil(ctx, time.Now().Add(time.Duration(rand.Int64N(int64(o.ramp)+1)))) {
 		return
@@ -81,12 +81,26 @@ func (k *classroom) user(ctx context.Context, token string, room int64, teacher 
 		return
 	}
 	if teacher {
-		// The class ends once its students had the time to leave.
-		sleep(ctx, 2*time.Second)
+		// The class ends once its students have left.
+		done := make(chan struct{})
+		go func() { left.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(k.o.timeout):
+		case <-ctx.Done():
+			return
+		}
 		k.send(ctx, k.leave, "exitroom", k.cl.req(token, "roomnum", room))
 	} else {
 		k.send(ctx, k.leave, "reportmemid", k.cl.req(token, "roomnum", room, "operate", 1))
 	}
+}
+
+// studentsLeft counts down the students of one room as they leave.
+func studentsLeft(n int) *sync.WaitGroup {
+	wg := &sync.WaitGroup{}
+	wg.Add(n)
+	return wg
 }
 
 func sleepUntil(ctx context.Context, t time.Time) bool {
@@ -182,18 +196,23 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 	end := start.Add(o.dur)
 	k.rampEnd = start.Add(o.ramp + o.hb)
 	var wg sync.WaitGroup
+	left := make([]*sync.WaitGroup, nT)
+	for i := range left {
+		left[i] = studentsLeft((nS - i + nT - 1) / nT) // students j with j%nT == i
+	}
 	for i := 0; i < nT; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			k.user(ctx, tokens[ids[i]], rooms[i], true, end)
+			k.user(ctx, tokens[ids[i]], rooms[i], true, end, left[i])
 		}(i)
 	}
 	for j := 0; j < nS; j++ {
 		wg.Add(1)
 		go func(j int) {
 			defer wg.Done()
-			k.user(ctx, tokens[ids[nT+j]], rooms[j%nT], false, end)
+			defer left[j%nT].Done()
+			k.user(ctx, tokens[ids[nT+j]], rooms[j%nT], false, end, nil)
 		}(j)
 	}
 

@@ -76,6 +76,9 @@ type options struct {
 	// register
 	n    int
 	role int
+
+	// in-process server, for profiling
+	serveDB, serveCfg, serveLog, profile string
 }
 
 func main() {
@@ -115,6 +118,10 @@ func main() {
 
 	fs.IntVar(&o.n, "n", 1000, "register: users")
 	fs.IntVar(&o.role, "role", 0, "register: role (0 student, 1 teacher)")
+	fs.StringVar(&o.serveDB, "serve", "", "run the server stack in this process on this database file (for profiling; -url is ignored)")
+	fs.StringVar(&o.serveCfg, "serve-config", "", "-serve: the server's configuration file")
+	fs.StringVar(&o.serveLog, "serve-log", "", "-serve: write the server's log here (default: discarded)")
+	fs.StringVar(&o.profile, "profile", "", "-serve: write pprof profiles of the run into this directory")
 	fs.Parse(os.Args[1:])
 
 	if err := o.check(); err != nil {
@@ -125,7 +132,11 @@ func main() {
 	defer stop()
 	rep := &report{Mode: o.mode, Target: o.url, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
 		Started: time.Now().UTC().Format(time.RFC3339)}
-	var err error
+	stopServer, err := withServer(&o, rep)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sxb-load:", err)
+		os.Exit(1)
+	}
 	switch o.mode {
 	case "saturate":
 		err = runSaturate(ctx, &o, rep)
@@ -138,6 +149,7 @@ func main() {
 	case "register":
 		err = runRegister(ctx, &o, rep)
 	}
+	stopServer()
 	if o.pid > 0 {
 		rep.Server = readMem(o.pid, rep.Server)
 	}
