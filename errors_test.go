@@ -122,7 +122,7 @@ func TestCommonChecks(t *testing.T) {
 			for n, v := range emptyValues {
 				add("token "+n, merge(ok, M{"token": v}), 10003, "Lack of token")
 			}
-			add("token int", merge(ok, M{"token": 12}), 10003, "Invalid token")
+			add("token int", merge(ok, M{"token": 12}), 10003, "Lack of token")
 			add("token object", merge(ok, M{"token": M{"a": tok}}), 10003, "Invalid token")
 			add("token unknown", merge(ok, M{"token": "0" + tok[1:]}), 10009, "Token expired")
 			add("token 0", merge(ok, M{"token": "0"}), 10009, "Token expired")
@@ -391,7 +391,7 @@ func TestLiveErrors(t *testing.T) {
 	add("reportbind", "bind_file string", f.t1, bind(f.created, 0, "f"), 10003, "")
 	add("reportbind", "bind_file list", f.t1, bind(f.created, 0, []any{1}), 10003, "")
 	add("reportbind", "no type", f.t1, bind(f.created, 0, merge(file, M{"type": nil})), 10003, "")
-	add("reportbind", "type 2", f.t1, bind(f.created, 0, merge(file, M{"type": 2})), 10003, "")
+	add("reportbind", "type 1.0", f.t1, bind(f.created, 0, merge(file, M{"type": json.Number("1.0")})), 10003, "invalide bindfile.type")
 	add("reportbind", "type string", f.t1, bind(f.created, 0, merge(file, M{"type": "0"})), 10003, "")
 	add("reportbind", "no file_name", f.t1, bind(f.created, 0, merge(file, M{"file_name": nil})), 10003, "")
 	add("reportbind", "file_name int", f.t1, bind(f.created, 0, merge(file, M{"file_name": 1})), 10003, "")
@@ -516,7 +516,7 @@ func TestMakeReplayIdxErrors(t *testing.T) {
 	h.Post("live", "makereplayidx", mk(nil)).Want(t, 10102)
 	var l roomList
 	h.Call(AppA, f.t1, "live", "roomlist", M{"index": 0, "size": 1, "roomnum": f.ended}).Want(t, 0).Decode(t, &l)
-	eq(t, "trigger result", l.Rooms[0].TriggerReplayIdxResult, int64(91000))
+	eq(t, "trigger result", l.Rooms[0].TriggerReplayIdxResult, int64(-3)) // the reference's code for an error answer
 	eq(t, "trigger time", l.Rooms[0].TriggerReplayIdxTime, h.Unix())
 	eq(t, "state", l.Rooms[0].State, 2)
 

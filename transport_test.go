@@ -92,8 +92,9 @@ func TestTransport(t *testing.T) {
 		" null ":         " null\n",
 		"trailing data":  `{"appid":1} {}`,
 		"two values":     `1 2`,
-		"depth 13":       deep(13),
-		"depth 13 list":  strings.Repeat("[", 13) + strings.Repeat("]", 13),
+		"depth 12":       deep(12),
+		"depth 12 list":  strings.Repeat("[", 12) + strings.Repeat("]", 12),
+		"lone surrogate": `{"appid":"\ud800"}`,
 		"invalid UTF-8":  "{\"id\":\"\xff\xfe\"}",
 		"single quotes":  `{'appid':1}`,
 		"NaN":            `{"appid":NaN}`,
@@ -104,10 +105,11 @@ func TestTransport(t *testing.T) {
 			t.Errorf("%s: %d %s", name, a.Status, a.Raw)
 		}
 	}
-	// Depth 12 is fine; valid non-objects and empty bodies are empty objects.
+	// Depth 11 is fine (PHP's json_decode depth 12 counts the leaf); valid non-objects and empty bodies are empty objects.
 	for name, body := range map[string]string{
-		"depth 12":         deep(12),
-		"depth 12 strings": `{"a":"[[[[[[[[[[[[[[[[[[[[","b":` + strings.Repeat("[", 11) + strings.Repeat("]", 11) + `}`,
+		"depth 11":         deep(11),
+		"depth 11 strings": `{"a":"[[[[[[[[[[[[[[[[[[[[","b":` + strings.Repeat("[", 10) + strings.Repeat("]", 10) + `}`,
+		"surrogate pair":   `{"x":"\ud83d\ude00"}`,
 		"empty":            "",
 		"zero":             "0",
 		"list":             `[1,2]`,
@@ -119,7 +121,7 @@ func TestTransport(t *testing.T) {
 		"whitespace":       " \n\t{}\n",
 	} {
 		a := h.PostRaw("account", "regist", []byte(body))
-		if name == "depth 12" {
+		if name == "depth 11" {
 			a.WantInfo(t, 10003, "Invalid appid")
 			continue
 		}

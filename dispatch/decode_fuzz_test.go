@@ -6,12 +6,16 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"regexp"
 	"testing"
 	"unicode/utf8"
 )
 
+// loneSurrogate finds \u escapes of UTF-16 surrogates, paired or not.
+var loneSurrogate = regexp.MustCompile(`(?i)\\ud[89a-f]`)
+
 // nesting is the deepest nesting of arrays and objects of valid JSON, read
-// with the standard decoder (an oracle independent of depth()).
+// with the standard decoder (an oracle independent of scan()).
 func nesting(raw []byte) int {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	d, max := 0, 0
@@ -58,8 +62,11 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		valid := json.Valid(raw) && utf8.Valid(raw) && !bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
-		if valid && nesting(raw) > MaxDepth {
+		if valid && nesting(raw) >= MaxDepth {
 			valid = false
+		}
+		if loneSurrogate.Match(raw) {
+			return // encoding/json accepts these; PHP (and Decode) refuse some: TestScan covers them
 		}
 		if valid != (err == nil) {
 			t.Fatalf("Decode(%q): err %v, but valid=%v (nesting %d)", raw, err, valid, nesting(raw))

@@ -10,7 +10,6 @@ import (
 )
 
 func TestDecode(t *testing.T) {
-	nest := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	ok := []struct {
 		in   string
 		want svc.Body
@@ -30,8 +29,9 @@ func TestDecode(t *testing.T) {
 		{`{"k":-0,"big":123456789012345678901234,"exp":1E400}`, svc.Body{"k": json.Number("-0"),
 			"big": json.Number("123456789012345678901234"), "exp": json.Number("1E400")}},
 		{`{"u":"\u5b66\"\\"}`, svc.Body{"u": "学\"\\"}},
-		{`{"a":` + nest(11) + `}`, nil},                   // depth 12
-		{nest(12), svc.Body{}},                            // depth 12 list
+		{`{"a":` + nest(10) + `}`, nil}, // 11 levels
+		{nest(11), svc.Body{}},          // 11 levels, a list
+		{`{"p":"\ud83d\ude00 \u00e9"}`, svc.Body{"p": "😀 é"}},
 		{`{"s":"` + strings.Repeat("[{", 40) + `"}`, nil}, // brackets in strings do not count
 		{`{"s":"\"[[[[[[[[[[[[[[["}`, nil},
 	}
@@ -50,8 +50,9 @@ func TestDecode(t *testing.T) {
 	}
 	bad := []string{
 		"null", " null ", "nul", "{", `{"a":1`, `{"a":1}}`, `{"a":1} {}`, "1 2", "{'a':1}", `{"a":01}`,
-		`{"a":NaN}`, `{"a":1,}`, "00", "{\"a\":\"\xff\"}", "\xef\xbb\xbf{}", `{"a":` + nest(12) + `}`,
-		nest(13), `{"a":[{"b":[{"c":[{"d":[{"e":[{"f":[{}]}]}]}]}]}]}`, "\x00",
+		`{"a":NaN}`, `{"a":1,}`, "00", "{\"a\":\"\xff\"}", "\xef\xbb\xbf{}", `{"a":` + nest(11) + `}`,
+		nest(12), `{"a":[{"b":[{"c":[{"d":[{"e":[{"f":[{}]}]}]}]}]}]}`, "\x00",
+		`{"a":"\ud800"}`, `{"a":"\udc00"}`, `{"a":"\ud800\u0041"}`, `{"a":"x\ud83d"}`,
 	}
 	for _, in := range bad {
 		if b, err := Decode([]byte(in)); err == nil {
@@ -60,13 +61,18 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-func TestDepth(t *testing.T) {
-	for in, want := range map[string]int{
-		``: 0, `1`: 0, `{}`: 1, `[[]]`: 2, `{"a":[{"b":1}]}`: 3, `["]]]"]`: 1, `["\"[["]`: 1,
-		`["\\"]`: 1, `[[],[[]]]`: 3,
+func TestScan(t *testing.T) {
+	for in, want := range map[string]bool{
+		``: true, `1`: true, `{}`: true, nest(11): true, nest(12): false, `["]]]"]`: true,
+		`["\"[["]`: true, `["\\"]`: true, `["` + strings.Repeat("[", 20) + `"]`: true,
+		`["\ud83d\ude00"]`: true, `["\uD83D\uDE00"]`: true, `["\ud800"]`: false, `["\udfff"]`: false,
+		`["\ud800\n"]`: false, `["\\ud800"]`: true, `["\u12"]`: true,
 	} {
-		if got := depth([]byte(in)); got != want {
-			t.Errorf("depth(%s) = %d, want %d", in, got, want)
+		if got := scan([]byte(in)); got != want {
+			t.Errorf("scan(%s) = %v, want %v", in, got, want)
 		}
 	}
 }
+
+// nest is n empty arrays, one inside the other.
+func nest(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }

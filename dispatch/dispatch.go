@@ -126,6 +126,14 @@ func (s *Server) Register(e *echo.Echo) {
 	})
 }
 
+// last is the value PHP's $_GET keeps for a repeated query key.
+func last(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[len(v)-1]
+}
+
 func cors(hd http.Header) {
 	hd.Set("Access-Control-Allow-Origin", "*")
 }
@@ -135,7 +143,7 @@ func (s *Server) handle(c echo.Context) error {
 	w := c.Response()
 	if req.Method == http.MethodOptions {
 		cors(w.Header())
-		w.Header().Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, PATCH, OPTIONS")
 		if h := req.Header.Get("Access-Control-Request-Headers"); h != "" {
 			w.Header().Set("Access-Control-Allow-Headers", h)
 		} else {
@@ -146,7 +154,7 @@ func (s *Server) handle(c echo.Context) error {
 	}
 	start := time.Now()
 	q := req.URL.Query()
-	res := Result{Svc: q.Get("svc"), Cmd: q.Get("cmd"), Addr: s.clientAddr(req)}
+	res := Result{Svc: last(q["svc"]), Cmd: last(q["cmd"]), Addr: s.clientAddr(req)}
 	status, body := s.serve(req, &res)
 	res.Duration = time.Since(start)
 	if s.Metrics != nil {
@@ -181,6 +189,9 @@ func (s *Server) serve(req *http.Request, res *Result) (status int, body []byte)
 	if err != nil || len(raw) > MaxBody {
 		res.ErrorCode = svc.ErrInvalidReq
 		return http.StatusOK, envelope(svc.ErrInvalidReq, "Invalid request.", nil)
+	}
+	if strings.HasPrefix(strings.ToLower(req.Header.Get("Content-Type")), "multipart/form-data") {
+		raw = nil // PHP's php://input is empty for multipart bodies
 	}
 	b, err := Decode(raw)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -139,6 +140,10 @@ func (s *Service) recCall(ctx context.Context, b Body) error {
 	return s.Store.SaveRecording(ctx, rec, seq)
 }
 
+// errNotTriggerable is the reference's answer when the replay index may
+// not (or no longer) be requested.
+const errNotTriggerable = "only now>can_trigger_replay_idx_time  and can_trigger_replay_idx_time>0 and trigger_replay_idx_time=0 can trigger replay idx"
+
 func idxReply(code int, info string) (any, error) {
 	return IdxReply{ActionStatus: "OK", ErrorCode: code, ErrorInfo: info}, nil
 }
@@ -180,7 +185,10 @@ func (s *Service) IdxFileEndCall(ctx context.Context, r *Req) (any, error) {
 	if code == 0 {
 		idx, ok := b.Obj("ReplayIndex")
 		if !ok {
-			return idxReply(ErrReqData, "Lack of ReplayIndex or Invalid")
+			if _, list := b["ReplayIndex"].([]any); !list {
+				return idxReply(ErrReqData, "Lack of ReplayIndex or Invalid")
+			}
+			idx = Body{} // a JSON list is a PHP array without these keys
 		}
 		if fileURL, ok = idx.Str("FileUrl"); !ok {
 			return idxReply(ErrReqData, "Lack of ReplayIndex.FileUrl or Invalid")
@@ -226,7 +234,7 @@ func (s *Service) MakeReplayIdx(ctx context.Context, r *Req) (any, error) {
 	if !ok {
 		return nil, E(ErrReqData, "Invalid appid")
 	}
-	id, err := roomNum(b)
+	id, err := roomNum(b, " Invalid roomnum")
 	if err != nil {
 		return nil, err
 	}
@@ -235,14 +243,14 @@ func (s *Service) MakeReplayIdx(ctx context.Context, r *Req) (any, error) {
 		return nil, err
 	}
 	if room.State != store.StateEnded {
-		return nil, E(ErrRoomState, "only state=has_lived room can create replay idx file")
+		return nil, E(ErrRoomState, " only state=has_lived room can create replay idx file")
 	}
 	if room.AppID != appid {
 		return nil, E(ErrReqData, "appid is diff from appid of the host.")
 	}
 	now := s.now()
 	if room.CanTriggerTime == 0 || room.CanTriggerTime > now || room.TriggerTime != 0 {
-		return nil, E(ErrRoomState, "the replay index can be requested once, after can_trigger_replay_idx_time")
+		return nil, E(ErrRoomState, errNotTriggerable)
 	}
 	return nil, s.requestIndex(ctx, room)
 }
@@ -259,7 +267,7 @@ func (s *Service) requestIndex(ctx context.Context, room *store.Room) error {
 	now := s.now()
 	err := s.Store.ClaimReplayIndex(ctx, room.ID, now)
 	if errors.Is(err, store.ErrConflict) {
-		return E(ErrRoomState, "the replay index was already requested")
+		return E(ErrRoomState, errNotTriggerable)
 	}
 	if err != nil {
 		return internal("claim replay index", err)
@@ -274,12 +282,16 @@ func (s *Service) requestIndex(ctx context.Context, room *store.Room) error {
 		req.UserList[i].Account = u
 	}
 	idx, callErr := s.IM.CreateReplayIndex(ctx, s.Cfg.ReplayIndexURL, s.imApp(room.AppID), req)
-	var result int64
+	var result int64 // the reference's inner codes: -2 no valid answer, -3 an error code
+	var detail string
 	if callErr != nil {
-		result = -1
+		result = -2
 		var se *sig.ServiceError
 		if errors.As(callErr, &se) {
-			result = se.Code
+			result = -3
+			detail = fmt.Sprintf("code:%d,info:%s", se.Code, se.Info)
+		} else {
+			detail = "code:0,info:"
 		}
 		idx = &sig.ReplayIndex{}
 	}
@@ -288,7 +300,8 @@ func (s *Service) requestIndex(ctx context.Context, room *store.Room) error {
 	}
 	if callErr != nil {
 		s.Log.Warn("replay index request failed", "room", room.ID, "err", callErr)
-		return &Error{Code: ErrSendIM, Info: "send req to replay idex server failed", cause: callErr}
+		return &Error{Code: ErrSendIM, cause: callErr,
+			Info: fmt.Sprintf("send req to replay idex server failed,inner code %d,idx server detail[%s]", result, detail)}
 	}
 	return nil
 }

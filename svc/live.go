@@ -15,7 +15,7 @@ const (
 	maxTitleLen    = 128
 	maxCoverLen    = 128
 	maxFileNameLen = 256
-	maxURLLen      = 4096
+	maxURLLen      = 65535 // t_bind_file.url is TEXT in the reference
 	maxPageSize    = 50
 )
 
@@ -33,38 +33,40 @@ type RoomData struct {
 	GroupID string `json:"groupid"`
 }
 
-// roomNum reads a required int roomnum.
-func roomNum(b Body) (int64, error) {
+// roomNum reads a required int roomnum; invalid is the errorInfo for a
+// value of another type (the reference's commands differ in it).
+func roomNum(b Body, invalid string) (int64, error) {
 	if !b.Has("roomnum") {
 		return 0, E(ErrReqData, "Lack of roomnum")
 	}
 	n, ok := b.Int("roomnum")
 	if !ok {
-		return 0, E(ErrReqData, "Invalid roomnum")
+		return 0, E(ErrReqData, invalid)
 	}
 	return n, nil
 }
 
 // roomNumLoose reads a required roomnum that may be a string (intval).
-func roomNumLoose(b Body) (int64, error) {
+func roomNumLoose(b Body, invalid string) (int64, error) {
 	if !b.Has("roomnum") {
 		return 0, E(ErrReqData, "Lack of roomnum")
 	}
 	n, ok := b.IntOrString("roomnum")
 	if !ok {
-		return 0, E(ErrReqData, "Invalid roomnum")
+		return 0, E(ErrReqData, invalid)
 	}
 	return n, nil
 }
 
-// optInt reads an optional int field (0 when absent or null).
-func optInt(b Body, k string) (int64, error) {
+// optInt reads an optional int field (0 when absent or null); invalid is
+// the errorInfo for a value of another type.
+func optInt(b Body, k, invalid string) (int64, error) {
 	if !b.Has(k) {
 		return 0, nil
 	}
 	n, ok := b.Int(k)
 	if !ok {
-		return 0, E(ErrReqData, "Invalid "+k)
+		return 0, E(ErrReqData, invalid)
 	}
 	return n, nil
 }
@@ -122,12 +124,12 @@ func (s *Service) Create(ctx context.Context, r *Req) (any, error) {
 	}
 	title, ok := r.Body.Str("title")
 	if !ok || len(title) > maxTitleLen {
-		return nil, E(ErrReqData, "Invalid title")
+		return nil, E(ErrReqData, " Invalid title")
 	}
 	var cover string
 	if r.Body.Has("cover") {
 		if cover, ok = r.Body.Str("cover"); !ok || len(cover) > maxCoverLen {
-			return nil, E(ErrReqData, "Invalid cover")
+			return nil, E(ErrReqData, " Invalid cover")
 		}
 	}
 	if r.User.Role != 1 {
@@ -154,19 +156,19 @@ func (s *Service) teacherRoom(ctx context.Context, r *Req, id int64, denied stri
 
 // StartCourse starts a created room.
 func (s *Service) StartCourse(ctx context.Context, r *Req) (any, error) {
-	id, err := roomNum(r.Body)
+	id, err := roomNum(r.Body, " Invalid roomnum")
 	if err != nil {
 		return nil, err
 	}
 	mu := s.roomLock(id)
 	mu.Lock()
 	defer mu.Unlock()
-	room, err := s.teacherRoom(ctx, r, id, "only the teacher who created the course can start it.")
+	room, err := s.teacherRoom(ctx, r, id, " only the teacher who created the course can start it.")
 	if err != nil {
 		return nil, err
 	}
 	if room.State != store.StateCreated {
-		return nil, E(ErrRoomState, "only state=created room can start a course")
+		return nil, E(ErrRoomState, " only state=created room can start a course")
 	}
 	seq, err := s.sendMsg(ctx, r.AppID, id, msgClassStart, r.TimeStamp, uidValue{r.User.UID})
 	if err != nil {
@@ -174,7 +176,7 @@ func (s *Service) StartCourse(ctx context.Context, r *Req) (any, error) {
 	}
 	err = s.Store.StartRoom(ctx, id, r.User.Uin, seq, s.now())
 	if errors.Is(err, store.ErrConflict) {
-		return nil, E(ErrRoomState, "only state=created room can start a course")
+		return nil, E(ErrRoomState, " only state=created room can start a course")
 	}
 	if err != nil {
 		return nil, internal("update room info failed", err)
@@ -184,7 +186,7 @@ func (s *Service) StartCourse(ctx context.Context, r *Req) (any, error) {
 
 // ExitRoom ends a living class.
 func (s *Service) ExitRoom(ctx context.Context, r *Req) (any, error) {
-	id, err := roomNum(r.Body)
+	id, err := roomNum(r.Body, "Invalid roomnum")
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +221,7 @@ func (s *Service) ExitRoom(ctx context.Context, r *Req) (any, error) {
 // no disk access (the room's teacher and the token are cached, the times
 // are written behind).
 func (s *Service) Heartbeat(ctx context.Context, r *Req) (any, error) {
-	id, err := roomNumLoose(r.Body)
+	id, err := roomNumLoose(r.Body, "Invalid roomnum")
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +238,7 @@ func (s *Service) Heartbeat(ctx context.Context, r *Req) (any, error) {
 
 // ReportMemID reports a member entering (operate 0) or leaving (1).
 func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
-	id, err := roomNumLoose(r.Body)
+	id, err := roomNumLoose(r.Body, " Invalid roomnum")
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +247,7 @@ func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
 	}
 	op, ok := r.Body.Int("operate")
 	if !ok || (op != 0 && op != 1) {
-		return nil, E(ErrReqData, "Invalid operate")
+		return nil, E(ErrReqData, " Invalid operate")
 	}
 	mu := s.roomLock(id)
 	mu.Lock()
@@ -300,7 +302,7 @@ type MemberRow struct {
 
 // RoomIDList lists the members present in a room.
 func (s *Service) RoomIDList(ctx context.Context, r *Req) (any, error) {
-	id, err := roomNumLoose(r.Body)
+	id, err := roomNumLoose(r.Body, " Invalid roomnum")
 	if err != nil {
 		return nil, err
 	}
@@ -355,13 +357,13 @@ func (s *Service) RoomList(ctx context.Context, r *Req) (any, error) {
 		return nil, err
 	}
 	f := store.RoomFilter{AppID: r.AppID, State: -1, Offset: index, Limit: size}
-	if f.RoomID, err = optInt(b, "roomnum"); err != nil {
+	if f.RoomID, err = optInt(b, "roomnum", "roomnum invalid"); err != nil {
 		return nil, err
 	}
-	if f.From, err = optInt(b, "from_time"); err != nil {
+	if f.From, err = optInt(b, "from_time", "from_time invalid"); err != nil {
 		return nil, err
 	}
-	if f.To, err = optInt(b, "to_time"); err != nil {
+	if f.To, err = optInt(b, "to_time", "to_time invalid"); err != nil {
 		return nil, err
 	}
 	if f.From != 0 && f.To != 0 && f.From > f.To {
@@ -371,13 +373,13 @@ func (s *Service) RoomList(ctx context.Context, r *Req) (any, error) {
 	if b.Has("host_uid") {
 		var ok bool
 		if hostUID, ok = b.Str("host_uid"); !ok {
-			return nil, E(ErrReqData, "Invalid host_uid")
+			return nil, E(ErrReqData, "host_uid invalid")
 		}
 	}
 	if b.Has("state") {
 		st, ok := b.Int("state")
 		if !ok || st < store.StateCreated || st > store.StatePlayback {
-			return nil, E(ErrReqData, "Invalid state")
+			return nil, E(ErrReqData, "state invalid")
 		}
 		f.State = int(st)
 	}
@@ -421,7 +423,7 @@ func (s *Service) RoomList(ctx context.Context, r *Req) (any, error) {
 // caller's own library.
 func (s *Service) ReportBind(ctx context.Context, r *Req) (any, error) {
 	b := r.Body
-	id, err := optInt(b, "roomnum")
+	id, err := optInt(b, "roomnum", "Invalid roomnum")
 	if err != nil {
 		return nil, err
 	}
@@ -433,7 +435,7 @@ func (s *Service) ReportBind(ctx context.Context, r *Req) (any, error) {
 	}
 	op, ok := b.Int("operate")
 	if !ok || (op != 0 && op != 1) {
-		return nil, E(ErrReqData, "Invalid operate")
+		return nil, E(ErrReqData, " Invalid operate")
 	}
 	if !b.Has("bind_file") {
 		return nil, E(ErrReqData, "Lack of bind_file")
@@ -449,22 +451,22 @@ func (s *Service) ReportBind(ctx context.Context, r *Req) (any, error) {
 		return nil, E(ErrReqData, "Lack info bindfile.type")
 	}
 	typ, ok := file.Int("type")
-	if !ok || (typ != 0 && typ != 1) {
-		return nil, E(ErrReqData, "Invalid bindfile.type")
+	if !ok {
+		return nil, E(ErrReqData, "invalide bindfile.type")
 	}
 	if _, ok := file["file_name"]; !ok {
 		return nil, E(ErrReqData, "Lack info bindfile.file_name")
 	}
 	name, ok := file.Str("file_name")
 	if !ok || len(name) > maxFileNameLen {
-		return nil, E(ErrReqData, "Invalid bindfile.file_name")
+		return nil, E(ErrReqData, "invalide bindfile.filename")
 	}
 	if _, ok := file["url"]; !ok {
 		return nil, E(ErrReqData, "Lack info bindfile.url")
 	}
 	url, ok := file.Str("url")
 	if !ok || len(url) > maxURLLen {
-		return nil, E(ErrReqData, "Invalid bindfile.url")
+		return nil, E(ErrReqData, "invalide bindfile.url")
 	}
 	if id > 0 {
 		room, err := s.teacherRoom(ctx, r, id, "only the teacher can bind/unbind a resource.")
@@ -515,13 +517,13 @@ func (s *Service) QueryBind(ctx context.Context, r *Req) (any, error) {
 	b := r.Body
 	f := store.BindFilter{}
 	var err error
-	if f.RoomID, err = optInt(b, "roomnum"); err != nil {
+	if f.RoomID, err = optInt(b, "roomnum", "Invalid roomnum"); err != nil {
 		return nil, err
 	}
-	if f.From, err = optInt(b, "from_time"); err != nil {
+	if f.From, err = optInt(b, "from_time", "Invalid from_time"); err != nil {
 		return nil, err
 	}
-	if f.To, err = optInt(b, "to_time"); err != nil {
+	if f.To, err = optInt(b, "to_time", "Invalid to_time"); err != nil {
 		return nil, err
 	}
 	if f.Offset, f.Limit, err = page(b); err != nil {

@@ -5,6 +5,7 @@ package svc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -28,8 +29,6 @@ type Service struct {
 	apps     map[int64]App
 	hashSem  chan struct{} // bounds the CPU spent on password hashes
 	rooms    [64]sync.Mutex
-	idxMu    sync.Mutex
-	idxBusy  map[int64]bool
 	started  time.Time
 	hashCost int
 	limiter  *loginLimiter
@@ -51,7 +50,7 @@ func New(cfg *Config, st *store.Store, im *sig.IM, log *slog.Logger) *Service {
 	}
 	s := &Service{Cfg: cfg, Store: st, IM: im, Log: log, Now: time.Now,
 		apps: map[int64]App{}, hashSem: make(chan struct{}, cfg.LoginConcurrent),
-		idxBusy: map[int64]bool{}, hashCost: defaultHashCost, limiter: newLoginLimiter()}
+		hashCost: defaultHashCost, limiter: newLoginLimiter()}
 	if cfg.HashCost > 0 {
 		s.hashCost = cfg.HashCost
 	}
@@ -95,6 +94,12 @@ func (s *Service) Authenticate(ctx context.Context, b Body, appid int64) (*store
 	}
 	token, ok := b.Str("token")
 	if !ok {
+		// The reference tested the token's first character, which a number
+		// or a bool does not have: those read as missing.
+		switch b["token"].(type) {
+		case json.Number, bool:
+			return nil, E(ErrReqData, "Lack of token")
+		}
 		return nil, E(ErrReqData, "Invalid token")
 	}
 	se, err := s.Store.SessionByToken(ctx, token)
