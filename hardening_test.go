@@ -20,6 +20,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -648,4 +650,95 @@ func TestHardHealthAndMetrics(t *testing.T) {
 	if got := hdMetric(m, "sxb_rooms_living"); got != 0 {
 		t.Errorf("rooms living = %v after the reaper", got)
 	}
+}
+
+// A full disk (the database cannot be written) gives 90000 answers, never
+// a crash, and the server recovers when space is freed. Needs a tmpfs of
+// its own (root); skipped elsewhere.
+func TestHardDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	path := filepath.Join(dir, "sxb.db")
+	st, err := store.OpenTimeout(path, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &svc.Config{Apps: []svc.App{{SDKAppID: AppA, Key: KeyA}}}
+	cfg.Defaults()
+	log := slog.New(slog.DiscardHandler)
+	s := svc.New(cfg, st, &sig.IM{}, log)
+	s.SetHashCost(4)
+	ts := httptest.NewServer(NewHTTP(s, log).Handler)
+	defer func() { ts.Close(); st.Close() }()
+	regist := func(id string) int {
+		b, _ := json.Marshal(M{"appid": AppA, "timeStamp": 1, "id": id, "pwd": strings.Repeat("p", 2000), "role": 0})
+		resp, err := http.Post(ts.URL+"/index.php?svc=account&cmd=regist", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("server gone: %v", err)
+		}
+		defer resp.Body.Close()
+		var env struct {
+			ErrorCode int
+			ErrorInfo string
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("HTTP %d %v", resp.StatusCode, err)
+		}
+		if strings.Contains(env.ErrorInfo, "SQL") || strings.Contains(env.ErrorInfo, "full") {
+			t.Fatalf("errorInfo leaks the cause: %q", env.ErrorInfo)
+		}
+		return env.ErrorCode
+	}
+	if c := regist("first"); c != 0 {
+		t.Fatalf("regist %d on an empty disk", c)
+	}
+	// Fill the file system.
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 16<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			break
+		}
+	}
+	f.Close()
+	codes := map[int]int{}
+	var stored, refused []string
+	for i := 0; i < 300 && codes[svc.ErrServer] < 3; i++ {
+		id := fmt.Sprintf("full%d-%s", i, strings.Repeat("x", 40))
+		c := regist(id)
+		codes[c]++
+		switch c {
+		case 0:
+			stored = append(stored, id)
+		case svc.ErrServer:
+			refused = append(refused, id)
+		default:
+			t.Fatalf("regist on a full disk: errorCode %d", c)
+		}
+	}
+	if codes[svc.ErrServer] == 0 {
+		t.Fatalf("no 90000 on a full disk: %v", codes)
+	}
+	os.Remove(filler)
+	if c := regist("after"); c != 0 {
+		t.Fatalf("regist %d after space was freed", c)
+	}
+	for _, id := range stored {
+		if n := hdQueryInt(t, path, "SELECT count(*) FROM t_account WHERE uid = ?", id); n != 1 {
+			t.Errorf("acknowledged account %s missing", id)
+		}
+	}
+	for _, id := range refused {
+		if n := hdQueryInt(t, path, "SELECT count(*) FROM t_account WHERE uid = ?", id); n != 0 {
+			t.Errorf("refused account %s stored", id)
+		}
+	}
+	t.Logf("on a full disk: %v", codes)
 }
