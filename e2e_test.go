@@ -621,3 +621,27 @@ func TestIndexScheduler(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // one more scheduler round: no second request
 	eq(t, "requests", len(replay.Calls()), 1)
 }
+
+// TestRecCallIMFailure: a recording whose IM announcement fails is still
+// answered {"code":0}, and (as in the reference) not stored.
+func TestRecCallIMFailure(t *testing.T) {
+	f := newLiveFixture(t, nil)
+	h := f.h
+	rec := M{"event_type": 100, "stream_id": "s", "start_time": 1, "end_time": 2, "media_start_time": 3,
+		"file_size": 4, "duration": 5, "video_id": "v", "video_url": "http://v",
+		"stream_param": "groupid=" + strconv.FormatInt(f.living, 10) + "&userid=" + base64.StdEncoding.EncodeToString([]byte("s1"))}
+	f.im.SetReply(func(w http.ResponseWriter, c TencentCall) {
+		w.Write([]byte(`{"ActionStatus":"FAIL","ErrorCode":10015,"ErrorInfo":"bad group"}`))
+	})
+	eq(t, "answer", string(h.Post("live", "reccall", rec).Raw), `{"code":0}`)
+	if recs, _ := h.Store.Recordings(t.Context(), f.living); len(recs) != 0 {
+		t.Fatalf("stored %+v", recs)
+	}
+	f.im.SetReply(nil)
+	eq(t, "answer", string(h.Post("live", "reccall", rec).Raw), `{"code":0}`)
+	recs, _ := h.Store.Recordings(t.Context(), f.living)
+	room, _ := h.Store.Room(t.Context(), f.living)
+	if len(recs) != 1 || recs[0].Uin != 10003 || room.LastRecSeq != f.im.Last(t).Seq || room.LastRecSeq == 0 {
+		t.Fatalf("recordings %+v, last rec seq %d", recs, room.LastRecSeq)
+	}
+}
