@@ -7,12 +7,37 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
 
 // loneSurrogate finds \u escapes of UTF-16 surrogates, paired or not.
 var loneSurrogate = regexp.MustCompile(`(?i)\\ud[89a-f]`)
+
+// fffd finds U+FFFD written as an escape (literal ones are checked apart).
+var fffd = regexp.MustCompile(`(?i)\\ufffd|\x{FFFD}`)
+
+// hasFFFD reports whether a decoded value holds U+FFFD in a key or string.
+func hasFFFD(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.ContainsRune(x, utf8.RuneError)
+	case []any:
+		for _, e := range x {
+			if hasFFFD(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if strings.ContainsRune(k, utf8.RuneError) || hasFFFD(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // nesting is the deepest nesting of arrays and objects of valid JSON, read
 // with the standard decoder (an oracle independent of scan()).
@@ -50,7 +75,8 @@ func FuzzDecode(f *testing.F) {
 		`{"appid":1400000001,"timeStamp":"12","id":"\u00e9\ud83d\ude00","pwd":"0"}`,
 		`{"a":[[[[[[[[[[[1]]]]]]]]]]]}`, `{"a":[[[[[[[[[[[[1]]]]]]]]]]]]}`, `{"a":"[[[[[[[[[[[[[[[["}`,
 		`{"a":1} x`, `{"a":1}{}`, "{\"a\":\"\xff\"}", `{"a":"\"{[}"}`, " \t\n{}\n", `{"a":1,"a":2}`,
-		`{"n":-0,"m":1e400,"k":12345678901234567890123}`, "\ufeff{}", `{"a":"\ud800"}`} {
+		`{"n":-0,"m":1e400,"k":12345678901234567890123}`, "\ufeff{}", `{"a":"\ud800"}`,
+		`{"a":"\ud83d\ude00"}`, `{"\udc00":1}`, `{"a":"\ud800\u0041"}`, `{"a":"\ufffd\ud800"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
@@ -65,8 +91,18 @@ func FuzzDecode(f *testing.F) {
 		if valid && nesting(raw) >= MaxDepth {
 			valid = false
 		}
-		if loneSurrogate.Match(raw) {
-			return // encoding/json accepts these; PHP (and Decode) refuse some: TestScan covers them
+		if valid && loneSurrogate.Match(raw) {
+			// encoding/json reads a lone surrogate as U+FFFD; PHP (and
+			// Decode) refuse it. Where the body cannot hold U+FFFD by
+			// itself, a U+FFFD read means a lone surrogate.
+			if fffd.Match(raw) {
+				return
+			}
+			var v any
+			json.Unmarshal(raw, &v)
+			if hasFFFD(v) {
+				valid = false
+			}
 		}
 		if valid != (err == nil) {
 			t.Fatalf("Decode(%q): err %v, but valid=%v (nesting %d)", raw, err, valid, nesting(raw))
