@@ -645,3 +645,38 @@ func TestRecCallIMFailure(t *testing.T) {
 		t.Fatalf("recordings %+v, last rec seq %d", recs, room.LastRecSeq)
 	}
 }
+
+// TestDoubleClicks: the same state change sent many times at once
+// happens once; the others get 10102 and send no IM message.
+func TestDoubleClicks(t *testing.T) {
+	im := NewFakeTencent(t)
+	h := NewHarness(t, func(c *svc.Config) { c.IMBaseURL = im.URL })
+	tok := h.User(AppA, "t", 1)
+	var d struct{ RoomNum int64 }
+	h.Call(AppA, tok, "live", "create", M{"title": "x"}).Want(t, 0).Decode(t, &d)
+	race := func(cmd string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		codes := make(chan int, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes <- h.Call(AppA, tok, "live", cmd, M{"roomnum": d.RoomNum}).Code
+			}()
+		}
+		wg.Wait()
+		close(codes)
+		n := map[int]int{}
+		for c := range codes {
+			n[c]++
+		}
+		if n[0] != 1 || n[svc.ErrRoomState] != 7 {
+			t.Fatalf("%s: codes %v", cmd, n)
+		}
+	}
+	race("startcourse")
+	eq(t, "IM messages after start", len(im.Calls()), 1)
+	race("exitroom")
+	eq(t, "IM messages after end", len(im.Calls()), 2)
+}
