@@ -7,11 +7,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -174,7 +176,9 @@ func (s *Server) handle(c echo.Context) error {
 func (s *Server) serve(req *http.Request, res *Result) (status int, body []byte) {
 	defer func() {
 		if p := recover(); p != nil {
-			s.Log.Error("panic", "svc", res.Svc, "cmd", res.Cmd, "panic", p)
+			// The stack goes to the log only, never to the client.
+			s.Log.Error("panic", "svc", clip(res.Svc), "cmd", clip(res.Cmd), "panic", fmt.Sprint(p),
+				"stack", string(debug.Stack()))
 			res.ErrorCode = svc.ErrServer
 			status, body = http.StatusOK, envelope(svc.ErrServer, "Server internal error", nil)
 		}
