@@ -38,6 +38,7 @@ type Store struct {
 
 	live  liveness
 	lists roomLists
+	ckpt  checkpointer
 }
 
 // Open opens (creating if needed) the database at path and applies the
@@ -66,6 +67,14 @@ func OpenTimeout(path string, busy time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{w: w}
+	// The writer never checkpoints; s.ckpt does (see checkpoint.go).
+	for _, p := range []string{"PRAGMA wal_autocheckpoint = 0",
+		"PRAGMA journal_size_limit = " + strconv.Itoa(walSizeLimit)} {
+		if _, err := w.Exec(p); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
 	if err := s.migrate(); err != nil {
 		w.Close()
 		return nil, err
@@ -85,6 +94,12 @@ func OpenTimeout(path string, busy time.Duration) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := s.ckpt.start(dsn); err != nil {
+		s.lists.close()
+		r.Close()
+		w.Close()
+		return nil, err
+	}
 	s.live.init()
 	return s, nil
 }
@@ -92,10 +107,11 @@ func OpenTimeout(path string, busy time.Duration) (*Store, error) {
 // Close flushes liveness data and closes the database.
 func (s *Store) Close() error {
 	ferr := s.flush(context.Background(), 0)
+	cerr := s.ckpt.close()
 	rerr := s.r.Close()
 	lerr := s.lists.close()
 	werr := s.w.Close()
-	return errors.Join(ferr, rerr, lerr, werr)
+	return errors.Join(ferr, cerr, rerr, lerr, werr)
 }
 
 // Ping checks that the database answers and is writable.
