@@ -225,6 +225,16 @@ func TestWholeClass(t *testing.T) {
 	if err := sig.VerifyUserSig(AppA, KeyA, "teacher1", l1.UserSig, time.Now()); err != nil {
 		t.Fatalf("login userSig: %v", err)
 	}
+	// Valid for the default 180 days.
+	if err := sig.VerifyUserSig(AppA, KeyA, "teacher1", l1.UserSig, time.Now().Add(179*24*time.Hour)); err != nil {
+		t.Fatalf("userSig at 179 days: %v", err)
+	}
+	if err := sig.VerifyUserSig(AppA, KeyA, "teacher1", l1.UserSig, time.Now().Add(181*24*time.Hour)); err == nil {
+		t.Fatal("userSig still valid after 181 days")
+	}
+	if err := sig.VerifyUserSig(AppA, KeyA, "Teacher2", l1.UserSig, time.Now()); err == nil {
+		t.Fatal("userSig valid for another id")
+	}
 	if len(l1.Token) != 32 {
 		t.Fatalf("token %q is not 128 bits of hex", l1.Token)
 	}
