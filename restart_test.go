@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sxb-edu/store"
 	"sxb-edu/svc"
 )
 
@@ -94,3 +95,34 @@ func TestRestart(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestDemoKeyKept: with no apps configured the demo app's key is made on
+// first start and the same key is used after a restart.
+func TestDemoKeyKept(t *testing.T) {
+	path := t.TempDir() + "/demo.db"
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, err := demoKey(st)
+	if err != nil || len(k1) < 32 {
+		t.Fatalf("key %q %v", k1, err)
+	}
+	if k, _ := demoKey(st); k != k1 {
+		t.Fatal("key changed without a restart")
+	}
+	st.Close()
+	st, err = store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if k, _ := demoKey(st); k != k1 {
+		t.Fatal("key changed across a restart")
+	}
+	other, _ := store.Open(t.TempDir() + "/other.db")
+	defer other.Close()
+	if k, _ := demoKey(other); k == k1 {
+		t.Fatal("two databases share a demo key")
+	}
+}
