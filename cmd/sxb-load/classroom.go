@@ -11,15 +11,22 @@ import (
 	"time"
 )
 
-// classroom holds the recorders of one class run.
+// classroom holds the recorders of one class run. The run has three
+// phases: entry (students come in over -ramp and start beating), the
+// measured class (-d: every user in, beating, listing now and then; the
+// storm, if any, happens here) and leaving (over -ramp again).
 type classroom struct {
 	cl *client
 	o  *options
 
-	hb, enter, leave, idlist, rlist *Recorder
-	hbStorm, hbSteady               *Recorder
-	storming                        atomic.Bool
-	rampEnd                         time.Time
+	// Whole run, by command.
+	enter, leave, idlist, rlist *Recorder
+	// Heartbeats by phase, and lists within the measured class.
+	hbEntry, hb, hbLeave, hbStorm *Recorder
+	idlistWin, rlistWin           *Recorder
+
+	storming         atomic.Bool
+	winStart, winEnd time.Time
 }
 
 func (k *classroom) send(ctx context.Context, rec *Recorder, cmd string, body []byte) {
@@ -27,14 +34,27 @@ func (k *classroom) send(ctx context.Context, rec *Recorder, cmd string, body []
 	code, _, err := k.cl.call(ctx, "live", cmd, body, false)
 	d := time.Since(t0)
 	kind := kindOf(code, err)
-	rec.Add(d, kind)
-	if rec == k.hb {
-		if k.storming.Load() {
+	in := !t0.Before(k.winStart) && t0.Before(k.winEnd)
+	switch rec {
+	case k.hb:
+		switch {
+		case t0.Before(k.winStart):
+			rec = k.hbEntry
+		case !in:
+			rec = k.hbLeave
+		case k.storming.Load():
 			k.hbStorm.Add(d, kind)
-		} else if t0.After(k.rampEnd) {
-			k.hbSteady.Add(d, kind)
+		}
+	case k.idlist:
+		if in {
+			k.idlistWin.Add(d, kind)
+		}
+	case k.rlist:
+		if in {
+			k.rlistWin.Add(d, kind)
 		}
 	}
+	rec.Add(d, kind)
 }
 
 // jittered is d ± jitter·d, uniformly.
@@ -54,6 +74,10 @@ func (k *classroom) user(ctx context.Context, token string, room int64, teacher 
 		k.send(ctx, k.idlist, "roomidlist", k.cl.req(token, "roomnum", room, "index", 0, "size", 20))
 	}
 	k.send(ctx, k.rlist, "roomlist", k.cl.req(token, "index", 0, "size", 20))
+	if !teacher && o.ramp > 0 {
+		// Students leave over -ramp after the class, as they came.
+		end = end.Add(time.Duration(rand.Int64N(int64(o.ramp))))
+	}
 	hb := k.cl.req(token, "roomnum", room)
 	nextHB := time.Now().Add(time.Duration(rand.Int64N(int64(o.hb))))
 	nextList := time.Now().Add(time.Duration(rand.Int64N(int64(o.listEvery))))
@@ -189,12 +213,17 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 	}
 
 	k := &classroom{cl: cl, o: o,
-		hb: NewRecorder("heartbeat"), enter: NewRecorder("reportmemid enter"), leave: NewRecorder("leave/exitroom"),
+		enter: NewRecorder("reportmemid enter"), leave: NewRecorder("leave (reportmemid 1, exitroom)"),
 		idlist: NewRecorder("roomidlist"), rlist: NewRecorder("roomlist"),
-		hbStorm: NewRecorder("heartbeat during storm"), hbSteady: NewRecorder("heartbeat after ramp")}
+		hbEntry: NewRecorder("heartbeat"), hb: NewRecorder("heartbeat"), hbLeave: NewRecorder("heartbeat"),
+		hbStorm:   NewRecorder("heartbeat during storm"),
+		idlistWin: NewRecorder("roomidlist"), rlistWin: NewRecorder("roomlist")}
 	start := time.Now()
-	end := start.Add(o.dur)
-	k.rampEnd = start.Add(o.ramp + o.hb)
+	// The class is measured from one heartbeat interval after the last
+	// student came in, so the entry's queue has drained.
+	k.winStart = start.Add(o.ramp + o.hb)
+	k.winEnd = k.winStart.Add(o.dur)
+	end := k.winEnd
 	var wg sync.WaitGroup
 	left := make([]*sync.WaitGroup, nT)
 	for i := range left {
@@ -240,7 +269,7 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 	stormDone := make(chan error, 1)
 	if o.storm > 0 {
 		go func() {
-			if !sleepUntil(ctx, start.Add(o.stormAt)) {
+			if !sleepUntil(ctx, k.winStart.Add(o.stormAt)) {
 				stormDone <- ctx.Err()
 				return
 			}
@@ -269,14 +298,18 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 	serr := <-stormDone
 	close(memDone)
 	<-memStopped
-	rep.add(fmt.Sprintf("class: %d rooms × %d students, heartbeat every %s ±%.0f%%, entry spread over %s",
-		nT, o.students, o.hb, 100*o.jitter, o.ramp), elapsed,
-		k.hb, k.hbSteady, k.enter, k.idlist, k.rlist, k.leave)
+	rep.add(fmt.Sprintf("entry: %d students enter over %s and start beating (then %s to settle)", nS, o.ramp, o.hb), o.ramp+o.hb,
+		k.enter, k.hbEntry)
+	rep.add(fmt.Sprintf("class (measured): %d rooms × %d students, heartbeat every %s ±%.0f%%, lists every %s",
+		nT, o.students, o.hb, 100*o.jitter, o.listEvery), o.dur, k.hb, k.idlistWin, k.rlistWin)
+	rep.add("leaving: students leave over -ramp, then teachers end their classes", elapsed-o.ramp-o.hb-o.dur,
+		k.leave, k.hbLeave)
+	rep.add("whole run, by command", elapsed, k.enter, k.idlist, k.rlist, k.leave)
 	if o.storm > 0 {
 		rep.add(fmt.Sprintf("login storm: %d logins, %d at once, from %s into the class", o.storm, o.stormC, o.stormAt),
 			stormTook, stormLogin, k.hbStorm)
 		if stormTook > 0 && time.Duration(o.stormAt)+stormTook > o.dur {
-			rep.note("the storm outlasted the class (%.1f s from its start): heartbeats ended before the last logins",
+			rep.note("the storm outlasted the measured class (it ended %.1f s into it): its last logins had no class beside them",
 				(o.stormAt + stormTook).Seconds())
 		}
 	}

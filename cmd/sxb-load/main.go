@@ -106,7 +106,7 @@ func main() {
 	fs.IntVar(&o.students, "students", 50, "classroom: students per room")
 	fs.DurationVar(&o.hb, "hb", 3*time.Second, "classroom: heartbeat interval")
 	fs.Float64Var(&o.jitter, "jitter", 0.1, "classroom: heartbeat interval jitter, a share of -hb")
-	fs.DurationVar(&o.ramp, "ramp", 10*time.Second, "classroom: students enter spread over this time")
+	fs.DurationVar(&o.ramp, "ramp", 10*time.Second, "classroom: students enter over this time before the measured class (-d), and leave over it after")
 	fs.DurationVar(&o.listEvery, "list-every", 60*time.Second, "classroom: each user lists members and rooms this often")
 	fs.IntVar(&o.setupC, "setup-c", 32, "classroom/register: concurrent requests while logging in and registering")
 	fs.StringVar(&o.tokens, "tokens", "", "classroom: file caching the users' tokens across runs (read if present, written after login)")
@@ -132,6 +132,8 @@ func main() {
 	defer stop()
 	rep := &report{Mode: o.mode, Target: o.url, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
 		Started: time.Now().UTC().Format(time.RFC3339)}
+	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	cpu0 := procCPU(o.pid)
 	stopServer, err := withServer(&o, rep)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sxb-load:", err)
@@ -152,7 +154,9 @@ func main() {
 	stopServer()
 	if o.pid > 0 {
 		rep.Server = readMem(o.pid, rep.Server)
+		rep.ServerCPU = procCPU(o.pid) - cpu0
 	}
+	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
 	rep.print(os.Stdout)
 	if o.jsonOut != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
@@ -216,6 +220,8 @@ type report struct {
 	Started    string    `json:"started"`
 	GOMAXPROCS int       `json:"gomaxprocs"`
 	NumCPU     int       `json:"num_cpu"`
+	LoadAvg    []string  `json:"loadavg,omitempty"` // /proc/loadavg at the start and the end
+	ServerCPU  float64   `json:"server_cpu_seconds,omitempty"`
 	Notes      []string  `json:"notes,omitempty"`
 	Phases     []phase   `json:"phases"`
 	Server     *memStats `json:"server_memory,omitempty"`
@@ -247,6 +253,13 @@ func (r *report) print(w io.Writer) {
 	for _, p := range r.Phases {
 		fmt.Fprintf(w, "\n== %s (%.1f s)\n", p.Name, p.Seconds)
 		printTable(w, p.Commands)
+	}
+	if len(r.LoadAvg) > 0 {
+		fmt.Fprintf(w, "\nload average (1, 5, 15 min; runnable/total; last pid) at start: %s; at end: %s\n",
+			r.LoadAvg[0], r.LoadAvg[len(r.LoadAvg)-1])
+	}
+	if r.ServerCPU > 0 {
+		fmt.Fprintf(w, "server CPU time used during the run: %.1f s\n", r.ServerCPU)
 	}
 	if r.Server != nil {
 		fmt.Fprintf(w, "\nserver memory: VmHWM %.1f MB, VmRSS %.1f MB at the end, highest VmRSS sampled %.1f MB\n",
