@@ -62,7 +62,7 @@ func (s *Service) hashing(ctx context.Context, fn func() error) error {
 		return ctx.Err()
 	}
 	defer func() { <-s.hashSem }()
-	return fn()
+	return lowPriority(fn)
 }
 
 // Regist registers an account (kind C).
