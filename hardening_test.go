@@ -221,9 +221,48 @@ func TestHardLoginRateLimit(t *testing.T) {
 	h := NewHarness(t, nil)
 	h.Regist(AppA, "alice", "right", 0)
 	h.Regist(AppA, "bob", "right", 0)
-	login := func(id, pwd string) Answer {
+	direct := func(id, pwd string) Answer {
 		return h.Call(AppA, "", "account", "login", M{"id": id, "pwd": pwd})
 	}
+	// Loopback clients (the operator's tools, a local proxy not named in
+	// trusted_proxies) are never limited.
+	for i := 0; i < 2*svc.LoginFailuresPerAddr; i++ {
+		direct(fmt.Sprintf("ghost%d", i), "x").WantInfo(t, svc.ErrUserNotExist, "User not exist")
+	}
+	for i := 0; i < 2*svc.LoginFailuresPerID; i++ {
+		direct("alice", "wrong").WantInfo(t, svc.ErrPassword, "User password error")
+	}
+	direct("alice", "right").Want(t, 0)
+
+	// Behind a trusted local proxy the clients are told apart and limited.
+	h.Svc.Cfg.TrustedProxies = []string{"127.0.0.0/8", "::1"}
+	h.Server.Close() // a new front reads the setting (parsed once per server)
+	h.Server = httptest.NewServer(NewHTTP(h.Svc, h.Svc.Log).Handler)
+	post := func(hdr, id, pwd string) Answer {
+		b, _ := json.Marshal(M{"appid": AppA, "timeStamp": 1, "id": id, "pwd": pwd})
+		req, _ := http.NewRequest(http.MethodPost, h.URL("account", "login"), bytes.NewReader(b))
+		if ip, ok := strings.CutPrefix(hdr, "real:"); ok {
+			req.Header.Set("X-Real-IP", ip)
+		} else if hdr != "" {
+			req.Header.Set("X-Forwarded-For", hdr)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a Answer
+		a.Raw, _ = io.ReadAll(resp.Body)
+		var env struct {
+			ErrorCode int
+			ErrorInfo string
+		}
+		json.Unmarshal(a.Raw, &env)
+		a.Status, a.Code, a.Info = resp.StatusCode, env.ErrorCode, env.ErrorInfo
+		return a
+	}
+	const client = "203.0.113.1"
+	login := func(id, pwd string) Answer { return post(client, id, pwd) }
 	// Correct logins are never counted, however many.
 	for i := 0; i < 3*svc.LoginFailuresPerAddr; i++ {
 		login("bob", "right").Want(t, 0)
@@ -253,43 +292,22 @@ func TestHardLoginRateLimit(t *testing.T) {
 		login(fmt.Sprintf("ghost%d", i), "x").Want(t, svc.ErrUserNotExist)
 	}
 	login("bob", "right").Want(t, svc.ErrPassword)
-	// Without trusted proxies, X-Forwarded-For is not believed.
-	post := func(xff string) Answer {
-		b, _ := json.Marshal(M{"appid": AppA, "timeStamp": 1, "id": "bob", "pwd": "right"})
-		req, _ := http.NewRequest(http.MethodPost, h.URL("account", "login"), bytes.NewReader(b))
-		if ip, ok := strings.CutPrefix(xff, "real:"); ok {
-			req.Header.Set("X-Real-IP", ip)
-		} else {
-			req.Header.Set("X-Forwarded-For", xff)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var a Answer
-		a.Raw, _ = io.ReadAll(resp.Body)
-		var env struct {
-			ErrorCode int
-			ErrorInfo string
-		}
-		json.Unmarshal(a.Raw, &env)
-		a.Status, a.Code, a.Info = resp.StatusCode, env.ErrorCode, env.ErrorInfo
-		return a
+	// Which address a request is counted under.
+	for _, c := range []struct {
+		hdr  string
+		code int
+	}{
+		{"203.0.113.9", 0},                        // another client
+		{"203.0.113.9, 127.0.0.1", 0},             // proxies are skipped from the right
+		{client + ", 127.0.0.1", svc.ErrPassword}, // the limited client through two proxies
+		{"junk, " + client, svc.ErrPassword},      // hops beyond the client do not matter
+		{"junk, 203.0.113.9, 127.0.0.1", 0},
+		{"127.0.0.5", 0},                    // only proxies: the peer (loopback) is the client
+		{"real:198.51.100.8", 0},            // X-Real-IP from a proxy
+		{"real:" + client, svc.ErrPassword}, // names the limited address
+	} {
+		post(c.hdr, "bob", "right").Want(t, c.code)
 	}
-	post("203.0.113.9").Want(t, svc.ErrPassword)
-	if h.Svc.Cfg.TrustedProxies = []string{"127.0.0.0/8", "::1"}; true {
-		// A new front reads the setting (it is parsed once per server).
-		h.Server.Close()
-		h.Server = httptest.NewServer(NewHTTP(h.Svc, h.Svc.Log).Handler)
-	}
-	post("203.0.113.9").Want(t, 0)                           // behind the proxy: another client
-	post("203.0.113.9, 127.0.0.1").Want(t, 0)                // proxies are skipped from the right
-	post("127.0.0.5").Want(t, svc.ErrPassword)               // only proxies: the peer is the client
-	post("junk, 203.0.113.9, 127.0.0.1").Want(t, 0)          // hops beyond the client do not matter
-	post("198.51.100.7, not-an-ip").Want(t, svc.ErrPassword) // a garbled hop stops at the proxy
-	post("real:198.51.100.8").Want(t, 0)                     // X-Real-IP from a proxy
-	post("real:127.0.0.1").Want(t, svc.ErrPassword)          // names the limited address
 	h.Advance(svc.LoginWindow + time.Second)
 	login("bob", "right").Want(t, 0)
 }
