@@ -139,6 +139,12 @@ func decodeFlat(b []byte) (m svc.Body, ok bool) {
 	if i >= len(b) || b[i] != '{' {
 		return nil, false
 	}
+	// Nesting or escapes anywhere: the general decoder, without first
+	// half-decoding here (a '[', '{' or '\\' inside a string only costs
+	// the fast path).
+	if bytes.IndexByte(b[i+1:], '{') >= 0 || bytes.IndexByte(b, '[') >= 0 || bytes.IndexByte(b, '\\') >= 0 {
+		return nil, false
+	}
 	m = make(svc.Body, 8)
 	if i = skipWS(b, i+1); i < len(b) && b[i] == '}' {
 		return m, skipWS(b, i+1) == len(b)
