@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -60,6 +61,12 @@ func run(args []string, log *slog.Logger, level *slog.LevelVar) error {
 	cfg, err := svc.LoadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// A password hash holds a Go processor for its whole run (at low OS
+		// priority); one processor per hash more than the cores keeps every
+		// core available to the other requests during a login storm.
+		runtime.GOMAXPROCS(runtime.NumCPU() + cfg.LoginConcurrent)
 	}
 	st, err := store.OpenTimeout(*dbPath, time.Duration(cfg.BusyTimeoutMS)*time.Millisecond)
 	if err != nil {
