@@ -16,8 +16,8 @@ type CosSignData struct {
 	Bucket        string `json:"bucket"`
 	Region        string `json:"region"`
 	PreviewTag    string `json:"preview_tag"`
-	Authorization string `json:"authorization"`        // v5, for file_path
-	UploadURL     string `json:"upload_url,omitempty"` // v5 pre-signed PUT, with a file_path
+	Authorization string `json:"authorization,omitempty"` // v5, for file_path
+	UploadURL     string `json:"upload_url,omitempty"`    // v5 pre-signed PUT, with a file_path
 }
 
 // phpRand is a random number in the range of PHP rand() (0..2^31-1).
@@ -28,7 +28,8 @@ func phpRand() uint32 {
 }
 
 // validBucket: COS bucket names are lowercase letters, digits and "-".
-// The name ends up in the upload URL's host, so nothing else may pass.
+// The v5 signatures put the name in a host name, so they are only made for
+// such names; the legacy sign is made for any name, as the reference did.
 func validBucket(b string) bool {
 	if b == "" || len(b) > 64 {
 		return false
@@ -72,7 +73,7 @@ func (s *Service) CosGetSign(ctx context.Context, r *Req) (any, error) {
 	bucket := conf.Bucket
 	if b.Has("bucket") {
 		v, ok := b.Str("bucket")
-		if !ok || (v != "" && !validBucket(v)) {
+		if !ok {
 			return nil, E(ErrReqData, "invalid bucket")
 		}
 		if v != "" { // "" means no preference
@@ -110,6 +111,9 @@ func (s *Service) CosGetSign(ctx context.Context, r *Req) (any, error) {
 		d.Region = conf.Region
 	}
 
+	if !validBucket(bucket) {
+		return d, nil
+	}
 	v5 := sig.COSV5{Cred: cred, Bucket: sig.COSV5Bucket(bucket, cloud.AppID), Region: conf.Region}
 	ttl := time.Duration(conf.Expiration) * time.Second
 	key := sig.COSObjectKey(filePath)
