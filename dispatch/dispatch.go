@@ -152,7 +152,9 @@ func (s *Server) handle(c echo.Context) error {
 			w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
 		}
 		w.Header().Set("Access-Control-Max-Age", "86400")
-		return c.NoContent(http.StatusNoContent)
+		// 200 rather than 204: every answer of this server is 200, as the
+		// reference's were (it ran index.php for OPTIONS too).
+		return c.NoContent(http.StatusOK)
 	}
 	start := time.Now()
 	q := req.URL.Query()
