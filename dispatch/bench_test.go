@@ -6,18 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
 	"sxb-edu/dispatch"
-	"sxb-edu/sig"
-	"sxb-edu/store"
 	"sxb-edu/svc"
+	"sxb-edu/tests"
 )
 
 const benchApp = 1400000000
@@ -45,9 +40,8 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
-// stack is the server's handler stack as main builds it (echo, dispatch
-// with metrics and the access log, svc, SQLite in a temp dir), driven
-// without a network.
+// stack is the server's handler stack as main builds it (server.New),
+// driven without a network.
 type stack struct {
 	h   http.Handler
 	svc *svc.Service
@@ -55,23 +49,10 @@ type stack struct {
 
 func newStack(b *testing.B) *stack {
 	b.Helper()
-	st, err := store.Open(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	cfg, err := svc.LoadConfig("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.Apps = []svc.App{{SDKAppID: benchApp, Key: "bench-key", Admin: "admin"}}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	s := svc.New(cfg, st, &sig.IM{}, log)
-	s.SetHashCost(4)
-	e := echo.New()
-	d := &dispatch.Server{Svc: s, Log: log, Metrics: dispatch.NewMetrics(s), Done: dispatch.AccessLog(log)}
-	d.Register(e)
-	return &stack{h: e, svc: s}
+	h := tests.NewWith(b, tests.Options{LogTo: io.Discard, Edit: func(cfg *svc.Config) {
+		cfg.Apps = []svc.App{{SDKAppID: benchApp, Key: "bench-key", Admin: "admin"}}
+	}})
+	return &stack{h: h.App.Handler(), svc: h.Svc}
 }
 
 // do answers one request and returns the envelope.

@@ -3,17 +3,14 @@ package dispatch_test
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,12 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"sxb-edu/dispatch"
-	"sxb-edu/sig"
-	"sxb-edu/store"
 	"sxb-edu/svc"
+	"sxb-edu/tests"
 )
 
 const (
@@ -50,10 +44,8 @@ var fzCodes = map[int]bool{0: true, 10001: true, 10002: true, 10003: true, 10004
 // services that always succeed, and a teacher, a student and rooms in
 // every state that the fuzzer's bodies can name through placeholders.
 type fzEnv struct {
-	ts     *httptest.Server
-	s      *svc.Service
-	st     *store.Store
-	db     *sql.DB // a reader of its own, for digests
+	h      *tests.Env
+	db     *sql.DB // a reader of its own, for the fixtures
 	routes []string
 	seq    atomic.Int64
 	imFail atomic.Bool // the fake Tencent services answer with an error
@@ -70,34 +62,20 @@ func newFzEnv(f *testing.F) *fzEnv {
 		fmt.Fprintf(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","MsgSeq":%d}`, time.Now().UnixNano()%1000000)
 	}))
 	f.Cleanup(fake.Close)
-	path := filepath.Join(f.TempDir(), "fuzz.db")
-	st, err := store.Open(path)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	cfg := &svc.Config{Apps: []svc.App{{SDKAppID: fzApp, Key: fzKey}}, IMBaseURL: fake.URL,
-		ReplayIndexURL: fake.URL, CallbackKey: fzCBKey, ReplayIdxDelay: 1,
-		Cloud: svc.Cloud{AppID: "1250000000", SecretID: "AKID" + fzCloud, SecretKey: fzCloud},
-		COS:   svc.COS{Bucket: fzBucket, Region: "ap-guangzhou"},
-		VOD:   svc.VOD{Endpoint: "127.0.0.1:1"}} // cmd_proxy fails fast
-	cfg.Defaults()
-	if err := cfg.Validate(); err != nil {
-		f.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	s := svc.New(cfg, st, &sig.IM{Base: fake.URL, Client: &http.Client{Timeout: 2 * time.Second}}, log)
-	s.SetHashCost(4)
-	e := echo.New()
-	(&dispatch.Server{Svc: s, Log: log, Metrics: dispatch.NewMetrics(s)}).Register(e)
-	ts := httptest.NewServer(e)
-	f.Cleanup(ts.Close)
+	h := tests.New(f, func(cfg *svc.Config) {
+		*cfg = svc.Config{Apps: []svc.App{{SDKAppID: fzApp, Key: fzKey}}, IMBaseURL: fake.URL, HashCost: 4,
+			ReplayIndexURL: fake.URL, CallbackKey: fzCBKey, ReplayIdxDelay: time.Second,
+			Cloud: svc.Cloud{AppID: "1250000000", SecretID: "AKID" + fzCloud, SecretKey: fzCloud},
+			COS:   svc.COS{Bucket: fzBucket, Region: "ap-guangzhou"},
+			VOD:   svc.VOD{Endpoint: "127.0.0.1:1"}} // cmd_proxy fails fast
+	})
+	path := h.DBPath
 	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { db.Close() })
-	env.ts, env.s, env.st, env.db = ts, s, st, db
+	env.h, env.db = h, db
 	for sv, cmds := range dispatch.Routes {
 		for c := range cmds {
 			env.routes = append(env.routes, sv+"/"+c)
@@ -118,7 +96,7 @@ func newFzEnv(f *testing.F) *fzEnv {
 
 func (e *fzEnv) post(route, body string) string {
 	sv, cmd, _ := strings.Cut(route, "/")
-	resp, err := http.Post(e.ts.URL+"/index.php?svc="+sv+"&cmd="+cmd, "text/plain", strings.NewReader(body))
+	resp, err := http.Post(e.h.HTTP.URL+"/index.php?svc="+sv+"&cmd="+cmd, "text/plain", strings.NewReader(body))
 	if err != nil {
 		panic(err)
 	}
@@ -137,12 +115,12 @@ func (e *fzEnv) token(t *testing.T, uid string) string {
 	if tok.Valid {
 		return tok.String
 	}
-	a, err := e.st.AccountByUID(context.Background(), uid)
+	a, err := e.h.Store.AccountByUID(context.Background(), uid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := fmt.Sprintf("%032x", e.seq.Add(1)+time.Now().UnixNano())
-	if err := e.st.Login(context.Background(), a, n, "sig", time.Now().Unix()); err != nil {
+	if err := e.h.Store.Login(context.Background(), a, n, "sig", time.Now().Unix()); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -176,29 +154,7 @@ func (e *fzEnv) room(t *testing.T, tok string, state int) int64 {
 }
 
 // digest covers every row of every table.
-func (e *fzEnv) digest(t *testing.T) string {
-	h := sha256.New()
-	for _, tb := range []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"} {
-		rows, err := e.db.Query("SELECT * FROM " + tb + " ORDER BY rowid")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(h, "%s%q\n", tb, vals)
-		}
-		rows.Close()
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
+func (e *fzEnv) digest(t *testing.T) string { return tests.Digest(t, e.h.DBPath) }
 
 // FuzzCommands posts arbitrary bodies to every svc/cmd through the real
 // handler stack and database. route is "svc/cmd" (anything else picks a
@@ -239,7 +195,7 @@ func FuzzCommands(f *testing.F) {
 		sv, cmd, _ := strings.Cut(route, "/")
 		env.imFail.Store(imFail)
 		defer env.imFail.Store(false)
-		resp, err := http.Post(env.ts.URL+"/index.php?svc="+sv+"&cmd="+cmd, "application/json", strings.NewReader(body))
+		resp, err := http.Post(env.h.HTTP.URL+"/index.php?svc="+sv+"&cmd="+cmd, "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,13 +242,13 @@ func FuzzCommands(f *testing.F) {
 			if ev.ErrorCode == nil || ev.ErrorInfo == nil {
 				t.Fatalf("%s: no errorCode/errorInfo: %s", route, raw)
 			}
-			ok := fzCodes[*ev.ErrorCode] || (*ev.ErrorCode == svc.ErrServer && route == "vod/cmd_proxy")
+			ok := fzCodes[*ev.ErrorCode] || (*ev.ErrorCode == svc.CodeServer && route == "vod/cmd_proxy")
 			if !ok {
 				t.Fatalf("%s: errorCode %d: %s\nbody %q", route, *ev.ErrorCode, raw, body)
 			}
 			checkInfo(t, route, *ev.ErrorInfo)
 			refused = *ev.ErrorCode != 0
-			if callback && cmd != "idxfileendcall" && refused && *ev.ErrorCode != svc.ErrReqJSON {
+			if callback && cmd != "idxfileendcall" && refused && *ev.ErrorCode != svc.CodeReqJSON {
 				t.Fatalf("%s answered %s", route, raw)
 			}
 		}

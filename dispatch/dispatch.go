@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,7 +22,8 @@ import (
 	"sxb-edu/svc"
 )
 
-// Kind says which common checks a command gets (PROTOCOL §3).
+// Kind says which common checks a command gets (docs/protocol.md: the
+// kinds Common, Token and Simple, C, T and S in the reference's document).
 type Kind int
 
 const (
@@ -53,7 +53,7 @@ var Routes = map[string]map[string]Route{
 	"live": {
 		"create":         {Kind: Token, Handler: (*svc.Service).Create},
 		"startcourse":    {Kind: Token, Handler: (*svc.Service).StartCourse},
-		"exitroom":       {Kind: Token, Handler: (*svc.Service).ExitRoom},
+		"exitroom":       {Kind: Token, Handler: (*svc.Service).EndClass},
 		"heartbeat":      {Kind: Token, Handler: (*svc.Service).Heartbeat},
 		"reportmemid":    {Kind: Token, Handler: (*svc.Service).ReportMemID},
 		"roomidlist":     {Kind: Token, Handler: (*svc.Service).RoomIDList},
@@ -66,12 +66,12 @@ var Routes = map[string]map[string]Route{
 		"idxfileendcall": {Kind: Simple, Handler: (*svc.Service).IdxFileEndCall, Raw: true},
 	},
 	"cos": {
-		"get_sign": {Kind: Token, Handler: (*svc.Service).CosGetSign},
+		"get_sign": {Kind: Token, Handler: (*svc.Service).COSGetSign},
 	},
 	"vod": {
-		"get_sign":        {Kind: Token, Handler: (*svc.Service).VodGetSign},
-		"get_client_sign": {Kind: Token, Handler: (*svc.Service).VodGetClientSign},
-		"cmd_proxy":       {Kind: Token, Handler: (*svc.Service).VodCmdProxy},
+		"get_sign":        {Kind: Token, Handler: (*svc.Service).VODGetSign},
+		"get_client_sign": {Kind: Token, Handler: (*svc.Service).VODGetClientSign},
+		"cmd_proxy":       {Kind: Token, Handler: (*svc.Service).VODCmdProxy},
 	},
 }
 
@@ -89,7 +89,8 @@ type Envelope struct {
 // Result is what one request came to, for logs and metrics.
 type Result struct {
 	Svc, Cmd  string
-	ErrorCode int
+	Status    int // HTTP status: 200, or 403 for a callback's bad signature
+	ErrorCode int // the envelope's errorCode (when Status is 200)
 	UserID    string
 	Addr      string // the client's address (see Server.clientAddr)
 	Duration  time.Duration
@@ -104,9 +105,8 @@ type Server struct {
 	Done func(Result)
 	// Metrics, when set, counts every request and is served on /metrics.
 	Metrics *Metrics
-
-	proxyOnce sync.Once
-	proxies   []netip.Prefix
+	// Proxies are the trusted reverse proxies (see clientAddr).
+	Proxies []netip.Prefix
 }
 
 // Register adds the protocol's routes to e: /, /index.php and any path
@@ -160,6 +160,7 @@ func (s *Server) handle(c echo.Context) error {
 	q := req.URL.Query()
 	res := Result{Svc: last(q["svc"]), Cmd: last(q["cmd"]), Addr: s.clientAddr(req)}
 	status, body := s.serve(req, &res)
+	res.Status = status
 	res.Duration = time.Since(start)
 	if s.Metrics != nil {
 		s.Metrics.Observe(res)
@@ -181,28 +182,28 @@ func (s *Server) serve(req *http.Request, res *Result) (status int, body []byte)
 			// The stack goes to the log only, never to the client.
 			s.Log.Error("panic", "svc", clip(res.Svc), "cmd", clip(res.Cmd), "panic", fmt.Sprint(p),
 				"stack", string(debug.Stack()))
-			res.ErrorCode = svc.ErrServer
-			status, body = http.StatusOK, envelope(svc.ErrServer, "Server internal error", nil)
+			res.ErrorCode = svc.CodeServer
+			status, body = http.StatusOK, envelope(svc.CodeServer, "Server internal error", nil)
 		}
 	}()
 	q := req.URL.Query()
 	route, ok := Routes[res.Svc][res.Cmd]
 	if !ok || len(q["svc"]) == 0 || len(q["cmd"]) == 0 {
-		res.ErrorCode = svc.ErrInvalidReq
-		return http.StatusOK, envelope(svc.ErrInvalidReq, "Invalid request.", nil)
+		res.ErrorCode = svc.CodeInvalidReq
+		return http.StatusOK, envelope(svc.CodeInvalidReq, "Invalid request.", nil)
 	}
 	raw, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
 	if err != nil || len(raw) > MaxBody {
-		res.ErrorCode = svc.ErrInvalidReq
-		return http.StatusOK, envelope(svc.ErrInvalidReq, "Invalid request.", nil)
+		res.ErrorCode = svc.CodeInvalidReq
+		return http.StatusOK, envelope(svc.CodeInvalidReq, "Invalid request.", nil)
 	}
 	if strings.HasPrefix(strings.ToLower(req.Header.Get("Content-Type")), "multipart/form-data") {
 		raw = nil // PHP's php://input is empty for multipart bodies
 	}
 	b, err := Decode(raw)
 	if err != nil {
-		res.ErrorCode = svc.ErrReqJSON
-		return http.StatusOK, envelope(svc.ErrReqJSON, "HTTP Request Json Parse Error", nil)
+		res.ErrorCode = svc.CodeReqJSON
+		return http.StatusOK, envelope(svc.CodeReqJSON, "HTTP Request Json Parse Error", nil)
 	}
 	data, err := s.run(req.Context(), route, b, res)
 	var ce *svc.Error
@@ -210,19 +211,18 @@ func (s *Server) serve(req *http.Request, res *Result) (status int, body []byte)
 	case err == nil && route.Raw:
 		return http.StatusOK, marshal(data)
 	case err == nil:
-		return http.StatusOK, envelope(svc.OK, "", data)
-	case errors.Is(err, svc.Forbidden):
-		res.ErrorCode = http.StatusForbidden
-		return http.StatusForbidden, envelope(http.StatusForbidden, "callback signature invalid", nil)
+		return http.StatusOK, envelope(svc.CodeOK, "", data)
+	case errors.Is(err, svc.ErrForbidden):
+		return http.StatusForbidden, envelope(http.StatusForbidden, err.Error(), nil)
 	case errors.As(err, &ce):
 		res.ErrorCode = ce.Code
-		if ce.Code == svc.ErrServer {
+		if ce.Code == svc.CodeServer {
 			res.Err = err
 		}
 		return http.StatusOK, envelope(ce.Code, ce.Info, ce.Data)
 	default:
-		res.ErrorCode, res.Err = svc.ErrServer, err
-		return http.StatusOK, envelope(svc.ErrServer, "Server internal error", nil)
+		res.ErrorCode, res.Err = svc.CodeServer, err
+		return http.StatusOK, envelope(svc.CodeServer, "Server internal error", nil)
 	}
 }
 
@@ -231,21 +231,21 @@ func (s *Server) run(ctx context.Context, route Route, b svc.Body, res *Result) 
 	r := &svc.Req{Body: b, Addr: res.Addr}
 	if route.Kind != Simple {
 		if b.Empty("appid") {
-			return nil, svc.E(svc.ErrReqData, "Lack of appid")
+			return nil, svc.E(svc.CodeReqData, "Lack of appid")
 		}
 		appid, ok := b.Int("appid")
 		if !ok {
-			return nil, svc.E(svc.ErrReqData, "Invalid appid")
+			return nil, svc.E(svc.CodeReqData, "Invalid appid")
 		}
 		if _, ok := s.Svc.App(appid); !ok {
-			return nil, svc.E(svc.ErrReqData, "Invalid appid,maybe not config")
+			return nil, svc.E(svc.CodeReqData, "Invalid appid,maybe not config")
 		}
 		if b.Empty("timeStamp") {
-			return nil, svc.E(svc.ErrReqData, "Lack of timeStamp")
+			return nil, svc.E(svc.CodeReqData, "Lack of timeStamp")
 		}
 		ts, ok := b.Int("timeStamp")
 		if !ok {
-			return nil, svc.E(svc.ErrReqData, "Invalid timeStamp")
+			return nil, svc.E(svc.CodeReqData, "Invalid timeStamp")
 		}
 		r.AppID, r.TimeStamp = appid, ts
 	}
@@ -270,7 +270,7 @@ func envelope(code int, info string, data any) []byte {
 func marshal(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b, _ = json.Marshal(Envelope{ErrorCode: svc.ErrServer, ErrorInfo: "Server internal error"})
+		b, _ = json.Marshal(Envelope{ErrorCode: svc.CodeServer, ErrorInfo: "Server internal error"})
 	}
 	return b
 }
@@ -295,8 +295,7 @@ func (s *Server) clientAddr(req *http.Request) string {
 	if err != nil {
 		host = req.RemoteAddr
 	}
-	s.proxyOnce.Do(func() { s.proxies, _ = svc.ParseProxies(s.Svc.Cfg.TrustedProxies) })
-	if len(s.proxies) == 0 || !s.trusted(host) {
+	if len(s.Proxies) == 0 || !s.trusted(host) {
 		return host
 	}
 	var hops []string
@@ -324,7 +323,7 @@ func (s *Server) trusted(addr string) bool {
 		return false
 	}
 	ip = ip.Unmap()
-	for _, p := range s.proxies {
+	for _, p := range s.Proxies {
 		if p.Contains(ip) {
 			return true
 		}
@@ -338,9 +337,9 @@ func (s *Server) trusted(addr string) bool {
 func AccessLog(log *slog.Logger) func(Result) {
 	return func(r Result) {
 		level := slog.LevelInfo
-		if r.ErrorCode == svc.ErrServer {
+		if r.Status == http.StatusOK && r.ErrorCode == svc.CodeServer {
 			level = slog.LevelError
-		} else if r.ErrorCode == svc.OK && r.Svc == "live" && r.Cmd == "heartbeat" {
+		} else if r.ErrorCode == svc.CodeOK && r.Svc == "live" && r.Cmd == "heartbeat" {
 			level = slog.LevelDebug
 		}
 		ctx := context.Background()
@@ -349,7 +348,7 @@ func AccessLog(log *slog.Logger) func(Result) {
 		}
 		attrs := []slog.Attr{
 			slog.String("svc", clip(r.Svc)), slog.String("cmd", clip(r.Cmd)),
-			slog.Int("errorCode", r.ErrorCode),
+			slog.Int("status", r.Status), slog.Int("errorCode", r.ErrorCode),
 			slog.Float64("ms", float64(r.Duration.Microseconds())/1000),
 			slog.String("uid", r.UserID), slog.String("addr", r.Addr),
 		}

@@ -13,12 +13,9 @@ import (
 	"sxb-edu/svc"
 )
 
-// codes are the errorCodes a route can answer (PROTOCOL §4), plus 403 for
-// a callback with a bad signature; their counters are resolved up front.
-var codes = []int{svc.OK, svc.ErrInvalidReq, svc.ErrReqJSON, svc.ErrReqData, svc.ErrUserExist,
-	svc.ErrUserNotExist, svc.ErrPassword, svc.ErrRepeatLogout, svc.ErrTokenExpire,
-	svc.ErrRoomNotExist, svc.ErrNoPrivilege, svc.ErrRoomState, svc.ErrSendIM, svc.ErrRepeatBind,
-	svc.ErrNotBound, svc.ErrRepeatExit, svc.ErrServer, http.StatusForbidden}
+// forbiddenLabel is the code label of a request refused with HTTP 403 (a
+// callback's bad signature), which has no errorCode.
+const forbiddenLabel = "http_403"
 
 // Metrics is the Prometheus side of the server: request counts by
 // svc/cmd/errorCode, latency, rooms living, members present and the
@@ -35,10 +32,11 @@ type Metrics struct {
 }
 
 type routeMetrics struct {
-	latency prometheus.Observer
-	byCode  map[int]prometheus.Counter
-	svc     string
-	cmd     string
+	latency   prometheus.Observer
+	byCode    map[int]prometheus.Counter
+	forbidden prometheus.Counter
+	svc       string
+	cmd       string
 }
 
 // NewMetrics registers the server's metrics; the gauges are read from the
@@ -87,9 +85,10 @@ func NewMetrics(s *svc.Service) *Metrics {
 
 func (m *Metrics) route(sv, cmd string) *routeMetrics {
 	r := &routeMetrics{latency: m.latency.WithLabelValues(sv, cmd), byCode: map[int]prometheus.Counter{}, svc: sv, cmd: cmd}
-	for _, c := range codes {
+	for _, c := range svc.Codes {
 		r.byCode[c] = m.requests.WithLabelValues(sv, cmd, strconv.Itoa(c))
 	}
+	r.forbidden = m.requests.WithLabelValues(sv, cmd, forbiddenLabel)
 	return r
 }
 
@@ -100,6 +99,10 @@ func (m *Metrics) Observe(r Result) {
 		rm = m.other
 	}
 	rm.latency.Observe(r.Duration.Seconds())
+	if r.Status == http.StatusForbidden {
+		rm.forbidden.Inc()
+		return
+	}
 	if c, ok := rm.byCode[r.ErrorCode]; ok {
 		c.Inc()
 		return

@@ -38,7 +38,7 @@ func TestPanicAnswers90000(t *testing.T) {
 	defer delete(Routes, "zz_test")
 	var logs syncBuf
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	s := svc.New(&svc.Config{LoginConcurrent: 1}, nil, nil, log)
+	s := svc.New(&svc.Config{}, svc.Deps{Log: log})
 	e := echo.New()
 	var results []Result
 	(&Server{Svc: s, Log: log, Metrics: NewMetrics(s), Done: func(r Result) { results = append(results, r) }}).Register(e)
@@ -55,7 +55,7 @@ func TestPanicAnswers90000(t *testing.T) {
 			t.Fatalf("panic answered HTTP %d %s", resp.StatusCode, body)
 		}
 	}
-	if len(results) != 2 || results[0].ErrorCode != svc.ErrServer {
+	if len(results) != 2 || results[0].ErrorCode != svc.CodeServer {
 		t.Fatalf("results %+v", results)
 	}
 	logs.mu.Lock()

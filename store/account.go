@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync/atomic"
 )
 
@@ -87,12 +88,14 @@ func (s *Store) Login(ctx context.Context, a *Account, token, userSig string, no
 	var old sql.NullString
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, "SELECT token FROM t_account WHERE uin = ?", a.Uin).Scan(&old); err != nil {
-			return err
+			return fmt.Errorf("login: read old token: %w", err)
 		}
-		_, err := tx.ExecContext(ctx,
+		if _, err := tx.ExecContext(ctx,
 			"UPDATE t_account SET token = ?, user_sig = ?, login_time = ?, last_request_time = ? WHERE uin = ?",
-			token, userSig, now, now, a.Uin)
-		return err
+			token, userSig, now, now, a.Uin); err != nil {
+			return fmt.Errorf("login: store token: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 )
 
@@ -21,7 +22,7 @@ func (s *Store) Bind(ctx context.Context, b BindFile) error {
 		if err := tx.QueryRowContext(ctx,
 			"SELECT COUNT(*) FROM t_bind_file WHERE room_id = ? AND uin = ? AND url = ?",
 			b.RoomID, b.Uin, b.URL).Scan(&n); err != nil {
-			return err
+			return fmt.Errorf("bind: look up: %w", err)
 		}
 		if n > 0 {
 			return ErrExists
@@ -29,7 +30,10 @@ func (s *Store) Bind(ctx context.Context, b BindFile) error {
 		_, err := tx.ExecContext(ctx,
 			"INSERT INTO t_bind_file (uin, room_id, bind_time, type, file_name, url) VALUES (?, ?, ?, ?, ?, ?)",
 			b.Uin, b.RoomID, b.Time, b.Type, b.FileName, b.URL)
-		return err
+		if err != nil {
+			return fmt.Errorf("bind: insert: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -70,7 +74,7 @@ func (s *Store) Binds(ctx context.Context, f BindFilter) (int64, []BindFile, err
 	w := " WHERE " + strings.Join(where, " AND ")
 	var total int64
 	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM t_bind_file"+w, args...).Scan(&total); err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("binds: count: %w", err)
 	}
 	out := []BindFile{}
 	if total == 0 || f.Limit == 0 {
@@ -80,7 +84,7 @@ func (s *Store) Binds(ctx context.Context, f BindFilter) (int64, []BindFile, err
 		"SELECT uin, room_id, bind_time, type, file_name, url FROM t_bind_file"+w+" ORDER BY id DESC LIMIT ? OFFSET ?",
 		append(args, f.Limit, f.Offset)...)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("binds: list: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 // Member is a present member of a room.
@@ -31,22 +32,14 @@ func (s *Store) Enter(ctx context.Context, room, uin, now int64) error {
 	return enter(ctx, s.w, room, uin, now)
 }
 
-// Exit marks uin as having left room; false when uin never entered it.
-func (s *Store) Exit(ctx context.Context, room, uin int64) (bool, error) {
+// Leave marks uin as having left room; false when uin never entered it.
+func (s *Store) Leave(ctx context.Context, room, uin int64) (bool, error) {
 	res, err := s.w.ExecContext(ctx,
 		"UPDATE t_class_member SET has_exited = 1 WHERE uin = ? AND room_id = ?", uin, room)
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	return n > 0, err
-}
-
-// HasMember reports whether uin has a member row (present or exited) in room.
-func (s *Store) HasMember(ctx context.Context, room, uin int64) (bool, error) {
-	var n int
-	err := s.r.QueryRowContext(ctx,
-		"SELECT COUNT(*) FROM t_class_member WHERE room_id = ? AND uin = ?", room, uin).Scan(&n)
 	return n > 0, err
 }
 
@@ -61,14 +54,17 @@ func (s *Store) PresentCount(ctx context.Context, room int64) (int64, error) {
 // Members lists the present members of room in entry order.
 func (s *Store) Members(ctx context.Context, room, offset, limit int64) (int64, []Member, error) {
 	total, err := s.PresentCount(ctx, room)
-	if err != nil || total == 0 || limit == 0 {
-		return total, []Member{}, err
+	if err != nil {
+		return 0, nil, fmt.Errorf("members: count: %w", err)
+	}
+	if total == 0 || limit == 0 {
+		return total, []Member{}, nil
 	}
 	rows, err := s.r.QueryContext(ctx,
 		`SELECT a.uid, a.role FROM t_class_member m JOIN t_account a ON a.uin = m.uin
 		 WHERE m.room_id = ? AND m.has_exited = 0 ORDER BY m.rowid LIMIT ? OFFSET ?`, room, limit, offset)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("members: list: %w", err)
 	}
 	defer rows.Close()
 	out := []Member{}
@@ -109,21 +105,21 @@ func (s *Store) MemberHistory(ctx context.Context, room, hostUin int64) ([]strin
 // and the members marked exited.
 func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBefore, idxDelay int64) (rooms []int64, members int64, err error) {
 	if err := s.Flush(ctx); err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("reap: flush: %w", err)
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx,
 			"SELECT room_id FROM t_course WHERE state = 1 AND last_update_time < ?", roomBefore)
 		if err != nil {
-			return err
+			return fmt.Errorf("reap: find silent rooms: %w", err)
 		}
 		ids, err := scanIDs(rows)
 		if err != nil {
-			return err
+			return fmt.Errorf("reap: find silent rooms: %w", err)
 		}
 		for _, id := range ids {
 			if err := endRoom(ctx, tx, id, 0, now, idxDelay); err != nil {
-				return err
+				return fmt.Errorf("reap: end room %d: %w", id, err)
 			}
 		}
 		rooms = ids
@@ -131,11 +127,13 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 			`UPDATE t_class_member SET has_exited = 1 WHERE has_exited = 0 AND last_heartbeat_time < ?
 			 AND uin != (SELECT host_uin FROM t_course c WHERE c.room_id = t_class_member.room_id)`, memberBefore)
 		if err != nil {
-			return err
+			return fmt.Errorf("reap: exit silent members: %w", err)
 		}
 		members, _ = res.RowsAffected()
-		_, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE last_heartbeat_time < ?", purgeBefore)
-		return err
+		if _, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE last_heartbeat_time < ?", purgeBefore); err != nil {
+			return fmt.Errorf("reap: purge old members: %w", err)
+		}
+		return nil
 	})
 	return rooms, members, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -75,18 +76,20 @@ func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover stri
 			`INSERT INTO t_course (create_time, title, cover, host_uin, state, appid, order_time)
 			 VALUES (?, ?, ?, ?, 0, ?, ?)`, now, title, cover, host.Uin, host.AppID, now)
 		if err != nil {
-			return err
+			return fmt.Errorf("create room: insert: %w", err)
 		}
 		if id, err = res.LastInsertId(); err != nil {
-			return err
+			return fmt.Errorf("create room: number: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE t_course SET im_group_id = ? WHERE room_id = ?",
 			strconv.FormatInt(id, 10), id); err != nil {
-			return err
+			return fmt.Errorf("create room: set group: %w", err)
 		}
 		// A reused number must not inherit members (the reference did the same).
-		_, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id)
-		return err
+		if _, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id); err != nil {
+			return fmt.Errorf("create room: clear members: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -125,12 +128,15 @@ func (s *Store) StartRoom(ctx context.Context, id, hostUin, seq, now int64) erro
 			 last_update_time = ?, order_time = ? WHERE room_id = ? AND state = 0`,
 			now, seq, now, now, id)
 		if err != nil {
-			return err
+			return fmt.Errorf("start room: update: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrConflict
 		}
-		return enter(ctx, tx, id, hostUin, now)
+		if err := enter(ctx, tx, id, hostUin, now); err != nil {
+			return fmt.Errorf("start room: teacher enters: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -148,13 +154,15 @@ func endRoom(ctx context.Context, tx *sql.Tx, id, seq, now, idxDelay int64) erro
 		 can_trigger_replay_idx_time = ?, trigger_replay_idx_time = 0
 		 WHERE room_id = ? AND state = 1`, now, seq, now, now+idxDelay, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("end room: update: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrConflict
 	}
-	_, err = tx.ExecContext(ctx, "UPDATE t_class_member SET has_exited = 1 WHERE room_id = ?", id)
-	return err
+	if _, err = tx.ExecContext(ctx, "UPDATE t_class_member SET has_exited = 1 WHERE room_id = ?", id); err != nil {
+		return fmt.Errorf("end room: members exit: %w", err)
+	}
+	return nil
 }
 
 // RoomFilter selects rooms for a room list. Zero fields do not filter;
@@ -216,7 +224,7 @@ func (s *Store) rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, err
 	w := " WHERE " + strings.Join(where, " AND ")
 	var total int64
 	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM t_course c"+w, args...).Scan(&total); err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("rooms: count: %w", err)
 	}
 	if total == 0 || f.Limit == 0 || f.Offset >= total {
 		return total, []RoomItem{}, nil
@@ -227,7 +235,7 @@ func (s *Store) rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, err
 		" ORDER BY c.order_time DESC, c.room_id DESC LIMIT ? OFFSET ?",
 		append(args, f.Limit, f.Offset)...)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("rooms: list: %w", err)
 	}
 	defer rows.Close()
 	items := []RoomItem{}
@@ -276,10 +284,12 @@ func (s *Store) ReplayIndexRequested(ctx context.Context, id, result int64, url 
 			 replay_idx_created_time = ?, replay_idx_created_result = 0, state = 3
 			 WHERE room_id = ? AND state IN (2, 3)`, result, url, created, id)
 		if err != nil {
-			return err
+			return fmt.Errorf("replay index requested: update: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id)
-		return err
+		if _, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id); err != nil {
+			return fmt.Errorf("replay index requested: delete members: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -292,13 +302,15 @@ func (s *Store) ReplayIndexReady(ctx context.Context, id int64, url string, resu
 			 can_trigger_replay_idx_time = 0, replay_idx_created_time = ?, replay_idx_created_result = ?
 			 WHERE room_id = ? AND state IN (2, 3)`, url, now, now, result, id)
 		if err != nil {
-			return err
+			return fmt.Errorf("replay index ready: update: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrConflict
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id)
-		return err
+		if _, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id); err != nil {
+			return fmt.Errorf("replay index ready: delete members: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -338,13 +350,16 @@ type Recording struct {
 func (s *Store) SaveRecording(ctx context.Context, r Recording, seq int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE t_course SET last_rec_imseq = ? WHERE room_id = ?", seq, r.RoomID); err != nil {
-			return err
+			return fmt.Errorf("save recording: update room: %w", err)
 		}
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO t_video_record (uin, room_id, video_id, video_url, start_time, end_time,
 			 media_start_time, file_size, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.Uin, r.RoomID, r.VideoID, r.VideoURL, r.StartTime, r.EndTime, r.MediaStartTime, r.Size, r.Length)
-		return err
+		if err != nil {
+			return fmt.Errorf("save recording: insert: %w", err)
+		}
+		return nil
 	})
 }
 

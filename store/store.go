@@ -3,6 +3,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -41,13 +42,20 @@ type Store struct {
 	ckpt  checkpointer
 }
 
+// Options are the store's settings.
+type Options struct {
+	// BusyTimeout is how long a write waits for a locked database before
+	// it fails (0: DefaultBusyTimeout).
+	BusyTimeout time.Duration
+}
+
+// DefaultBusyTimeout is the busy timeout when Options names none.
+const DefaultBusyTimeout = 5 * time.Second
+
 // Open opens (creating if needed) the database at path and applies the
 // embedded migrations.
-func Open(path string) (*Store, error) { return OpenTimeout(path, 5*time.Second) }
-
-// OpenTimeout is Open with the time a write waits for a locked database
-// before it fails.
-func OpenTimeout(path string, busy time.Duration) (*Store, error) {
+func Open(path string, o Options) (*Store, error) {
+	busy := cmp.Or(o.BusyTimeout, DefaultBusyTimeout)
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	// NORMAL in WAL mode: a committed transaction survives a crash of the
@@ -77,7 +85,7 @@ func OpenTimeout(path string, busy time.Duration) (*Store, error) {
 	}
 	if err := s.migrate(); err != nil {
 		w.Close()
-		return nil, err
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	q.Set("_query_only", "1")
 	q.Del("_txlock")

@@ -14,7 +14,7 @@ var bg = context.Background()
 
 func open(t *testing.T, path string) *Store {
 	t.Helper()
-	s, err := Open(path)
+	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,10 +243,10 @@ func TestMembersAndReap(t *testing.T) {
 		must(t, s.Enter(bg, id, m.Uin, int64(100+i)))
 	}
 	must(t, s.Enter(bg, id, st[0].Uin, 200)) // repeat enter keeps the place
-	if ok, _ := s.Exit(bg, id, 424242); ok {
+	if ok, _ := s.Leave(bg, id, 424242); ok {
 		t.Fatal("exit of a non-member")
 	}
-	ok, err := s.Exit(bg, id, st[1].Uin)
+	ok, err := s.Leave(bg, id, st[1].Uin)
 	if !ok || err != nil {
 		t.Fatal(ok, err)
 	}
@@ -458,7 +458,7 @@ func TestReplayIndexClaim(t *testing.T) {
 // closing the store is there for the next one (WAL).
 func TestCrashDurability(t *testing.T) {
 	if path := os.Getenv("SXB_CRASH_DB"); path != "" {
-		s, err := Open(path)
+		s, err := Open(path, Options{})
 		if err != nil {
 			os.Exit(3)
 		}

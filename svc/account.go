@@ -1,13 +1,13 @@
 package svc
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -15,10 +15,7 @@ import (
 	"sxb-edu/store"
 )
 
-const (
-	defaultHashCost = 10
-	maxIDLen        = 50 // bytes, as t_account.uid
-)
+const maxIDLen = 50 // bytes, as t_account.uid
 
 // LoginData answers login.
 type LoginData struct {
@@ -30,18 +27,18 @@ type LoginData struct {
 // credentials reads id and pwd (regist and login check them alike).
 func credentials(b Body) (id, pwd string, err error) {
 	if b.Empty("id") {
-		return "", "", E(ErrReqData, "Lack of id")
+		return "", "", E(CodeReqData, "Lack of id")
 	}
 	id, ok := b.Str("id")
 	if !ok {
-		return "", "", E(ErrReqData, "Invalid id")
+		return "", "", E(CodeReqData, "Invalid id")
 	}
 	if b.Empty("pwd") {
-		return "", "", E(ErrReqData, "Lack of pwd")
+		return "", "", E(CodeReqData, "Lack of pwd")
 	}
 	pwd, ok = b.Str("pwd")
 	if !ok {
-		return "", "", E(ErrReqData, "Invalid pwd")
+		return "", "", E(CodeReqData, "Invalid pwd")
 	}
 	return id, pwd, nil
 }
@@ -65,25 +62,25 @@ func (s *Service) hashing(ctx context.Context, fn func() error) error {
 	return lowPriority(fn)
 }
 
-// Regist registers an account (kind C).
+// Regist registers an account (a Common command).
 func (s *Service) Regist(ctx context.Context, r *Req) (any, error) {
 	id, pwd, err := credentials(r.Body)
 	if err != nil {
 		return nil, err
 	}
 	if len(id) > maxIDLen {
-		return nil, E(ErrReqData, "Invalid id: longer than 50 bytes")
+		return nil, E(CodeReqData, "Invalid id: longer than 50 bytes")
 	}
 	if !r.Body.Has("role") {
-		return nil, E(ErrReqData, "Lack of role")
+		return nil, E(CodeReqData, "Lack of role")
 	}
 	role, ok := r.Body.Int("role")
 	if !ok || (role != 0 && role != 1) {
-		return nil, E(ErrReqData, "Invalid role")
+		return nil, E(CodeReqData, "Invalid role")
 	}
 	var hash []byte
 	if err := s.hashing(ctx, func() (err error) {
-		hash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), s.hashCost)
+		hash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), cmp.Or(s.Cfg.HashCost, DefaultHashCost))
 		return err
 	}); err != nil {
 		return nil, internal("hash password", err)
@@ -91,7 +88,7 @@ func (s *Service) Regist(ctx context.Context, r *Req) (any, error) {
 	a := &store.Account{UID: id, AppID: r.AppID, Role: int(role), PwdHash: string(hash)}
 	err = s.Store.CreateAccount(ctx, a, s.now())
 	if errors.Is(err, store.ErrExists) {
-		return nil, E(ErrUserExist, "Register user id existed")
+		return nil, E(CodeUserExist, "Register user id existed")
 	}
 	if err != nil {
 		return nil, internal("register", err)
@@ -99,7 +96,7 @@ func (s *Service) Regist(ctx context.Context, r *Req) (any, error) {
 	return nil, nil
 }
 
-// Login checks a password and issues a token and an IM userSig (kind C).
+// Login checks a password and issues a token and an IM userSig (a Common command).
 func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	id, pwd, err := credentials(r.Body)
 	if err != nil {
@@ -111,7 +108,7 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	a, err := s.Store.AccountByUID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		s.loginFailed(id, r.Addr)
-		return nil, E(ErrUserNotExist, "User not exist")
+		return nil, E(CodeUserNotExist, "User not exist")
 	}
 	if err != nil {
 		return nil, internal("read account", err)
@@ -121,13 +118,13 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	})
 	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
 		s.loginFailed(id, r.Addr)
-		return nil, E(ErrPassword, "User password error")
+		return nil, E(CodePassword, "User password error")
 	}
 	if err != nil {
 		return nil, internal("check password", err)
 	}
 	app, _ := s.App(r.AppID)
-	userSig, err := sig.UserSig(app.SDKAppID, app.Key, id, time.Duration(s.Cfg.UserSigExpire)*time.Second)
+	userSig, err := sig.UserSig(app.SDKAppID, app.Key, id, s.Cfg.UserSigExpire)
 	if err != nil {
 		return nil, internal("gen sig fail", err)
 	}
@@ -151,21 +148,21 @@ func newToken() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// Logout clears a token (kind C).
+// Logout clears a token (a Common command).
 func (s *Service) Logout(ctx context.Context, r *Req) (any, error) {
 	if r.Body.Empty("token") {
-		return nil, E(ErrReqData, "Lack of token")
+		return nil, E(CodeReqData, "Lack of token")
 	}
 	token, ok := r.Body.Str("token")
 	if !ok {
-		return nil, E(ErrReqData, "Invalid token")
+		return nil, E(CodeReqData, "Invalid token")
 	}
 	found, err := s.Store.Logout(ctx, token, s.now())
 	if err != nil {
 		return nil, internal("logout", err)
 	}
 	if !found {
-		return nil, E(ErrRepeatLogout, "Repeat logout")
+		return nil, E(CodeRepeatLogout, "Repeat logout")
 	}
 	return nil, nil
 }

@@ -5,32 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 
-	"sxb-edu/sig"
-	"sxb-edu/store"
 	"sxb-edu/svc"
+	"sxb-edu/tests"
 )
 
 const benchApp = 1400000000
 
 func benchService(b *testing.B) *svc.Service {
 	b.Helper()
-	st, err := store.Open(filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	cfg, err := svc.LoadConfig("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.Apps = []svc.App{{SDKAppID: benchApp, Key: "bench-key", Admin: "admin"}}
-	s := svc.New(cfg, st, &sig.IM{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	s.SetHashCost(4)
-	return s
+	h := tests.NewWith(b, tests.Options{LogTo: io.Discard, Edit: func(cfg *svc.Config) {
+		cfg.Apps = []svc.App{{SDKAppID: benchApp, Key: "bench-key", Admin: "admin"}}
+	}})
+	return h.Svc
 }
 
 func body(kv ...any) svc.Body {

@@ -78,7 +78,7 @@ func FuzzVerifyCallback(f *testing.F) {
 	f.Add("1800000000", good(1800000000), true)
 	f.Add("1.8e9", good(1800000000), false)
 	f.Add("", "", true)
-	s := &Service{Cfg: &Config{CallbackKey: key}, Now: func() time.Time { return now }}
+	s := &Service{Cfg: &Config{CallbackKey: key}, clock: func() time.Time { return now }}
 	f.Fuzz(func(t *testing.T, tRaw, sign string, asString bool) {
 		b := Body{"sign": sign}
 		var tv int64
@@ -96,7 +96,7 @@ func FuzzVerifyCallback(f *testing.F) {
 		if (err == nil) != want {
 			t.Fatalf("t=%q (string %v) sign=%q: err %v, want pass=%v", tRaw, asString, sign, err, want)
 		}
-		if err != nil && err != Forbidden {
+		if err != nil && err != ErrForbidden {
 			t.Fatalf("error %v is not Forbidden", err)
 		}
 	})

@@ -41,13 +41,13 @@ func (s *Service) VerifyCallback(b Body) error {
 	case string:
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return Forbidden
+			return ErrForbidden
 		}
 		t = n
 	default:
 		n, ok := IsInt(v)
 		if !ok {
-			return Forbidden
+			return ErrForbidden
 		}
 		t = n
 	}
@@ -55,7 +55,7 @@ func (s *Service) VerifyCallback(b Body) error {
 	sum := md5.Sum([]byte(key + strconv.FormatInt(t, 10)))
 	want := hex.EncodeToString(sum[:])
 	if subtle.ConstantTimeCompare([]byte(strings.ToLower(got)), []byte(want)) != 1 || t < s.now() {
-		return Forbidden
+		return ErrForbidden
 	}
 	return nil
 }
@@ -157,44 +157,44 @@ func (s *Service) IdxFileEndCall(ctx context.Context, r *Req) (any, error) {
 	}
 	src, ok := b.Str("SrcRequest")
 	if !ok {
-		return idxReply(ErrReqData, "Lack of SrcRequest or Invalid")
+		return idxReply(CodeReqData, "Lack of SrcRequest or Invalid")
 	}
 	var srcReq any
 	if err := json.Unmarshal([]byte(src), &srcReq); err != nil {
-		return idxReply(ErrReqData, "decode SrcRequest failed.")
+		return idxReply(CodeReqData, "decode SrcRequest failed.")
 	}
 	var group string
 	switch v := srcReq.(type) {
 	case map[string]any:
 		if group, ok = v["GroupId"].(string); !ok {
-			return idxReply(ErrReqData, "Lack of SrcRequest.GroupId or Invalid")
+			return idxReply(CodeReqData, "Lack of SrcRequest.GroupId or Invalid")
 		}
 	case []any:
-		return idxReply(ErrReqData, "Lack of SrcRequest.GroupId or Invalid")
+		return idxReply(CodeReqData, "Lack of SrcRequest.GroupId or Invalid")
 	default:
-		return idxReply(ErrReqData, "decode SrcRequest failed.")
+		return idxReply(CodeReqData, "decode SrcRequest failed.")
 	}
 	code, ok := b.Int("ErrorCode")
 	if !ok {
-		return idxReply(ErrReqData, "Lack of ErrorCode or Invalid")
+		return idxReply(CodeReqData, "Lack of ErrorCode or Invalid")
 	}
 	if _, ok := b.Str("ErrorInfo"); !ok {
-		return idxReply(ErrReqData, "Lack of ErrorInfo or Invalid")
+		return idxReply(CodeReqData, "Lack of ErrorInfo or Invalid")
 	}
 	var fileURL string
 	if code == 0 {
 		idx, ok := b.Obj("ReplayIndex")
 		if !ok {
 			if _, list := b["ReplayIndex"].([]any); !list {
-				return idxReply(ErrReqData, "Lack of ReplayIndex or Invalid")
+				return idxReply(CodeReqData, "Lack of ReplayIndex or Invalid")
 			}
 			idx = Body{} // a JSON list is a PHP array without these keys
 		}
 		if fileURL, ok = idx.Str("FileUrl"); !ok {
-			return idxReply(ErrReqData, "Lack of ReplayIndex.FileUrl or Invalid")
+			return idxReply(CodeReqData, "Lack of ReplayIndex.FileUrl or Invalid")
 		}
 		if _, ok := idx.Int("CreateTime"); !ok {
-			return idxReply(ErrReqData, "Lack of ReplayIndex.CreateTime or Invalid")
+			return idxReply(CodeReqData, "Lack of ReplayIndex.CreateTime or Invalid")
 		}
 	}
 	id := Intval(group)
@@ -203,36 +203,36 @@ func (s *Service) IdxFileEndCall(ctx context.Context, r *Req) (any, error) {
 	defer mu.Unlock()
 	room, err := s.Store.Room(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return idxReply(ErrRoomNotExist, "get room info failed")
+		return idxReply(CodeRoomNotExist, "get room info failed")
 	}
 	if err != nil {
 		s.Log.Error("idxfileendcall", "room", id, "err", err)
-		return idxReply(ErrServer, "Server internal error")
+		return idxReply(CodeServer, "Server internal error")
 	}
 	if room.State != store.StateEnded && room.State != store.StatePlayback {
-		return idxReply(ErrRoomState, "course state error")
+		return idxReply(CodeRoomState, "course state error")
 	}
 	err = s.Store.ReplayIndexReady(ctx, id, fileURL, code, s.now())
 	if errors.Is(err, store.ErrConflict) {
-		return idxReply(ErrRoomState, "course state error")
+		return idxReply(CodeRoomState, "course state error")
 	}
 	if err != nil {
 		s.Log.Error("idxfileendcall", "room", id, "err", err)
-		return idxReply(ErrServer, "Server internal error: update room info failed")
+		return idxReply(CodeServer, "Server internal error: update room info failed")
 	}
-	return idxReply(OK, "")
+	return idxReply(CodeOK, "")
 }
 
-// MakeReplayIdx requests the replay index of an ended class (kind S, but
+// MakeReplayIdx requests the replay index of an ended class (a Simple command, but
 // with appid and roomnum required).
 func (s *Service) MakeReplayIdx(ctx context.Context, r *Req) (any, error) {
 	b := r.Body
 	if b.Empty("appid") {
-		return nil, E(ErrReqData, "Lack of appid")
+		return nil, E(CodeReqData, "Lack of appid")
 	}
 	appid, ok := b.Int("appid")
 	if !ok {
-		return nil, E(ErrReqData, "Invalid appid")
+		return nil, E(CodeReqData, "Invalid appid")
 	}
 	id, err := roomNum(b, " Invalid roomnum")
 	if err != nil {
@@ -243,14 +243,14 @@ func (s *Service) MakeReplayIdx(ctx context.Context, r *Req) (any, error) {
 		return nil, err
 	}
 	if room.State != store.StateEnded {
-		return nil, E(ErrRoomState, " only state=has_lived room can create replay idx file")
+		return nil, E(CodeRoomState, " only state=has_lived room can create replay idx file")
 	}
 	if room.AppID != appid {
-		return nil, E(ErrReqData, "appid is diff from appid of the host.")
+		return nil, E(CodeReqData, "appid is diff from appid of the host.")
 	}
 	now := s.now()
 	if room.CanTriggerTime == 0 || room.CanTriggerTime > now || room.TriggerTime != 0 {
-		return nil, E(ErrRoomState, errNotTriggerable)
+		return nil, E(CodeRoomState, errNotTriggerable)
 	}
 	return nil, s.requestIndex(ctx, room)
 }
@@ -259,15 +259,15 @@ func (s *Service) MakeReplayIdx(ctx context.Context, r *Req) (any, error) {
 // once per room however many callers race (the claim is one UPDATE).
 func (s *Service) requestIndex(ctx context.Context, room *store.Room) error {
 	if s.Cfg.ReplayIndexURL == "" {
-		return E(ErrSendIM, "replay index service not configured")
+		return E(CodeSendIM, "replay index service not configured")
 	}
 	if _, ok := s.App(room.AppID); !ok {
-		return E(ErrSendIM, "appid of the room is not configured")
+		return E(CodeSendIM, "appid of the room is not configured")
 	}
 	now := s.now()
 	err := s.Store.ClaimReplayIndex(ctx, room.ID, now)
 	if errors.Is(err, store.ErrConflict) {
-		return E(ErrRoomState, errNotTriggerable)
+		return E(CodeRoomState, errNotTriggerable)
 	}
 	if err != nil {
 		return internal("claim replay index", err)
@@ -300,7 +300,7 @@ func (s *Service) requestIndex(ctx context.Context, room *store.Room) error {
 	}
 	if callErr != nil {
 		s.Log.Warn("replay index request failed", "room", room.ID, "err", callErr)
-		return &Error{Code: ErrSendIM, cause: callErr,
+		return &Error{Code: CodeSendIM, cause: callErr,
 			Info: fmt.Sprintf("send req to replay idex server failed,inner code %d,idx server detail[%s]", result, detail)}
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"strings"
-	"time"
 
 	"sxb-edu/sig"
 )
@@ -55,39 +54,39 @@ func missing(kv ...string) []string {
 }
 
 func notConfigured(what string, keys []string) *Error {
-	return E(ErrServer, "Server internal error: "+what+" is not configured (missing "+strings.Join(keys, ", ")+")")
+	return E(CodeServer, "Server internal error: "+what+" is not configured (missing "+strings.Join(keys, ", ")+")")
 }
 
-// CosGetSign is cos get_sign (kind T): the signatures a client uploads to
+// COSGetSign is cos get_sign (a Token command): the signatures a client uploads to
 // COS with.
-func (s *Service) CosGetSign(ctx context.Context, r *Req) (any, error) {
+func (s *Service) COSGetSign(ctx context.Context, r *Req) (any, error) {
 	b := r.Body
 	if !b.Has("type") {
-		return nil, E(ErrReqData, "Lack of type")
+		return nil, E(CodeReqData, "Lack of type")
 	}
 	typ, ok := b.Int("type")
 	if !ok || (typ != 0 && typ != 1) {
-		return nil, E(ErrReqData, "invalid type")
+		return nil, E(CodeReqData, "invalid type")
 	}
 	conf := s.Cfg.COS
 	bucket := conf.Bucket
 	if b.Has("bucket") {
 		v, ok := b.Str("bucket")
 		if !ok {
-			return nil, E(ErrReqData, "invalid bucket")
+			return nil, E(CodeReqData, "invalid bucket")
 		}
 		if v != "" { // "" means no preference
 			bucket = v
 		}
 	}
 	if typ == 1 && !b.Has("file_path") {
-		return nil, E(ErrReqData, "Lack of file_path")
+		return nil, E(CodeReqData, "Lack of file_path")
 	}
 	filePath := ""
 	if b.Has("file_path") {
 		v, ok := b.Str("file_path")
 		if !ok {
-			return nil, E(ErrReqData, "invalid file_path")
+			return nil, E(CodeReqData, "invalid file_path")
 		}
 		filePath = v
 	}
@@ -103,7 +102,7 @@ func (s *Service) CosGetSign(ctx context.Context, r *Req) (any, error) {
 	if typ == 1 {
 		d.Sign = sig.COSV4OneTime(cred, bucket, filePath, now, phpRand())
 	} else {
-		d.Sign = sig.COSV4Reusable(cred, bucket, filePath, now, now+conf.Expiration, phpRand())
+		d.Sign = sig.COSV4Reusable(cred, bucket, filePath, now, now+seconds(conf.Expiration), phpRand())
 	}
 	// The region belongs to the configured bucket; a client's own bucket
 	// may live elsewhere (the v5 URLs still use the configured region).
@@ -115,7 +114,7 @@ func (s *Service) CosGetSign(ctx context.Context, r *Req) (any, error) {
 		return d, nil
 	}
 	v5 := sig.COSV5{Cred: cred, Bucket: sig.COSV5Bucket(bucket, cloud.AppID), Region: conf.Region}
-	ttl := time.Duration(conf.Expiration) * time.Second
+	ttl := conf.Expiration
 	key := sig.COSObjectKey(filePath)
 	var err error
 	if d.Authorization, err = v5.Authorization("PUT", key, ttl); err != nil {

@@ -1,26 +1,29 @@
 package svc
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
-// Error codes of the protocol (PROTOCOL §4).
+// Error codes of the protocol (docs/protocol.md, error codes).
 const (
-	OK              = 0
-	ErrInvalidReq   = 10001
-	ErrReqJSON      = 10002
-	ErrReqData      = 10003
-	ErrUserExist    = 10004
-	ErrUserNotExist = 10005
-	ErrPassword     = 10006
-	ErrRepeatLogout = 10008
-	ErrTokenExpire  = 10009
-	ErrRoomNotExist = 10100
-	ErrNoPrivilege  = 10101
-	ErrRoomState    = 10102
-	ErrSendIM       = 10103
-	ErrRepeatBind   = 10104
-	ErrNotBound     = 10105
-	ErrRepeatExit   = 10107
-	ErrServer       = 90000
+	CodeOK           = 0
+	CodeInvalidReq   = 10001
+	CodeReqJSON      = 10002
+	CodeReqData      = 10003
+	CodeUserExist    = 10004
+	CodeUserNotExist = 10005
+	CodePassword     = 10006
+	CodeRepeatLogout = 10008
+	CodeTokenExpire  = 10009
+	CodeRoomNotExist = 10100
+	CodeNoPrivilege  = 10101
+	CodeRoomState    = 10102
+	CodeSendIM       = 10103
+	CodeRepeatBind   = 10104
+	CodeNotBound     = 10105
+	CodeRepeatExit   = 10107
+	CodeServer       = 90000
 )
 
 // Error is a coded answer: errorCode and errorInfo of the envelope.
@@ -44,12 +47,18 @@ func (e *Error) Unwrap() error { return e.cause }
 // E makes a coded error.
 func E(code int, info string) *Error { return &Error{Code: code, Info: info} }
 
-// Forbidden is returned by a callback whose signature does not verify; the
-// transport answers it with HTTP 403.
-var Forbidden = &Error{Code: 403, Info: "Forbidden"}
+// Codes lists every errorCode of the protocol (metrics range over it).
+var Codes = []int{CodeOK, CodeInvalidReq, CodeReqJSON, CodeReqData, CodeUserExist,
+	CodeUserNotExist, CodePassword, CodeRepeatLogout, CodeTokenExpire,
+	CodeRoomNotExist, CodeNoPrivilege, CodeRoomState, CodeSendIM, CodeRepeatBind,
+	CodeNotBound, CodeRepeatExit, CodeServer}
+
+// ErrForbidden is returned by a callback whose signature does not verify.
+// It is not a protocol code: the transport answers it with HTTP 403.
+var ErrForbidden = errors.New("callback signature invalid")
 
 // internal hides the cause of a server fault from the client; the cause is
 // logged by the transport through Cause.
 func internal(what string, cause error) *Error {
-	return &Error{Code: ErrServer, Info: "Server internal error: " + what, cause: cause}
+	return &Error{Code: CodeServer, Info: "Server internal error: " + what, cause: cause}
 }

@@ -3,7 +3,6 @@ package svc
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 )
@@ -138,7 +137,7 @@ func (s *Service) loginAllowed(id, addr string) error {
 		return nil
 	}
 	secs := int64((wait + time.Second - 1) / time.Second)
-	return E(ErrPassword, fmt.Sprintf("Too many failed logins, please retry later (in %d s)", secs))
+	return E(CodePassword, fmt.Sprintf("Too many failed logins, please retry later (in %d s)", secs))
 }
 
 // loginFailed counts a failed login of id from addr.
@@ -162,29 +161,4 @@ func (s *Service) loginSucceeded(id string) {
 	l.mu.Lock()
 	delete(l.byID.m, id)
 	l.mu.Unlock()
-}
-
-// ParseProxies reads the trusted_proxies setting: IP addresses or CIDR
-// prefixes of the reverse proxies whose X-Forwarded-For / X-Real-IP
-// headers are believed.
-func ParseProxies(list []string) ([]netip.Prefix, error) {
-	out := make([]netip.Prefix, 0, len(list))
-	for _, s := range list {
-		s = strings.TrimSpace(s)
-		if strings.Contains(s, "/") {
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				return nil, fmt.Errorf("config: trusted_proxies: %w", err)
-			}
-			out = append(out, p.Masked())
-			continue
-		}
-		ip, err := netip.ParseAddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("config: trusted_proxies: %w", err)
-		}
-		ip = ip.Unmap()
-		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
-	}
-	return out, nil
 }

@@ -23,7 +23,7 @@ func TestAddrKey(t *testing.T) {
 
 func TestLoginLimiterWindow(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	s := &Service{Now: func() time.Time { return now }, limiter: newLoginLimiter()}
+	s := &Service{clock: func() time.Time { return now }, limiter: newLoginLimiter()}
 	// One address of a /64 spends the budget of the whole /64.
 	for i := 0; i < LoginFailuresPerAddr; i++ {
 		if err := s.loginAllowed(fmt.Sprint("id", i), "2001:db8::1"); err != nil {
@@ -33,7 +33,7 @@ func TestLoginLimiterWindow(t *testing.T) {
 		now = now.Add(time.Second)
 	}
 	err := s.loginAllowed("fresh", "2001:db8::ffff")
-	if err == nil || err.(*Error).Code != ErrPassword || !strings.Contains(err.Error(), "retry later") {
+	if err == nil || err.(*Error).Code != CodePassword || !strings.Contains(err.Error(), "retry later") {
 		t.Fatalf("address over its budget: %v", err)
 	}
 	if s.loginAllowed("fresh", "2001:db9::1") != nil {
@@ -52,7 +52,7 @@ func TestLoginLimiterWindow(t *testing.T) {
 
 func TestLoginLimiterMemoryBounded(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	s := &Service{Now: func() time.Time { return now }, limiter: newLoginLimiter()}
+	s := &Service{clock: func() time.Time { return now }, limiter: newLoginLimiter()}
 	const sweep = 1000
 	s.limiter.byID.sweep, s.limiter.byID.floor = sweep, sweep
 	for i := 0; i < 3*sweep; i++ {

@@ -13,11 +13,12 @@ const memberRetention = 60 * 24 * 3600 // member rows older than this are delete
 // never seen.
 func (s *Service) Reap(ctx context.Context) error {
 	now := s.now()
-	if now-s.started.Unix() < s.Cfg.RoomTimeout {
+	roomTimeout := seconds(s.Cfg.RoomTimeout)
+	if now-s.started.Unix() < roomTimeout {
 		return nil
 	}
-	rooms, members, err := s.Store.Reap(ctx, now, now-s.Cfg.RoomTimeout, now-s.Cfg.MemberTimeout,
-		now-memberRetention, s.Cfg.ReplayIdxDelay)
+	rooms, members, err := s.Store.Reap(ctx, now, now-roomTimeout, now-seconds(s.Cfg.MemberTimeout),
+		now-memberRetention, seconds(s.Cfg.ReplayIdxDelay))
 	if err != nil {
 		return err
 	}
@@ -59,8 +60,8 @@ func (s *Service) RequestDueIndexes(ctx context.Context) error {
 // Run runs the background work until ctx ends: heartbeat flushes, the
 // reaper and the replay-index scheduler. It flushes once more on the way out.
 func (s *Service) Run(ctx context.Context) {
-	flush := time.NewTicker(s.Cfg.Flush())
-	reap := time.NewTicker(time.Duration(s.Cfg.ReaperInterval) * time.Second)
+	flush := time.NewTicker(s.Cfg.FlushInterval)
+	reap := time.NewTicker(s.Cfg.ReaperInterval)
 	defer flush.Stop()
 	defer reap.Stop()
 	for {

@@ -1,78 +1,70 @@
-package svc
+package svc_test
 
 import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"sxb-edu/sig"
 	"sxb-edu/store"
+	"sxb-edu/svc"
+	"sxb-edu/tests"
 )
 
 const testApp = 1400000001
 
-// rig is a service over a real SQLite file with a clock the test moves.
+// rig drives a service's handlers directly (no HTTP) over the test
+// environment's server, with the environment's clock.
 type rig struct {
-	t    *testing.T
-	s    *Service
-	path string
-	cfg  *Config
-	im   *sig.IM
-	now  atomic.Int64
-	obs  sync.Map // event -> total
+	t   *testing.T
+	h   *tests.Env
+	s   *svc.Service
+	obs sync.Map // event -> total
 }
 
-func newRig(t *testing.T, edit func(*Config)) *rig {
-	cfg := &Config{Apps: []App{{SDKAppID: testApp, Key: "k3y"}}}
-	if edit != nil {
-		edit(cfg)
-	}
-	cfg.Defaults()
-	r := &rig{t: t, path: filepath.Join(t.TempDir(), "r.db"), cfg: cfg,
-		im: &sig.IM{Base: cfg.IMBaseURL, Client: &http.Client{Timeout: 2 * time.Second}}}
-	r.now.Store(1_700_000_000)
-	r.open()
+func newRig(t *testing.T, edit func(*svc.Config)) *rig {
+	r := &rig{t: t}
+	r.h = tests.New(t, func(c *svc.Config) {
+		c.Apps = []svc.App{{SDKAppID: testApp, Key: "k3y"}}
+		if edit != nil {
+			edit(c)
+		}
+	})
+	r.hook()
 	// Past the start-up grace period unless a test restarts.
-	r.s.started = time.Unix(r.now.Load()-10*cfg.RoomTimeout, 0)
-	t.Cleanup(func() { r.s.Store.Close() })
+	r.h.Advance(r.h.Cfg.RoomTimeout)
 	return r
 }
 
-// open starts a service on the rig's database; its start time is now.
-func (r *rig) open() {
-	st, err := store.Open(r.path)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	s := New(r.cfg, st, r.im, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	s.Now = func() time.Time { return time.Unix(r.now.Load(), 0) }
-	s.started = s.Now()
-	s.SetHashCost(4)
-	s.Observe = func(ev string, n int) {
+// hook counts the reaper's actions of the current service.
+func (r *rig) hook() {
+	r.s = r.h.Svc
+	prev := r.s.Observe
+	r.s.Observe = func(ev string, n int) {
 		v, _ := r.obs.LoadOrStore(ev, new(atomic.Int64))
 		v.(*atomic.Int64).Add(int64(n))
+		if prev != nil {
+			prev(ev, n)
+		}
 	}
-	r.s = s
 }
 
-// restart closes the store cleanly and opens a new service on the same file.
+// restart stops the server cleanly and starts a new one on the same file;
+// its grace period starts now.
 func (r *rig) restart() {
-	if err := r.s.Store.Close(); err != nil {
-		r.t.Fatal(err)
-	}
-	r.open()
+	r.h.Restart()
+	r.hook()
 }
 
-func (r *rig) advance(sec int64) { r.now.Add(sec) }
+func (r *rig) advance(sec int64) { r.h.Advance(time.Duration(sec) * time.Second) }
+
+func (r *rig) nowUnix() int64 { return r.h.Unix() }
 
 func (r *rig) observed(ev string) int64 {
 	v, ok := r.obs.Load(ev)
@@ -82,27 +74,27 @@ func (r *rig) observed(ev string) int64 {
 	return v.(*atomic.Int64).Load()
 }
 
-func (r *rig) req(u *store.Session, b Body) *Req {
-	return &Req{Body: b, AppID: testApp, TimeStamp: r.now.Load(), User: u}
+func (r *rig) req(u *store.Session, b svc.Body) *svc.Req {
+	return &svc.Req{Body: b, AppID: testApp, TimeStamp: r.nowUnix(), User: u}
 }
 
 // user registers and logs in, returning the authenticated session.
 func (r *rig) user(id string, role int) *store.Session {
 	r.t.Helper()
 	ctx := context.Background()
-	if _, err := r.s.Regist(ctx, r.req(nil, Body{"id": id, "pwd": "p", "role": json.Number(itoa(int64(role)))})); err != nil {
+	if _, err := r.s.Regist(ctx, r.req(nil, svc.Body{"id": id, "pwd": "p", "role": json.Number(itoa(int64(role)))})); err != nil {
 		r.t.Fatal(err)
 	}
-	d, err := r.s.Login(ctx, r.req(nil, Body{"id": id, "pwd": "p"}))
+	d, err := r.s.Login(ctx, r.req(nil, svc.Body{"id": id, "pwd": "p"}))
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return r.auth(d.(LoginData).Token)
+	return r.auth(d.(svc.LoginData).Token)
 }
 
 func (r *rig) auth(token string) *store.Session {
 	r.t.Helper()
-	se, err := r.s.Authenticate(context.Background(), Body{"token": token}, testApp)
+	se, err := r.s.Authenticate(context.Background(), svc.Body{"token": token}, testApp)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -113,8 +105,13 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func num(n int64) json.Number { return json.Number(itoa(n)) }
 
+// hasMember reports whether uin has a member row in room (read from the file).
+func (r *rig) hasMember(room, uin int64) bool {
+	return tests.QueryInt(r.t, r.h.DBPath, "SELECT COUNT(*) FROM t_class_member WHERE room_id = ? AND uin = ?", room, uin) > 0
+}
+
 // do runs a handler and fails the test on an error.
-func (r *rig) do(h func(*Service, context.Context, *Req) (any, error), u *store.Session, b Body) any {
+func (r *rig) do(h func(*svc.Service, context.Context, *svc.Req) (any, error), u *store.Session, b svc.Body) any {
 	r.t.Helper()
 	out, err := h(r.s, context.Background(), r.req(u, b))
 	if err != nil {
@@ -126,17 +123,17 @@ func (r *rig) do(h func(*Service, context.Context, *Req) (any, error), u *store.
 // class makes a living room of teacher with students entered.
 func (r *rig) class(teacher *store.Session, students ...*store.Session) int64 {
 	r.t.Helper()
-	id := r.do((*Service).Create, teacher, Body{"title": "c"}).(RoomData).RoomNum
-	r.do((*Service).StartCourse, teacher, Body{"roomnum": num(id)})
+	id := r.do((*svc.Service).Create, teacher, svc.Body{"title": "c"}).(svc.RoomData).RoomNum
+	r.do((*svc.Service).StartCourse, teacher, svc.Body{"roomnum": num(id)})
 	for _, s := range students {
-		r.do((*Service).ReportMemID, s, Body{"roomnum": num(id), "operate": json.Number("0")})
+		r.do((*svc.Service).ReportMemID, s, svc.Body{"roomnum": num(id), "operate": json.Number("0")})
 	}
 	return id
 }
 
 func (r *rig) beat(u *store.Session, room int64) {
 	r.t.Helper()
-	r.do((*Service).Heartbeat, u, Body{"roomnum": num(room)})
+	r.do((*svc.Service).Heartbeat, u, svc.Body{"roomnum": num(room)})
 }
 
 func (r *rig) reap() {
@@ -185,7 +182,7 @@ func TestReapSilentTeacher(t *testing.T) {
 	r.beat(s1, id)
 	r.reap()
 	room := r.room(id)
-	now := r.now.Load()
+	now := r.nowUnix()
 	if room.State != store.StateEnded || room.EndTime != now || room.CanTriggerTime != now+300 || room.TriggerTime != 0 {
 		t.Fatalf("reaped room %+v (now %d)", room, now)
 	}
@@ -238,7 +235,7 @@ func TestReapSilentStudent(t *testing.T) {
 		t.Fatalf("teacher silent 200 s: %v", p)
 	}
 	// s1 comes back.
-	r.do((*Service).ReportMemID, s1, Body{"roomnum": num(id), "operate": json.Number("0")})
+	r.do((*svc.Service).ReportMemID, s1, svc.Body{"roomnum": num(id), "operate": json.Number("0")})
 	if p := r.present(id); len(p) != 3 {
 		t.Fatalf("re-entered: %v", p)
 	}
@@ -277,7 +274,7 @@ func TestHeartbeatingClassLeftAlone(t *testing.T) {
 	}
 	// String roomnum heartbeats count too (int or string).
 	r.advance(100)
-	r.do((*Service).Heartbeat, students[0], Body{"roomnum": itoa(id)})
+	r.do((*svc.Service).Heartbeat, students[0], svc.Body{"roomnum": itoa(id)})
 	r.beat(teacher, id)
 	r.advance(100)
 	r.reap()
@@ -293,11 +290,10 @@ func TestReapGraceAfterRestart(t *testing.T) {
 	r.beat(teacher, id)
 	r.beat(s1, id)
 	// Down for an hour: nobody could beat.
-	r.restart()
 	r.advance(3600)
-	r.s.started = r.s.Now()
+	r.restart()
 	r.reap()
-	r.advance(r.cfg.RoomTimeout - 1)
+	r.advance(int64(r.h.Cfg.RoomTimeout/time.Second) - 1)
 	r.reap()
 	if st := r.room(id).State; st != store.StateLiving {
 		t.Fatalf("reaped in the grace period: state %d", st)
@@ -322,16 +318,15 @@ func TestReapPurgesOldMembers(t *testing.T) {
 	r := newRig(t, nil)
 	teacher, s1 := r.user("t", 1), r.user("s1", 0)
 	id := r.class(teacher, s1)
-	r.do((*Service).ExitRoom, teacher, Body{"roomnum": num(id)})
-	ctx := context.Background()
+	r.do((*svc.Service).EndClass, teacher, svc.Body{"roomnum": num(id)})
 	r.advance(59 * 24 * 3600)
 	r.reap()
-	if ok, _ := r.s.Store.HasMember(ctx, id, s1.Uin); !ok {
+	if !r.hasMember(id, s1.Uin) {
 		t.Fatal("member row purged before 60 days")
 	}
 	r.advance(2 * 24 * 3600)
 	r.reap()
-	if ok, _ := r.s.Store.HasMember(ctx, id, s1.Uin); ok {
+	if r.hasMember(id, s1.Uin) {
 		t.Fatal("member row kept after 60 days")
 	}
 }
@@ -350,12 +345,12 @@ func TestScheduledReplayIndex(t *testing.T) {
 		io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
 	}))
 	defer srv.Close()
-	r := newRig(t, func(c *Config) { c.ReplayIndexURL = srv.URL })
+	r := newRig(t, func(c *svc.Config) { c.ReplayIndexURL = srv.URL })
 	teacher, s1 := r.user("t", 1), r.user("s1", 0)
 	ended := r.class(teacher, s1)
-	r.do((*Service).ExitRoom, teacher, Body{"roomnum": num(ended)})
+	r.do((*svc.Service).EndClass, teacher, svc.Body{"roomnum": num(ended)})
 	reaped := r.class(teacher)
-	r.advance(r.cfg.RoomTimeout + 1)
+	r.advance(int64(r.h.Cfg.RoomTimeout/time.Second) + 1)
 	r.reap()
 	if r.room(reaped).State != store.StateEnded {
 		t.Fatal("not reaped")
@@ -396,19 +391,17 @@ func TestScheduledReplayIndex(t *testing.T) {
 // flushes what is left when it stops.
 func TestRunFlushes(t *testing.T) {
 	run := func(r *rig) (stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { r.s.Run(ctx); close(done) }()
-		return func() { cancel(); <-done }
+		r.h.RunBackground()
+		return r.h.Stop
 	}
-	r := newRig(t, func(c *Config) { c.FlushInterval = 5 })
+	r := newRig(t, func(c *svc.Config) { c.FlushInterval = 5 * time.Millisecond })
 	teacher := r.user("t", 1)
 	id := r.class(teacher)
 	stop := run(r)
 	r.advance(50)
 	r.beat(teacher, id)
 	deadline := time.Now().Add(5 * time.Second)
-	for r.room(id).LastUpdate != r.now.Load() {
+	for r.room(id).LastUpdate != r.nowUnix() {
 		if time.Now().After(deadline) {
 			t.Fatal("heartbeat never flushed")
 		}
@@ -416,17 +409,17 @@ func TestRunFlushes(t *testing.T) {
 	}
 	stop()
 
-	r2 := newRig(t, func(c *Config) { c.FlushInterval = 3600 * 1000 })
+	r2 := newRig(t, func(c *svc.Config) { c.FlushInterval = time.Hour })
 	teacher = r2.user("t", 1)
 	id = r2.class(teacher)
 	stop = run(r2)
 	r2.advance(50)
 	r2.beat(teacher, id)
-	if r2.room(id).LastUpdate == r2.now.Load() {
+	if r2.room(id).LastUpdate == r2.nowUnix() {
 		t.Fatal("heartbeat written at once")
 	}
 	stop()
-	if got := r2.room(id).LastUpdate; got != r2.now.Load() || r2.s.Store.Pending() != 0 {
+	if got := tests.QueryInt(t, r2.h.DBPath, "SELECT last_update_time FROM t_course WHERE room_id = ?", id); got != r2.nowUnix() || r2.s.Store.Pending() != 0 {
 		t.Fatalf("last heartbeat lost on stop: %d, pending %d", got, r2.s.Store.Pending())
 	}
 }

@@ -18,20 +18,18 @@ import (
 // Service is the state the handlers share.
 type Service struct {
 	Cfg   *Config
-	Store *store.Store
+	Store Store
 	IM    *sig.IM
 	Log   *slog.Logger
-	// Now is the clock; tests replace it.
-	Now func() time.Time
 	// Observe, when set, is told of reaper actions (for metrics).
 	Observe func(event string, n int)
 
-	apps     map[int64]App
-	hashSem  chan struct{} // bounds the CPU spent on password hashes
-	rooms    [64]sync.Mutex
-	started  time.Time
-	hashCost int
-	limiter  *loginLimiter
+	clock   func() time.Time
+	apps    map[int64]App
+	hashSem chan struct{} // bounds the CPU spent on password hashes
+	rooms   [64]sync.Mutex
+	started time.Time
+	limiter *loginLimiter
 }
 
 // Req is a request that passed the common checks.
@@ -39,36 +37,45 @@ type Req struct {
 	Body      Body
 	AppID     int64
 	TimeStamp int64
-	User      *store.Session // kind T only
+	User      *store.Session // Token commands only
 	Addr      string         // the client's IP address (rate limits)
 }
 
-// New makes a Service over a store with a configuration.
-func New(cfg *Config, st *store.Store, im *sig.IM, log *slog.Logger) *Service {
-	if log == nil {
-		log = slog.Default()
+// Deps are what a Service works with besides its configuration.
+type Deps struct {
+	Store Store
+	IM    *sig.IM      // nil: IM disabled
+	Log   *slog.Logger // nil: slog.Default()
+	// Now is the clock (nil: time.Now). The reaper's grace period starts
+	// at its reading when New runs.
+	Now func() time.Time
+}
+
+// New makes a Service from a validated configuration.
+func New(cfg *Config, d Deps) *Service {
+	if d.Log == nil {
+		d.Log = slog.Default()
 	}
-	s := &Service{Cfg: cfg, Store: st, IM: im, Log: log, Now: time.Now,
-		apps: map[int64]App{}, hashSem: make(chan struct{}, cfg.LoginConcurrent),
-		hashCost: defaultHashCost, limiter: newLoginLimiter()}
-	if cfg.HashCost > 0 {
-		s.hashCost = cfg.HashCost
+	if d.Now == nil {
+		d.Now = time.Now
 	}
+	if d.IM == nil {
+		d.IM = &sig.IM{}
+	}
+	s := &Service{Cfg: cfg, Store: d.Store, IM: d.IM, Log: d.Log, clock: d.Now,
+		apps: map[int64]App{}, hashSem: make(chan struct{}, max(cfg.LoginConcurrent, 1)),
+		limiter: newLoginLimiter()}
 	for _, a := range cfg.Apps {
 		s.apps[a.SDKAppID] = a
 	}
-	s.started = s.Now()
+	s.started = s.clock()
 	return s
 }
 
-// SetHashCost changes the bcrypt cost (tests use the minimum).
-func (s *Service) SetHashCost(c int) { s.hashCost = c }
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.clock() }
 
-// SetStarted sets when the service started, the start of the reaper's
-// grace period (tests that replace Now after New use it).
-func (s *Service) SetStarted(t time.Time) { s.started = t }
-
-func (s *Service) now() int64 { return s.Now().Unix() }
+func (s *Service) now() int64 { return s.clock().Unix() }
 
 // App returns a configured SDKAppID.
 func (s *Service) App(appid int64) (App, bool) {
@@ -87,10 +94,11 @@ func (s *Service) roomLock(id int64) *sync.Mutex {
 	return &s.rooms[uint64(id)%uint64(len(s.rooms))]
 }
 
-// Authenticate runs the token checks of PROTOCOL §3 (steps 3–7).
+// Authenticate runs the token checks of a Token command (docs/protocol.md,
+// common checks).
 func (s *Service) Authenticate(ctx context.Context, b Body, appid int64) (*store.Session, error) {
 	if b.Empty("token") {
-		return nil, E(ErrReqData, "Lack of token")
+		return nil, E(CodeReqData, "Lack of token")
 	}
 	token, ok := b.Str("token")
 	if !ok {
@@ -98,26 +106,26 @@ func (s *Service) Authenticate(ctx context.Context, b Body, appid int64) (*store
 		// or a bool does not have: those read as missing.
 		switch b["token"].(type) {
 		case json.Number, bool:
-			return nil, E(ErrReqData, "Lack of token")
+			return nil, E(CodeReqData, "Lack of token")
 		}
-		return nil, E(ErrReqData, "Invalid token")
+		return nil, E(CodeReqData, "Invalid token")
 	}
 	se, err := s.Store.SessionByToken(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, E(ErrTokenExpire, "Token expired")
+		return nil, E(CodeTokenExpire, "Token expired")
 	}
 	if err != nil {
 		return nil, internal("read token", err)
 	}
 	if se.AppID != appid {
-		return nil, E(ErrReqData, "appid is diff from appid of the user.")
+		return nil, E(CodeReqData, "appid is diff from appid of the user.")
 	}
 	now := s.now()
-	if now-se.LastRequest() > s.Cfg.TokenExpire {
+	if now-se.LastRequest() > seconds(s.Cfg.TokenExpire) {
 		if err := s.Store.ExpireSession(ctx, se, now); err != nil {
 			return nil, internal("expire token", err)
 		}
-		return nil, E(ErrTokenExpire, "User token expired")
+		return nil, E(CodeTokenExpire, "User token expired")
 	}
 	se.Touch(now)
 	return se, nil

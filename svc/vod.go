@@ -45,29 +45,29 @@ type vodIn struct {
 func vodInput(b Body, proxy bool) (*vodIn, error) {
 	in := &vodIn{}
 	if !b.Has("method") {
-		return nil, E(ErrReqData, "Lack of method")
+		return nil, E(CodeReqData, "Lack of method")
 	}
 	m, ok := b.Str("method")
 	if !ok || (m != "GET" && m != "POST") {
-		return nil, E(ErrReqData, "invalid method")
+		return nil, E(CodeReqData, "invalid method")
 	}
 	in.method = m
 	if !b.Has("host") {
-		return nil, E(ErrReqData, "Lack of host")
+		return nil, E(CodeReqData, "Lack of host")
 	}
 	h, ok := b.Str("host")
 	if !ok || (proxy && h != VODHost) {
-		return nil, E(ErrReqData, "invalid host")
+		return nil, E(CodeReqData, "invalid host")
 	}
 	in.host = h
 	if !b.Has("path") {
-		return nil, E(ErrReqData, "Lack of path")
+		return nil, E(CodeReqData, "Lack of path")
 	}
 	if in.path, ok = b.Str("path"); !ok {
-		return nil, E(ErrReqData, "invalid path")
+		return nil, E(CodeReqData, "invalid path")
 	}
 	if !b.Has("params") {
-		return nil, E(ErrReqData, "Lack of params")
+		return nil, E(CodeReqData, "Lack of params")
 	}
 	switch p := b["params"].(type) {
 	case map[string]any:
@@ -78,22 +78,22 @@ func vodInput(b Body, proxy bool) (*vodIn, error) {
 			in.params[strconv.Itoa(i)] = v
 		}
 	default:
-		return nil, E(ErrReqData, "invalid params")
+		return nil, E(CodeReqData, "invalid params")
 	}
 	in.sigMethod = sig.HmacSHA1
 	if v, ok := in.params["SignatureMethod"]; ok {
 		if v != sig.HmacSHA1 && v != sig.HmacSHA256 {
-			return nil, E(ErrReqData, "invalid params.SignatureMethod")
+			return nil, E(CodeReqData, "invalid params.SignatureMethod")
 		}
 		in.sigMethod = v.(string)
 	}
 	if proxy {
 		a, ok := in.params["Action"]
 		if !ok {
-			return nil, E(ErrReqData, "lack of params.Action")
+			return nil, E(CodeReqData, "lack of params.Action")
 		}
 		if _, ok := a.(string); !ok {
-			return nil, E(ErrReqData, "invalid params.Action")
+			return nil, E(CodeReqData, "invalid params.Action")
 		}
 	}
 	return in, nil
@@ -151,9 +151,9 @@ func (s *Service) vodCred() (id, key string, err error) {
 	return c.SecretID, c.SecretKey, nil
 }
 
-// VodGetSign is vod get_sign (kind T): the signature of a legacy cloud
+// VODGetSign is vod get_sign (a Token command): the signature of a legacy cloud
 // API request the client then sends itself.
-func (s *Service) VodGetSign(ctx context.Context, r *Req) (any, error) {
+func (s *Service) VODGetSign(ctx context.Context, r *Req) (any, error) {
 	in, err := vodInput(r.Body, false)
 	if err != nil {
 		return nil, err
@@ -162,7 +162,7 @@ func (s *Service) VodGetSign(ctx context.Context, r *Req) (any, error) {
 	for k, v := range in.params {
 		str, ok := phpScalar(v)
 		if !ok {
-			return nil, E(ErrReqData, "invalid params."+k)
+			return nil, E(CodeReqData, "invalid params."+k)
 		}
 		params[k] = str
 	}
@@ -175,29 +175,29 @@ func (s *Service) VodGetSign(ctx context.Context, r *Req) (any, error) {
 	return &VodSignData{Sign: sig.VODSign(text, key, in.sigMethod), SecretID: id, SignatureMethod: in.sigMethod}, nil
 }
 
-// VodGetClientSign is vod get_client_sign (kind T): the signature a
+// VODGetClientSign is vod get_client_sign (a Token command): the signature a
 // client uploads video to VOD with.
-func (s *Service) VodGetClientSign(ctx context.Context, r *Req) (any, error) {
+func (s *Service) VODGetClientSign(ctx context.Context, r *Req) (any, error) {
 	id, key, err := s.vodCred()
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	sign := sig.VODClientSign(id, key, now, now+s.Cfg.VOD.ClientSignExpire, phpRand())
+	sign := sig.VODClientSign(id, key, now, now+seconds(s.Cfg.VOD.ClientSignExpire), phpRand())
 	return &VodClientSignData{Sign: sign, SecretID: id}, nil
 }
 
-// VodCmdProxy is vod cmd_proxy (kind T): the two legacy media queries,
+// VODCmdProxy is vod cmd_proxy (a Token command): the two legacy media queries,
 // answered through the current VOD API (DescribeMediaInfos) in the
 // legacy result shape.
-func (s *Service) VodCmdProxy(ctx context.Context, r *Req) (any, error) {
+func (s *Service) VODCmdProxy(ctx context.Context, r *Req) (any, error) {
 	in, err := vodInput(r.Body, true)
 	if err != nil {
 		return nil, err
 	}
 	action := in.params["Action"].(string)
 	if action != "DescribeVodInfo" && action != "GetVideoInfo" {
-		return nil, E(ErrNoPrivilege, "Server internal error:unsupport action.")
+		return nil, E(CodeNoPrivilege, "Server internal error:unsupport action.")
 	}
 	id, key, err := s.vodCred()
 	if err != nil {
@@ -306,7 +306,7 @@ func vodFailure(err error) *Error {
 }
 
 func vodError(code int, msg string, cause error) *Error {
-	return &Error{Code: ErrServer, Info: "Server internal error:call qcloud failed",
+	return &Error{Code: CodeServer, Info: "Server internal error:call qcloud failed",
 		Data: map[string]any{"code": code, "message": msg}, cause: cause}
 }
 

@@ -53,7 +53,7 @@ func TestVODFailure(t *testing.T) {
 		"ClientError.NetworkError": 6200, "FailedOperation": 5100, "Whatever": 6000} {
 		e := vodFailure(tcerr.NewTencentCloudSDKError(code, "msg", "rid"))
 		d := e.Data.(map[string]any)
-		if e.Code != ErrServer || d["code"] != want || d["message"] != code+": msg" {
+		if e.Code != CodeServer || d["code"] != want || d["message"] != code+": msg" {
 			t.Errorf("%s: %d %v", code, e.Code, d)
 		}
 	}

@@ -1,76 +1,48 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
-	"sxb-edu/dispatch"
-	"sxb-edu/sig"
-	"sxb-edu/store"
+	"sxb-edu/server"
 	"sxb-edu/svc"
 )
 
-// serveInProcess runs the server's stack (the same store, service,
-// dispatch, metrics and access log that main wires together) inside this
-// process on loopback, so that a run can be profiled with pprof: CPU,
-// blocking and mutex contention. It returns the base URL and a stop
-// function that writes the profiles into dir (when not empty).
+// serveInProcess runs the production server (built by server.New, as
+// main builds it) inside this process on loopback, so that a run can be
+// profiled with pprof: CPU, blocking and mutex contention. It returns the
+// base URL and a stop function that writes the profiles into dir (when not
+// empty). appid is the demo app's SDKAppID, the one main serves.
 func serveInProcess(dbPath, cfgPath, logPath, dir string, appid int64) (string, func() error, error) {
+	if appid != server.DemoAppID && cfgPath == "" {
+		return "", nil, fmt.Errorf("-appid %d needs a -serve-config naming it (the demo app is %d)", appid, server.DemoAppID)
+	}
 	cfg, err := svc.LoadConfig(cfgPath)
 	if err != nil {
 		return "", nil, err
-	}
-	st, err := store.Open(dbPath)
-	if err != nil {
-		return "", nil, err
-	}
-	if len(cfg.Apps) == 0 {
-		key, err := st.Setting(context.Background(), "demo_app_key")
-		if errors.Is(err, store.ErrNotFound) {
-			var b [32]byte
-			rand.Read(b[:])
-			key = hex.EncodeToString(b[:])
-			err = st.SetSetting(context.Background(), "demo_app_key", key)
-		}
-		if err != nil {
-			st.Close()
-			return "", nil, err
-		}
-		cfg.Apps = []svc.App{{SDKAppID: appid, Key: key, Admin: "admin"}}
 	}
 	var logw io.Writer = io.Discard
 	var logf *os.File
 	if logPath != "" {
 		if logf, err = os.Create(logPath); err != nil {
-			st.Close()
 			return "", nil, err
 		}
 		logw = logf
 	}
-	log := slog.New(slog.NewJSONHandler(logw, nil))
-	service := svc.New(cfg, st, &sig.IM{Base: cfg.IMBaseURL, Client: &http.Client{Timeout: 5 * time.Second}}, log)
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	d := &dispatch.Server{Svc: service, Log: log, Metrics: dispatch.NewMetrics(service), Done: dispatch.AccessLog(log)}
-	d.Register(e)
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv, err := server.New(cfg, server.Options{DB: dbPath, Log: slog.New(slog.NewJSONHandler(logw, nil))})
+	if err != nil {
+		return "", nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		st.Close()
+		srv.Close()
 		return "", nil, err
 	}
 	var cpu *os.File
@@ -87,9 +59,7 @@ func serveInProcess(dbPath, cfgPath, logPath, dir string, appid int64) (string, 
 			return "", nil, err
 		}
 	}
-	bg, cancel := context.WithCancel(context.Background())
-	bgDone := make(chan struct{})
-	go func() { service.Run(bg); close(bgDone) }()
+	srv.Start()
 	go srv.Serve(ln)
 
 	stop := func() error {
@@ -105,10 +75,7 @@ func serveInProcess(dbPath, cfgPath, logPath, dir string, appid int64) (string, 
 				f.Close()
 			}
 		}
-		srv.Close()
-		cancel()
-		<-bgDone
-		err := st.Close()
+		err := srv.Close()
 		if logf != nil {
 			logf.Close()
 		}

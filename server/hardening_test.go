@@ -1,4 +1,4 @@
-package main
+package server_test
 
 // Hardening (issue 4): limits, slow clients, login rate limits, callback
 // signatures, the once-only replay index, secrets kept out of logs, a
@@ -9,14 +9,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,157 +28,107 @@ import (
 	"testing"
 	"time"
 
-	"sxb-edu/sig"
-	"sxb-edu/store"
+	"sxb-edu/server"
 	"sxb-edu/svc"
+	"sxb-edu/tests"
 )
 
-// hdDigest is a digest of every row of every table of the database at
-// path, read through a connection of its own: equal digests, no change.
-func hdDigest(t testing.TB, path string) string {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	h := sha256.New()
-	for _, tb := range []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"} {
-		rows, err := db.Query("SELECT * FROM " + tb + " ORDER BY rowid")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(h, "%s%q\n", tb, vals)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rows.Close()
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// hdQueryInt reads one integer from the database file directly.
-func hdQueryInt(t testing.TB, path, q string, args ...any) int64 {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int64
-	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
 // hdEndedRoom makes a class that started and ended; it returns the room.
-func hdEndedRoom(t *testing.T, h *Harness, teacher string) int64 {
+func hdEndedRoom(t *testing.T, h *tests.Env, teacher string) int64 {
 	t.Helper()
 	var rd struct{ RoomNum int64 }
-	h.Call(AppA, teacher, "live", "create", M{"title": "c"}).Want(t, 0).Decode(t, &rd)
-	h.Call(AppA, teacher, "live", "startcourse", M{"roomnum": rd.RoomNum}).Want(t, 0)
-	h.Call(AppA, teacher, "live", "exitroom", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Call(tests.AppA, teacher, "live", "create", tests.M{"title": "c"}).Want(t, 0).Decode(t, &rd)
+	h.Call(tests.AppA, teacher, "live", "startcourse", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Call(tests.AppA, teacher, "live", "exitroom", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
 	return rd.RoomNum
 }
 
 func TestHardFieldLengthLimits(t *testing.T) {
-	h := NewHarness(t, nil)
+	h := tests.New(t, nil)
 	// id: 50 bytes is the most; longer is refused whole, never cut.
 	id50 := strings.Repeat("a", 50)
-	h.Regist(AppA, id50, "pw", 1)
-	h.Login(AppA, id50, "pw")
-	before := hdDigest(t, h.DBPath)
+	h.Regist(tests.AppA, id50, "pw", 1)
+	h.Login(tests.AppA, id50, "pw")
+	before := tests.Digest(t, h.DBPath)
 	for _, id := range []string{strings.Repeat("b", 51), strings.Repeat("語", 17)} { // 51 bytes each
-		h.Call(AppA, "", "account", "regist", M{"id": id, "pwd": "pw", "role": 1}).Want(t, svc.ErrReqData)
-		h.Call(AppA, "", "account", "login", M{"id": id[:50], "pwd": "pw"}).Want(t, svc.ErrUserNotExist)
+		h.Call(tests.AppA, "", "account", "regist", tests.M{"id": id, "pwd": "pw", "role": 1}).Want(t, svc.CodeReqData)
+		h.Call(tests.AppA, "", "account", "login", tests.M{"id": id[:50], "pwd": "pw"}).Want(t, svc.CodeUserNotExist)
 	}
-	if hdDigest(t, h.DBPath) != before {
+	if tests.Digest(t, h.DBPath) != before {
 		t.Fatal("a refused regist changed the database")
 	}
 
-	tok := h.Login(AppA, id50, "pw").Token
+	tok := h.Login(tests.AppA, id50, "pw").Token
 	for _, c := range []struct {
 		field string
 		max   int
 	}{{"title", 128}, {"cover", 128}} {
-		f := M{"title": "t", c.field: strings.Repeat("x", c.max)}
+		f := tests.M{"title": "t", c.field: strings.Repeat("x", c.max)}
 		var rd struct{ RoomNum int64 }
-		h.Call(AppA, tok, "live", "create", f).Want(t, 0).Decode(t, &rd)
+		h.Call(tests.AppA, tok, "live", "create", f).Want(t, 0).Decode(t, &rd)
 		col := map[string]string{"title": "title", "cover": "cover"}[c.field]
-		if n := hdQueryInt(t, h.DBPath, "SELECT length("+col+") FROM t_course WHERE room_id = ?", rd.RoomNum); n != int64(c.max) {
+		if n := tests.QueryInt(t, h.DBPath, "SELECT length("+col+") FROM t_course WHERE room_id = ?", rd.RoomNum); n != int64(c.max) {
 			t.Fatalf("%s stored with %d bytes, want %d", c.field, n, c.max)
 		}
-		before := hdDigest(t, h.DBPath)
+		before := tests.Digest(t, h.DBPath)
 		f[c.field] = strings.Repeat("x", c.max+1)
-		h.Call(AppA, tok, "live", "create", f).Want(t, svc.ErrReqData)
-		if hdDigest(t, h.DBPath) != before {
+		h.Call(tests.AppA, tok, "live", "create", f).Want(t, svc.CodeReqData)
+		if tests.Digest(t, h.DBPath) != before {
 			t.Fatalf("a refused create (%s too long) changed the database", c.field)
 		}
 	}
 
-	bind := func(name string) Answer {
-		return h.Call(AppA, tok, "live", "reportbind", M{"operate": 0,
-			"bind_file": M{"type": 0, "file_name": name, "url": "http://x/" + strconv.Itoa(len(name))}})
+	bind := func(name string) tests.Answer {
+		return h.Call(tests.AppA, tok, "live", "reportbind", tests.M{"operate": 0,
+			"bind_file": tests.M{"type": 0, "file_name": name, "url": "http://x/" + strconv.Itoa(len(name))}})
 	}
 	bind(strings.Repeat("n", 256)).Want(t, 0)
-	before = hdDigest(t, h.DBPath)
-	bind(strings.Repeat("n", 257)).Want(t, svc.ErrReqData)
-	if hdDigest(t, h.DBPath) != before {
+	before = tests.Digest(t, h.DBPath)
+	bind(strings.Repeat("n", 257)).Want(t, svc.CodeReqData)
+	if tests.Digest(t, h.DBPath) != before {
 		t.Fatal("a refused reportbind changed the database")
 	}
-	if n := hdQueryInt(t, h.DBPath, "SELECT max(length(file_name)) FROM t_bind_file"); n != 256 {
+	if n := tests.QueryInt(t, h.DBPath, "SELECT max(length(file_name)) FROM t_bind_file"); n != 256 {
 		t.Fatalf("longest file_name stored: %d bytes", n)
 	}
 }
 
 func TestHardBodyLimits(t *testing.T) {
-	h := NewHarness(t, nil)
+	h := tests.New(t, nil)
 	big := append([]byte(`{"appid":1400000001,"timeStamp":1,"id":"u","pwd":"`), bytes.Repeat([]byte("p"), 1<<20)...)
 	big = append(big, `","role":0}`...)
-	h.PostRaw("account", "regist", big).Want(t, svc.ErrInvalidReq)
+	h.PostRaw("account", "regist", big).Want(t, svc.CodeInvalidReq)
 	deep := func(n int) []byte {
 		return []byte(`{"appid":1400000001,"timeStamp":1,"x":` + strings.Repeat("[", n-1) + strings.Repeat("]", n-1) + `}`)
 	}
 	// The exact bound (PHP's depth 12) is the decoder's tests' business.
-	h.PostRaw("account", "regist", deep(8)).WantInfo(t, svc.ErrReqData, "Lack of id")
-	h.PostRaw("account", "regist", deep(20)).Want(t, svc.ErrReqJSON)
-	h.PostRaw("account", "regist", []byte(strings.Repeat("[", 100000))).Want(t, svc.ErrReqJSON)
-	if n := hdQueryInt(t, h.DBPath, "SELECT count(*) FROM t_account"); n != 0 {
+	h.PostRaw("account", "regist", deep(8)).WantInfo(t, svc.CodeReqData, "Lack of id")
+	h.PostRaw("account", "regist", deep(20)).Want(t, svc.CodeReqJSON)
+	h.PostRaw("account", "regist", []byte(strings.Repeat("[", 100000))).Want(t, svc.CodeReqJSON)
+	if n := tests.QueryInt(t, h.DBPath, "SELECT count(*) FROM t_account"); n != 0 {
 		t.Fatalf("%d accounts after refused bodies", n)
 	}
 }
 
 func TestHardServerTimeoutsSet(t *testing.T) {
-	srv := NewHTTP(svc.New(&svc.Config{LoginConcurrent: 1}, nil, nil, nil), slog.New(slog.DiscardHandler))
-	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
-		t.Fatalf("NewHTTP leaves a timeout unset: %+v", defaultTimeouts)
+	srv := tests.New(t, nil).App.HTTP
+	d := server.DefaultTimeouts
+	if srv.ReadHeaderTimeout != d.Header || srv.ReadTimeout != d.Read || srv.WriteTimeout != d.Write ||
+		srv.IdleTimeout != d.Idle || srv.MaxHeaderBytes <= 0 || d.Header <= 0 || d.Read <= 0 || d.Write <= 0 || d.Idle <= 0 {
+		t.Fatalf("server.New leaves a timeout unset: %+v %+v", d, srv)
 	}
 }
 
 // A client that sends its headers or its body a byte at a time is cut off
 // by the server's timeouts instead of holding the connection.
 func TestHardSlowClientCutOff(t *testing.T) {
-	h := NewHarness(t, nil)
-	srv := newHTTP(h.Svc, h.Svc.Log, timeouts{header: 300 * time.Millisecond, read: 600 * time.Millisecond,
-		write: time.Second, idle: time.Second})
+	h := tests.NewWith(t, tests.Options{Timeouts: server.Timeouts{Header: 300 * time.Millisecond,
+		Read: 600 * time.Millisecond, Write: time.Second, Idle: time.Second}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go h.App.Serve(ln)
 
 	slow := func(head string, drip string) time.Duration {
 		c, err := net.Dial("tcp", ln.Addr().String())
@@ -218,28 +166,28 @@ func TestHardSlowClientCutOff(t *testing.T) {
 }
 
 func TestHardLoginRateLimit(t *testing.T) {
-	h := NewHarness(t, nil)
-	h.Regist(AppA, "alice", "right", 0)
-	h.Regist(AppA, "bob", "right", 0)
-	direct := func(id, pwd string) Answer {
-		return h.Call(AppA, "", "account", "login", M{"id": id, "pwd": pwd})
+	h := tests.New(t, nil)
+	h.Regist(tests.AppA, "alice", "right", 0)
+	h.Regist(tests.AppA, "bob", "right", 0)
+	direct := func(id, pwd string) tests.Answer {
+		return h.Call(tests.AppA, "", "account", "login", tests.M{"id": id, "pwd": pwd})
 	}
 	// Loopback clients (the operator's tools, a local proxy not named in
 	// trusted_proxies) are never limited.
 	for i := 0; i < 2*svc.LoginFailuresPerAddr; i++ {
-		direct(fmt.Sprintf("ghost%d", i), "x").WantInfo(t, svc.ErrUserNotExist, "User not exist")
+		direct(fmt.Sprintf("ghost%d", i), "x").WantInfo(t, svc.CodeUserNotExist, "User not exist")
 	}
 	for i := 0; i < 2*svc.LoginFailuresPerID; i++ {
-		direct("alice", "wrong").WantInfo(t, svc.ErrPassword, "User password error")
+		direct("alice", "wrong").WantInfo(t, svc.CodePassword, "User password error")
 	}
 	direct("alice", "right").Want(t, 0)
 
 	// Behind a trusted local proxy the clients are told apart and limited.
-	h.Svc.Cfg.TrustedProxies = []string{"127.0.0.0/8", "::1"}
-	h.Server.Close() // a new front reads the setting (parsed once per server)
-	h.Server = httptest.NewServer(NewHTTP(h.Svc, h.Svc.Log).Handler)
-	post := func(hdr, id, pwd string) Answer {
-		b, _ := json.Marshal(M{"appid": AppA, "timeStamp": 1, "id": id, "pwd": pwd})
+	h = tests.New(t, func(c *svc.Config) { c.TrustedProxies = []string{"127.0.0.0/8", "::1"} })
+	h.Regist(tests.AppA, "alice", "right", 0)
+	h.Regist(tests.AppA, "bob", "right", 0)
+	post := func(hdr, id, pwd string) tests.Answer {
+		b, _ := json.Marshal(tests.M{"appid": tests.AppA, "timeStamp": 1, "id": id, "pwd": pwd})
 		req, _ := http.NewRequest(http.MethodPost, h.URL("account", "login"), bytes.NewReader(b))
 		if ip, ok := strings.CutPrefix(hdr, "real:"); ok {
 			req.Header.Set("X-Real-IP", ip)
@@ -251,7 +199,7 @@ func TestHardLoginRateLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var a Answer
+		var a tests.Answer
 		a.Raw, _ = io.ReadAll(resp.Body)
 		var env struct {
 			ErrorCode int
@@ -262,36 +210,36 @@ func TestHardLoginRateLimit(t *testing.T) {
 		return a
 	}
 	const client = "203.0.113.1"
-	login := func(id, pwd string) Answer { return post(client, id, pwd) }
+	login := func(id, pwd string) tests.Answer { return post(client, id, pwd) }
 	// Correct logins are never counted, however many.
 	for i := 0; i < 3*svc.LoginFailuresPerAddr; i++ {
 		login("bob", "right").Want(t, 0)
 	}
 	// Failures of one id: after the limit even the right password waits.
 	for i := 0; i < svc.LoginFailuresPerID; i++ {
-		login("alice", "wrong").Want(t, svc.ErrPassword)
+		login("alice", "wrong").Want(t, svc.CodePassword)
 	}
-	a := login("alice", "right").Want(t, svc.ErrPassword)
+	a := login("alice", "right").Want(t, svc.CodePassword)
 	if !strings.Contains(a.Info, "retry later") {
 		t.Fatalf("limited login says %q", a.Info)
 	}
 	login("bob", "right").Want(t, 0) // another id from the same address is fine
 	h.Advance(svc.LoginWindow - time.Second)
-	login("alice", "right").Want(t, svc.ErrPassword)
+	login("alice", "right").Want(t, svc.CodePassword)
 	h.Advance(2 * time.Second)
 	login("alice", "right").Want(t, 0) // the window passed
 	// A success forgot alice's failures: a few more do not block her.
 	for i := 0; i < svc.LoginFailuresPerID-1; i++ {
-		login("alice", "wrong").Want(t, svc.ErrPassword)
+		login("alice", "wrong").Want(t, svc.CodePassword)
 	}
 	login("alice", "right").Want(t, 0)
 
 	// Failures of one address over many ids (unknown ids count too).
 	h.Advance(svc.LoginWindow + time.Second)
 	for i := 0; i < svc.LoginFailuresPerAddr; i++ {
-		login(fmt.Sprintf("ghost%d", i), "x").Want(t, svc.ErrUserNotExist)
+		login(fmt.Sprintf("ghost%d", i), "x").Want(t, svc.CodeUserNotExist)
 	}
-	login("bob", "right").Want(t, svc.ErrPassword)
+	login("bob", "right").Want(t, svc.CodePassword)
 	// Which address a request is counted under.
 	for _, c := range []struct {
 		hdr  string
@@ -299,12 +247,12 @@ func TestHardLoginRateLimit(t *testing.T) {
 	}{
 		{"203.0.113.9", 0},                        // another client
 		{"203.0.113.9, 127.0.0.1", 0},             // proxies are skipped from the right
-		{client + ", 127.0.0.1", svc.ErrPassword}, // the limited client through two proxies
-		{"junk, " + client, svc.ErrPassword},      // hops beyond the client do not matter
+		{client + ", 127.0.0.1", svc.CodePassword}, // the limited client through two proxies
+		{"junk, " + client, svc.CodePassword},      // hops beyond the client do not matter
 		{"junk, 203.0.113.9, 127.0.0.1", 0},
 		{"127.0.0.5", 0},                    // only proxies: the peer (loopback) is the client
 		{"real:198.51.100.8", 0},            // X-Real-IP from a proxy
-		{"real:" + client, svc.ErrPassword}, // names the limited address
+		{"real:" + client, svc.CodePassword}, // names the limited address
 	} {
 		post(c.hdr, "bob", "right").Want(t, c.code)
 	}
@@ -320,30 +268,30 @@ func hdSign(key string, t int64) (int64, string) {
 
 func TestHardCallbackSignature(t *testing.T) {
 	const key = "callback-secret"
-	h := NewHarness(t, func(c *svc.Config) { c.CallbackKey = key })
-	teacher := h.User(AppA, "teach", 1)
+	h := tests.New(t, func(c *svc.Config) { c.CallbackKey = key })
+	teacher := h.User(tests.AppA, "teach", 1)
 	room := hdEndedRoom(t, h, teacher)
-	rec := func(tt int64, sign string) M {
-		return M{"t": tt, "sign": sign, "event_type": 100, "stream_id": "s", "start_time": 1, "end_time": 2,
+	rec := func(tt int64, sign string) tests.M {
+		return tests.M{"t": tt, "sign": sign, "event_type": 100, "stream_id": "s", "start_time": 1, "end_time": 2,
 			"media_start_time": 3, "file_size": 4, "duration": 5, "video_id": "v", "video_url": "http://v",
 			"stream_param": "groupid=" + strconv.FormatInt(room, 10) + "&userid=" + base64.StdEncoding.EncodeToString([]byte("teach"))}
 	}
-	idx := func(tt int64, sign string) M {
-		src, _ := json.Marshal(M{"GroupId": strconv.FormatInt(room, 10)})
-		return M{"t": tt, "sign": sign, "SrcRequest": string(src), "ErrorCode": 0, "ErrorInfo": "",
-			"ReplayIndex": M{"FileUrl": "http://idx", "CreateTime": 7}}
+	idx := func(tt int64, sign string) tests.M {
+		src, _ := json.Marshal(tests.M{"GroupId": strconv.FormatInt(room, 10)})
+		return tests.M{"t": tt, "sign": sign, "SrcRequest": string(src), "ErrorCode": 0, "ErrorInfo": "",
+			"ReplayIndex": tests.M{"FileUrl": "http://idx", "CreateTime": 7}}
 	}
 	future := h.Unix() + 600
 	_, good := hdSign(key, future)
 	past, pastSign := hdSign(key, h.Unix()-1)
 	_, other := hdSign("other-key", future)
-	before := hdDigest(t, h.DBPath)
+	before := tests.Digest(t, h.DBPath)
 	for _, cmd := range []string{"reccall", "recendcall", "idxfileendcall"} {
 		body := rec
 		if cmd == "idxfileendcall" {
 			body = idx
 		}
-		for _, b := range []M{body(future, other), body(past, pastSign), body(future, ""), body(future+1, good)} {
+		for _, b := range []tests.M{body(future, other), body(past, pastSign), body(future, ""), body(future+1, good)} {
 			if a := h.Post("live", cmd, b); a.Status != http.StatusForbidden {
 				t.Fatalf("%s with a bad signature: HTTP %d %s", cmd, a.Status, a.Raw)
 			}
@@ -354,13 +302,13 @@ func TestHardCallbackSignature(t *testing.T) {
 			t.Fatalf("%s without t: HTTP %d", cmd, a.Status)
 		}
 	}
-	if hdDigest(t, h.DBPath) != before {
+	if tests.Digest(t, h.DBPath) != before {
 		t.Fatal("a callback with a bad signature changed the database")
 	}
 	if a := h.Post("live", "reccall", rec(future, good)); a.Status != 200 || string(a.Raw) != `{"code":0}` {
 		t.Fatalf("signed reccall: HTTP %d %s", a.Status, a.Raw)
 	}
-	if n := hdQueryInt(t, h.DBPath, "SELECT count(*) FROM t_video_record WHERE room_id = ?", room); n != 1 {
+	if n := tests.QueryInt(t, h.DBPath, "SELECT count(*) FROM t_video_record WHERE room_id = ?", room); n != 1 {
 		t.Fatalf("signed reccall stored %d recordings", n)
 	}
 	strSign := idx(future, strings.ToUpper(good))
@@ -369,7 +317,7 @@ func TestHardCallbackSignature(t *testing.T) {
 	if a.Status != 200 || !strings.Contains(string(a.Raw), `"ErrorCode":0`) {
 		t.Fatalf("signed idxfileendcall: HTTP %d %s", a.Status, a.Raw)
 	}
-	if st := hdQueryInt(t, h.DBPath, "SELECT state FROM t_course WHERE room_id = ?", room); st != 3 {
+	if st := tests.QueryInt(t, h.DBPath, "SELECT state FROM t_course WHERE room_id = ?", room); st != 3 {
 		t.Fatalf("room state %d after the index callback", st)
 	}
 }
@@ -384,11 +332,11 @@ func TestHardReplayIndexRequestedOnce(t *testing.T) {
 		io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
 	}))
 	defer fake.Close()
-	h := NewHarness(t, func(c *svc.Config) { c.ReplayIndexURL = fake.URL })
-	teacher := h.User(AppA, "teach", 1)
+	h := tests.New(t, func(c *svc.Config) { c.ReplayIndexURL = fake.URL })
+	teacher := h.User(tests.AppA, "teach", 1)
 	rooms := []int64{hdEndedRoom(t, h, teacher), hdEndedRoom(t, h, teacher)}
-	h.Call(AppA, "", "live", "makereplayidx", M{"roomnum": rooms[0]}).Want(t, svc.ErrRoomState) // too early
-	h.Advance(time.Duration(h.Svc.Cfg.ReplayIdxDelay+1) * time.Second)
+	h.Call(tests.AppA, "", "live", "makereplayidx", tests.M{"roomnum": rooms[0]}).Want(t, svc.CodeRoomState) // too early
+	h.Advance(h.Svc.Cfg.ReplayIdxDelay + time.Second)
 
 	const n = 20
 	codes := make(chan int, 2*n)
@@ -397,7 +345,7 @@ func TestHardReplayIndexRequestedOnce(t *testing.T) {
 		wg.Add(1)
 		go func(room int64) {
 			defer wg.Done()
-			b, _ := json.Marshal(M{"appid": AppA, "roomnum": room})
+			b, _ := json.Marshal(tests.M{"appid": tests.AppA, "roomnum": room})
 			resp, err := http.Post(h.URL("live", "makereplayidx"), "application/json", bytes.NewReader(b))
 			if err != nil {
 				t.Error(err)
@@ -415,7 +363,7 @@ func TestHardReplayIndexRequestedOnce(t *testing.T) {
 	for c := range codes {
 		count[c]++
 	}
-	if hits.Load() != 2 || count[0] != 2 || count[svc.ErrRoomState] != 2*n-2 {
+	if hits.Load() != 2 || count[0] != 2 || count[svc.CodeRoomState] != 2*n-2 {
 		t.Fatalf("%d index requests for 2 rooms; answers %v", hits.Load(), count)
 	}
 	// The scheduler finds nothing left to do either.
@@ -434,27 +382,23 @@ func TestHardLogsCarryNoSecrets(t *testing.T) {
 	dead, _ := net.Listen("tcp", "127.0.0.1:0")
 	imURL = "http://" + dead.Addr().String()
 	dead.Close() // IM calls fail at the transport: their errors are logged
-	h := NewHarness(t, func(c *svc.Config) { c.CallbackKey = cbKey; c.IMBaseURL = imURL })
+	h := tests.New(t, func(c *svc.Config) { c.CallbackKey = cbKey; c.IMBaseURL = imURL })
 	const pwd = "Pa55-w0rd-unique"
-	h.Regist(AppA, "carol", pwd, 1)
-	h.Call(AppA, "", "account", "login", M{"id": "carol", "pwd": "wrong-" + pwd}).Want(t, svc.ErrPassword)
-	ld := h.Login(AppA, "carol", pwd)
+	h.Regist(tests.AppA, "carol", pwd, 1)
+	h.Call(tests.AppA, "", "account", "login", tests.M{"id": "carol", "pwd": "wrong-" + pwd}).Want(t, svc.CodePassword)
+	ld := h.Login(tests.AppA, "carol", pwd)
 	var rd struct{ RoomNum int64 }
-	h.Call(AppA, ld.Token, "live", "create", M{"title": "x"}).Want(t, 0).Decode(t, &rd)
-	h.Call(AppA, ld.Token, "live", "startcourse", M{"roomnum": rd.RoomNum}).Want(t, svc.ErrSendIM)
-	h.Call(AppA, ld.Token, "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, 0)
-	h.Call(AppA, ld.Token+"x", "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, svc.ErrTokenExpire)
+	h.Call(tests.AppA, ld.Token, "live", "create", tests.M{"title": "x"}).Want(t, 0).Decode(t, &rd)
+	h.Call(tests.AppA, ld.Token, "live", "startcourse", tests.M{"roomnum": rd.RoomNum}).Want(t, svc.CodeSendIM)
+	h.Call(tests.AppA, ld.Token, "live", "heartbeat", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Call(tests.AppA, ld.Token+"x", "live", "heartbeat", tests.M{"roomnum": rd.RoomNum}).Want(t, svc.CodeTokenExpire)
 	tt, sign := hdSign(cbKey, h.Unix()+60)
-	h.Post("live", "reccall", M{"t": tt, "sign": sign, "event_type": 0, "stream_id": "s"})
-	h.Post("live", "reccall", M{"t": tt, "sign": sign + "0", "event_type": 0, "stream_id": "s"})
-	h.Call(AppA, "", "account", "logout", M{"token": ld.Token}).Want(t, 0)
-	h.Server.Close() // all requests logged
-	h.Server = httptest.NewServer(http.NotFoundHandler())
-
-	h.logMu.Lock()
-	logText := h.Log.String()
-	h.logMu.Unlock()
-	for _, secret := range []string{pwd, ld.Token, ld.UserSig, sign, cbKey, KeyA, "usersig="} {
+	h.Post("live", "reccall", tests.M{"t": tt, "sign": sign, "event_type": 0, "stream_id": "s"})
+	h.Post("live", "reccall", tests.M{"t": tt, "sign": sign + "0", "event_type": 0, "stream_id": "s"})
+	h.Call(tests.AppA, "", "account", "logout", tests.M{"token": ld.Token}).Want(t, 0)
+	h.Stop() // all requests logged
+	logText := h.LogText()
+	for _, secret := range []string{pwd, ld.Token, ld.UserSig, sign, cbKey, tests.KeyA, "usersig="} {
 		if strings.Contains(logText, secret) {
 			t.Fatalf("the log contains the secret %q:\n%s", secret, logText)
 		}
@@ -487,22 +431,9 @@ func TestHardLogsCarryNoSecrets(t *testing.T) {
 // A locked database gives 90000 answers and a 503 health check, never a
 // crash, and the server recovers when the lock goes.
 func TestHardLockedDatabase(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sxb.db")
-	st, err := store.OpenTimeout(path, 200*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	cfg := &svc.Config{Apps: []svc.App{{SDKAppID: AppA, Key: KeyA}}}
-	cfg.Defaults()
-	var logBuf bytes.Buffer
-	var logMu sync.Mutex
-	log := slog.New(slog.NewJSONHandler(lockedWriter{&logMu, &logBuf}, nil))
-	s := svc.New(cfg, st, &sig.IM{}, log)
-	s.SetHashCost(4)
-	ts := httptest.NewServer(NewHTTP(s, log).Handler)
-	defer ts.Close()
-	call := func(cmd string, f M) (int, string) {
+	h := tests.New(t, func(c *svc.Config) { c.BusyTimeout = 200 * time.Millisecond })
+	path, ts := h.DBPath, h.HTTP
+	call := func(cmd string, f tests.M) (int, string) {
 		b, _ := json.Marshal(f)
 		resp, err := http.Post(ts.URL+"/index.php?svc=account&cmd="+cmd, "text/plain", bytes.NewReader(b))
 		if err != nil {
@@ -526,7 +457,7 @@ func TestHardLockedDatabase(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	reg := func(id string) M { return M{"appid": AppA, "timeStamp": 1, "id": id, "pwd": "pw", "role": 1} }
+	reg := func(id string) tests.M { return tests.M{"appid": tests.AppA, "timeStamp": 1, "id": id, "pwd": "pw", "role": 1} }
 	if c, _ := call("regist", reg("before")); c != 0 || health() != 200 {
 		t.Fatalf("regist %d before the lock", c)
 	}
@@ -545,7 +476,7 @@ func TestHardLockedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, info := call("regist", reg("during"))
-	if code != svc.ErrServer {
+	if code != svc.CodeServer {
 		t.Fatalf("regist on a locked database: %d %q", code, info)
 	}
 	for _, bad := range []string{"SQL", "sql", "locked", "panic", "goroutine"} {
@@ -553,7 +484,7 @@ func TestHardLockedDatabase(t *testing.T) {
 			t.Fatalf("errorInfo leaks %q: %q", bad, info)
 		}
 	}
-	if c, _ := call("login", M{"appid": AppA, "timeStamp": 1, "id": "before", "pwd": "pw"}); c != svc.ErrServer {
+	if c, _ := call("login", tests.M{"appid": tests.AppA, "timeStamp": 1, "id": "before", "pwd": "pw"}); c != svc.CodeServer {
 		t.Fatalf("login (writes the token) on a locked database: %d", c)
 	}
 	if h := health(); h != http.StatusServiceUnavailable {
@@ -565,13 +496,11 @@ func TestHardLockedDatabase(t *testing.T) {
 	if c, _ := call("regist", reg("after")); c != 0 || health() != 200 {
 		t.Fatalf("regist %d after the lock went", c)
 	}
-	if c, _ := call("login", M{"appid": AppA, "timeStamp": 1, "id": "during", "pwd": "pw"}); c != svc.ErrUserNotExist {
+	if c, _ := call("login", tests.M{"appid": tests.AppA, "timeStamp": 1, "id": "during", "pwd": "pw"}); c != svc.CodeUserNotExist {
 		t.Fatalf("the refused regist left an account: %d", c)
 	}
-	logMu.Lock()
-	defer logMu.Unlock()
-	if !strings.Contains(logBuf.String(), `"errorCode":90000`) {
-		t.Fatalf("90000 answers are not logged:\n%s", logBuf.String())
+	if log := h.LogText(); !strings.Contains(log, `"errorCode":90000`) {
+		t.Fatalf("90000 answers are not logged:\n%s", log)
 	}
 }
 
@@ -590,9 +519,9 @@ func hdMetric(text, series string) float64 {
 }
 
 func TestHardHealthAndMetrics(t *testing.T) {
-	h := NewHarness(t, func(c *svc.Config) { c.MemberTimeout = 60 })
+	h := tests.New(t, func(c *svc.Config) { c.MemberTimeout = time.Minute })
 	get := func(path string) (int, string) {
-		resp, err := http.Get(h.Server.URL + path)
+		resp, err := http.Get(h.HTTP.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -603,21 +532,21 @@ func TestHardHealthAndMetrics(t *testing.T) {
 	if c, b := get("/healthz"); c != 200 || !strings.Contains(b, "ok") {
 		t.Fatalf("healthz: %d %s", c, b)
 	}
-	teacher := h.User(AppA, "teach", 1)
-	s1 := h.User(AppA, "s1", 0)
-	s2 := h.User(AppA, "s2", 0)
-	h.Call(AppA, "", "account", "login", M{"id": "teach", "pwd": "bad"}).Want(t, svc.ErrPassword)
+	teacher := h.User(tests.AppA, "teach", 1)
+	s1 := h.User(tests.AppA, "s1", 0)
+	s2 := h.User(tests.AppA, "s2", 0)
+	h.Call(tests.AppA, "", "account", "login", tests.M{"id": "teach", "pwd": "bad"}).Want(t, svc.CodePassword)
 	var rd struct{ RoomNum int64 }
-	h.Call(AppA, teacher, "live", "create", M{"title": "m"}).Want(t, 0).Decode(t, &rd)
-	h.Call(AppA, teacher, "live", "startcourse", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Call(tests.AppA, teacher, "live", "create", tests.M{"title": "m"}).Want(t, 0).Decode(t, &rd)
+	h.Call(tests.AppA, teacher, "live", "startcourse", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
 	for _, s := range []string{s1, s2} {
-		h.Call(AppA, s, "live", "reportmemid", M{"roomnum": rd.RoomNum, "operate": 0}).Want(t, 0)
+		h.Call(tests.AppA, s, "live", "reportmemid", tests.M{"roomnum": rd.RoomNum, "operate": 0}).Want(t, 0)
 	}
 	for i := 0; i < 5; i++ {
-		h.Call(AppA, s1, "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, 0)
+		h.Call(tests.AppA, s1, "live", "heartbeat", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
 	}
-	h.PostRaw("nosuch", "thing", nil).Want(t, svc.ErrInvalidReq)
-	h.PostRaw("nosuch2", "thing2", nil).Want(t, svc.ErrInvalidReq)
+	h.PostRaw("nosuch", "thing", nil).Want(t, svc.CodeInvalidReq)
+	h.PostRaw("nosuch2", "thing2", nil).Want(t, svc.CodeInvalidReq)
 
 	c, m := get("/metrics")
 	if c != 200 {
@@ -644,9 +573,9 @@ func TestHardHealthAndMetrics(t *testing.T) {
 	}
 
 	// The reaper's work shows: s2 goes silent, then the teacher.
-	h.Advance(time.Duration(h.Svc.Cfg.RoomTimeout+1) * time.Second)
-	h.Call(AppA, teacher, "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, 0)
-	h.Call(AppA, s1, "live", "heartbeat", M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Advance(h.Svc.Cfg.RoomTimeout + time.Second)
+	h.Call(tests.AppA, teacher, "live", "heartbeat", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Call(tests.AppA, s1, "live", "heartbeat", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
 	if err := h.Svc.Reap(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -657,7 +586,7 @@ func TestHardHealthAndMetrics(t *testing.T) {
 	if got := hdMetric(m, "sxb_members_present"); got != 2 {
 		t.Errorf("members present = %v after the reaper", got)
 	}
-	h.Advance(time.Duration(h.Svc.Cfg.RoomTimeout+1) * time.Second)
+	h.Advance(h.Svc.Cfg.RoomTimeout + time.Second)
 	if err := h.Svc.Reap(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -680,19 +609,11 @@ func TestHardDiskFull(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	path := filepath.Join(dir, "sxb.db")
-	st, err := store.OpenTimeout(path, 200*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &svc.Config{Apps: []svc.App{{SDKAppID: AppA, Key: KeyA}}}
-	cfg.Defaults()
-	log := slog.New(slog.DiscardHandler)
-	s := svc.New(cfg, st, &sig.IM{}, log)
-	s.SetHashCost(4)
-	ts := httptest.NewServer(NewHTTP(s, log).Handler)
-	defer func() { ts.Close(); st.Close() }()
+	h := tests.NewWith(t, tests.Options{DB: path, LogTo: io.Discard,
+		Edit: func(c *svc.Config) { c.BusyTimeout = 200 * time.Millisecond }})
+	ts := h.HTTP
 	regist := func(id string) int {
-		b, _ := json.Marshal(M{"appid": AppA, "timeStamp": 1, "id": id, "pwd": strings.Repeat("p", 2000), "role": 0})
+		b, _ := json.Marshal(tests.M{"appid": tests.AppA, "timeStamp": 1, "id": id, "pwd": strings.Repeat("p", 2000), "role": 0})
 		resp, err := http.Post(ts.URL+"/index.php?svc=account&cmd=regist", "application/json", bytes.NewReader(b))
 		if err != nil {
 			t.Fatalf("server gone: %v", err)
@@ -728,20 +649,20 @@ func TestHardDiskFull(t *testing.T) {
 	f.Close()
 	codes := map[int]int{}
 	var stored, refused []string
-	for i := 0; i < 300 && codes[svc.ErrServer] < 3; i++ {
+	for i := 0; i < 300 && codes[svc.CodeServer] < 3; i++ {
 		id := fmt.Sprintf("full%d-%s", i, strings.Repeat("x", 40))
 		c := regist(id)
 		codes[c]++
 		switch c {
 		case 0:
 			stored = append(stored, id)
-		case svc.ErrServer:
+		case svc.CodeServer:
 			refused = append(refused, id)
 		default:
 			t.Fatalf("regist on a full disk: errorCode %d", c)
 		}
 	}
-	if codes[svc.ErrServer] == 0 {
+	if codes[svc.CodeServer] == 0 {
 		t.Fatalf("no 90000 on a full disk: %v", codes)
 	}
 	os.Remove(filler)
@@ -749,12 +670,12 @@ func TestHardDiskFull(t *testing.T) {
 		t.Fatalf("regist %d after space was freed", c)
 	}
 	for _, id := range stored {
-		if n := hdQueryInt(t, path, "SELECT count(*) FROM t_account WHERE uid = ?", id); n != 1 {
+		if n := tests.QueryInt(t, path, "SELECT count(*) FROM t_account WHERE uid = ?", id); n != 1 {
 			t.Errorf("acknowledged account %s missing", id)
 		}
 	}
 	for _, id := range refused {
-		if n := hdQueryInt(t, path, "SELECT count(*) FROM t_account WHERE uid = ?", id); n != 0 {
+		if n := tests.QueryInt(t, path, "SELECT count(*) FROM t_account WHERE uid = ?", id); n != 0 {
 			t.Errorf("refused account %s stored", id)
 		}
 	}

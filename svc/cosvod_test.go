@@ -1,4 +1,4 @@
-package main
+package svc_test
 
 // End-to-end tests of cos get_sign and vod get_sign / get_client_sign /
 // cmd_proxy over real HTTP. Every signature is recomputed here from the
@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"sxb-edu/svc"
+	"sxb-edu/tests"
 )
 
 const (
@@ -34,8 +35,8 @@ const (
 func withCloud(vodEndpoint string) func(*svc.Config) {
 	return func(c *svc.Config) {
 		c.Cloud = svc.Cloud{AppID: cloudAppID, SecretID: secretID, SecretKey: secretKey}
-		c.COS = svc.COS{Bucket: "sxbedu", Region: "ap-guangzhou", Expiration: 3600, PreviewTag: "pv"}
-		c.VOD.ClientSignExpire = 7200
+		c.COS = svc.COS{Bucket: "sxbedu", Region: "ap-guangzhou", Expiration: time.Hour, PreviewTag: "pv"}
+		c.VOD.ClientSignExpire = 2 * time.Hour
 		c.VOD.Endpoint = vodEndpoint
 	}
 }
@@ -141,18 +142,18 @@ type cosData struct {
 }
 
 func TestCOSGetSign(t *testing.T) {
-	h := NewHarness(t, withCloud(""))
-	tok := h.User(AppA, "student1", 0) // any user may ask, not only teachers
+	h := tests.New(t, withCloud(""))
+	tok := h.User(tests.AppA, "student1", 0) // any user may ask, not only teachers
 	now := h.Unix()
-	get := func(f M) cosData {
+	get := func(f tests.M) cosData {
 		t.Helper()
 		var d cosData
-		h.Call(AppA, tok, "cos", "get_sign", f).Want(t, 0).Decode(t, &d)
+		h.Call(tests.AppA, tok, "cos", "get_sign", f).Want(t, 0).Decode(t, &d)
 		return d
 	}
 
 	// Reusable, no file: the whole bucket, no upload URL.
-	d := get(M{"type": 0})
+	d := get(tests.M{"type": 0})
 	r1 := checkV4(t, d.Sign, now+3600, now, "", "sxbedu")
 	if d.Bucket != "sxbedu" || d.Region != "ap-guangzhou" || d.PreviewTag != "pv" || d.UploadURL != nil {
 		t.Fatalf("data %+v", d)
@@ -162,7 +163,7 @@ func TestCOSGetSign(t *testing.T) {
 
 	// Reusable with a file (slash added); v5 authorization and upload URL
 	// for the object key.
-	d = get(M{"type": 0, "file_path": "dir/a b.png", "bucket": ""})
+	d = get(tests.M{"type": 0, "file_path": "dir/a b.png", "bucket": ""})
 	r2 := checkV4(t, d.Sign, now+3600, now, "/dir/a b.png", "sxbedu")
 	q, keys = parseAuthorization(t, d.Authorization)
 	checkV5(t, q, keys, "/dir/a b.png", "", "", 3600)
@@ -177,7 +178,7 @@ func TestCOSGetSign(t *testing.T) {
 	checkV5(t, u.Query(), nil, "/dir/a b.png", "host="+host, "host", 3600)
 
 	// One-time: e=0, f=/appid/bucket/path.
-	d = get(M{"type": 1, "file_path": "/dir/b.png"})
+	d = get(tests.M{"type": 1, "file_path": "/dir/b.png"})
 	r3 := checkV4(t, d.Sign, 0, now, "/"+cloudAppID+"/sxbedu/dir/b.png", "sxbedu")
 	if d.UploadURL == nil || !strings.Contains(*d.UploadURL, "/dir/b.png?") {
 		t.Fatalf("one-time data %+v", d)
@@ -187,7 +188,7 @@ func TestCOSGetSign(t *testing.T) {
 	}
 
 	// A client's own bucket: signed for it, region unknown ("").
-	d = get(M{"type": 1, "file_path": "x.mp4", "bucket": "mybucket"})
+	d = get(tests.M{"type": 1, "file_path": "x.mp4", "bucket": "mybucket"})
 	checkV4(t, d.Sign, 0, now, "/"+cloudAppID+"/mybucket/x.mp4", "mybucket")
 	if d.Bucket != "mybucket" || d.Region != "" || d.UploadURL == nil ||
 		!strings.HasPrefix(*d.UploadURL, "https://mybucket-"+cloudAppID+".cos.ap-guangzhou.myqcloud.com/x.mp4?") {
@@ -198,8 +199,8 @@ func TestCOSGetSign(t *testing.T) {
 	// reference gave), no v5 authorization or URL.
 	for _, name := range []string{"Bad.Bucket", "evil.example/x"} {
 		var raw map[string]any
-		h.Call(AppA, tok, "cos", "get_sign", M{"type": 1, "file_path": "/y", "bucket": name}).Want(t, 0).Decode(t, &raw)
-		d = get(M{"type": 1, "file_path": "/y", "bucket": name})
+		h.Call(tests.AppA, tok, "cos", "get_sign", tests.M{"type": 1, "file_path": "/y", "bucket": name}).Want(t, 0).Decode(t, &raw)
+		d = get(tests.M{"type": 1, "file_path": "/y", "bucket": name})
 		checkV4(t, d.Sign, 0, now, "/"+cloudAppID+"/"+name+"/y", name)
 		if _, ok := raw["authorization"]; ok || d.UploadURL != nil || d.Bucket != name || d.Region != "" {
 			t.Fatalf("bucket %q: %v", name, raw)
@@ -208,76 +209,76 @@ func TestCOSGetSign(t *testing.T) {
 
 	// The clock the v4 sign uses is the service's.
 	h.Advance(time.Hour)
-	d = get(M{"type": 0, "file_path": "/a"})
+	d = get(tests.M{"type": 0, "file_path": "/a"})
 	checkV4(t, d.Sign, now+7200, now+3600, "/a", "sxbedu")
 }
 
 func TestCOSGetSignErrors(t *testing.T) {
-	h := NewHarness(t, withCloud(""))
-	tok := h.User(AppA, "t1", 1)
+	h := tests.New(t, withCloud(""))
+	tok := h.User(tests.AppA, "t1", 1)
 	for _, c := range []struct {
-		body M
+		body tests.M
 		info string
 	}{
-		{M{}, "Lack of type"},
-		{M{"type": nil}, "Lack of type"},
-		{M{"type": "0"}, "invalid type"},
-		{M{"type": 2}, "invalid type"},
-		{M{"type": -1}, "invalid type"},
-		{M{"type": json.Number("1.0")}, "invalid type"}, {M{"type": json.Number("0e0")}, "invalid type"},
-		{M{"type": json.Number("0.0")}, "invalid type"},
-		{M{"type": true}, "invalid type"},
-		{M{"type": "x", "bucket": 5}, "invalid type"},
-		{M{"type": 0, "bucket": 5}, "invalid bucket"},
-		{M{"type": 0, "bucket": M{}}, "invalid bucket"},
-		{M{"type": 1, "bucket": 5}, "invalid bucket"},
-		{M{"type": 1}, "Lack of file_path"},
-		{M{"type": 1, "file_path": nil}, "Lack of file_path"},
-		{M{"type": 1, "file_path": 5}, "invalid file_path"},
-		{M{"type": 1, "file_path": []any{"a"}}, "invalid file_path"},
-		{M{"type": 0, "file_path": false}, "invalid file_path"},
+		{tests.M{}, "Lack of type"},
+		{tests.M{"type": nil}, "Lack of type"},
+		{tests.M{"type": "0"}, "invalid type"},
+		{tests.M{"type": 2}, "invalid type"},
+		{tests.M{"type": -1}, "invalid type"},
+		{tests.M{"type": json.Number("1.0")}, "invalid type"}, {tests.M{"type": json.Number("0e0")}, "invalid type"},
+		{tests.M{"type": json.Number("0.0")}, "invalid type"},
+		{tests.M{"type": true}, "invalid type"},
+		{tests.M{"type": "x", "bucket": 5}, "invalid type"},
+		{tests.M{"type": 0, "bucket": 5}, "invalid bucket"},
+		{tests.M{"type": 0, "bucket": tests.M{}}, "invalid bucket"},
+		{tests.M{"type": 1, "bucket": 5}, "invalid bucket"},
+		{tests.M{"type": 1}, "Lack of file_path"},
+		{tests.M{"type": 1, "file_path": nil}, "Lack of file_path"},
+		{tests.M{"type": 1, "file_path": 5}, "invalid file_path"},
+		{tests.M{"type": 1, "file_path": []any{"a"}}, "invalid file_path"},
+		{tests.M{"type": 0, "file_path": false}, "invalid file_path"},
 	} {
-		a := h.Call(AppA, tok, "cos", "get_sign", c.body)
+		a := h.Call(tests.AppA, tok, "cos", "get_sign", c.body)
 		if a.Status != 200 || a.Code != 10003 || a.Info != c.info || a.HasData {
 			t.Errorf("%v: got %s, want 10003 %q", c.body, a.Raw, c.info)
 		}
 	}
 	// The token checks come first.
-	h.Call(AppA, "", "cos", "get_sign", M{"type": 0}).WantInfo(t, 10003, "Lack of token")
-	h.Call(AppA, "nope", "cos", "get_sign", M{"type": 0}).WantInfo(t, 10009, "Token expired")
-	h.Call(AppB, tok, "cos", "get_sign", M{"type": 0}).WantInfo(t, 10003, "appid is diff from appid of the user.")
+	h.Call(tests.AppA, "", "cos", "get_sign", tests.M{"type": 0}).WantInfo(t, 10003, "Lack of token")
+	h.Call(tests.AppA, "nope", "cos", "get_sign", tests.M{"type": 0}).WantInfo(t, 10009, "Token expired")
+	h.Call(tests.AppB, tok, "cos", "get_sign", tests.M{"type": 0}).WantInfo(t, 10003, "appid is diff from appid of the user.")
 }
 
 func TestCloudNotConfigured(t *testing.T) {
-	h := NewHarness(t, nil)
-	tok := h.User(AppA, "s1", 0)
-	a := h.Call(AppA, tok, "cos", "get_sign", M{"type": 0}).Want(t, 90000)
+	h := tests.New(t, nil)
+	tok := h.User(tests.AppA, "s1", 0)
+	a := h.Call(tests.AppA, tok, "cos", "get_sign", tests.M{"type": 0}).Want(t, 90000)
 	for _, k := range []string{"cloud.appid", "cloud.secret_id", "cloud.secret_key", "cos.bucket", "cos.region"} {
 		if !strings.Contains(a.Info, k) {
 			t.Errorf("errorInfo %q does not name %s", a.Info, k)
 		}
 	}
 	// Field errors still come first.
-	h.Call(AppA, tok, "cos", "get_sign", M{}).WantInfo(t, 10003, "Lack of type")
+	h.Call(tests.AppA, tok, "cos", "get_sign", tests.M{}).WantInfo(t, 10003, "Lack of type")
 
 	// Half configured: only what is missing is named.
-	h2 := NewHarness(t, func(c *svc.Config) { c.Cloud.SecretID = "id"; c.COS.Bucket = "b" })
-	tok2 := h2.User(AppA, "s1", 0)
-	a = h2.Call(AppA, tok2, "cos", "get_sign", M{"type": 0}).Want(t, 90000)
+	h2 := tests.New(t, func(c *svc.Config) { c.Cloud.SecretID = "id"; c.COS.Bucket = "b" })
+	tok2 := h2.User(tests.AppA, "s1", 0)
+	a = h2.Call(tests.AppA, tok2, "cos", "get_sign", tests.M{"type": 0}).Want(t, 90000)
 	if !strings.Contains(a.Info, "cloud.appid") || !strings.Contains(a.Info, "cloud.secret_key") || strings.Contains(a.Info, "secret_id") || strings.Contains(a.Info, "cos.bucket") {
 		t.Errorf("errorInfo %q", a.Info)
 	}
 
-	vodBody := M{"method": "GET", "host": "vod.api.qcloud.com", "path": "/v2/index.php", "params": M{"Action": "GetVideoInfo", "fileId": "1"}}
+	vodBody := tests.M{"method": "GET", "host": "vod.api.qcloud.com", "path": "/v2/index.php", "params": tests.M{"Action": "GetVideoInfo", "fileId": "1"}}
 	for _, cmd := range []string{"get_sign", "get_client_sign", "cmd_proxy"} {
-		a := h.Call(AppA, tok, "vod", cmd, vodBody).Want(t, 90000)
+		a := h.Call(tests.AppA, tok, "vod", cmd, vodBody).Want(t, 90000)
 		if !strings.Contains(a.Info, "cloud.secret_id") || !strings.Contains(a.Info, "cloud.secret_key") || a.HasData {
 			t.Errorf("vod %s: %s", cmd, a.Raw)
 		}
 	}
 	// The rest of the server works.
-	tt := h.User(AppA, "t1", 1)
-	h.Call(AppA, tt, "live", "create", M{"title": "x"}).Want(t, 0)
+	tt := h.User(tests.AppA, "t1", 1)
+	h.Call(tests.AppA, tt, "live", "create", tests.M{"title": "x"}).Want(t, 0)
 }
 
 type vodSignData struct {
@@ -287,21 +288,21 @@ type vodSignData struct {
 }
 
 func TestVODGetSign(t *testing.T) {
-	h := NewHarness(t, withCloud(""))
-	tok := h.User(AppA, "s1", 0)
+	h := tests.New(t, withCloud(""))
+	tok := h.User(tests.AppA, "s1", 0)
 	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 	var d vodSignData
-	h.Call(AppA, tok, "vod", "get_sign", M{"method": "GET", "host": "vod.api.qcloud.com", "path": "/v2/index.php",
-		"params": M{"Action": "DescribeVodInfo", "Nonce": 123, "Region": "gz", "fileIds_0": "abc", "SecretId": "client's", "flag": true, "off": false, "none": nil, "f": 1.5}}).
+	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "GET", "host": "vod.api.qcloud.com", "path": "/v2/index.php",
+		"params": tests.M{"Action": "DescribeVodInfo", "Nonce": 123, "Region": "gz", "fileIds_0": "abc", "SecretId": "client's", "flag": true, "off": false, "none": nil, "f": 1.5}}).
 		Want(t, 0).Decode(t, &d)
 	text := "GETvod.api.qcloud.com/v2/index.php?Action=DescribeVodInfo&Nonce=123&Region=gz&SecretId=" + secretID + "&f=1.5&fileIds.0=abc&flag=1&none=&off="
 	if want := b64(hmacSHA1(secretKey, text)); d.Sign != want || d.SecretID != secretID || d.SignatureMethod != "HmacSHA1" {
 		t.Fatalf("data %+v, want sign %s over %s", d, want, text)
 	}
 
-	h.Call(AppA, tok, "vod", "get_sign", M{"method": "POST", "host": "h", "path": "/p",
-		"params": M{"SignatureMethod": "HmacSHA256", "b_c": "x y"}}).Want(t, 0).Decode(t, &d)
+	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "POST", "host": "h", "path": "/p",
+		"params": tests.M{"SignatureMethod": "HmacSHA256", "b_c": "x y"}}).Want(t, 0).Decode(t, &d)
 	text = "POSTh/p?SecretId=" + secretID + "&SignatureMethod=HmacSHA256&b.c=x y"
 	m := hmac.New(sha256.New, []byte(secretKey))
 	m.Write([]byte(text))
@@ -310,22 +311,22 @@ func TestVODGetSign(t *testing.T) {
 	}
 
 	// Explicit HmacSHA1 is signed as a parameter; an empty list is no params.
-	h.Call(AppA, tok, "vod", "get_sign", M{"method": "GET", "host": "h", "path": "", "params": M{"SignatureMethod": "HmacSHA1"}}).Want(t, 0).Decode(t, &d)
+	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "GET", "host": "h", "path": "", "params": tests.M{"SignatureMethod": "HmacSHA1"}}).Want(t, 0).Decode(t, &d)
 	if want := b64(hmacSHA1(secretKey, "GETh?SecretId="+secretID+"&SignatureMethod=HmacSHA1")); d.Sign != want {
 		t.Fatalf("explicit sha1: %+v", d)
 	}
-	h.Call(AppA, tok, "vod", "get_sign", M{"method": "GET", "host": "h", "path": "/", "params": []any{}}).Want(t, 0).Decode(t, &d)
+	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "GET", "host": "h", "path": "/", "params": []any{}}).Want(t, 0).Decode(t, &d)
 	if want := b64(hmacSHA1(secretKey, "GETh/?SecretId="+secretID)); d.Sign != want {
 		t.Fatalf("empty list params: %+v", d)
 	}
 }
 
 func TestVODGetSignErrors(t *testing.T) {
-	h := NewHarness(t, withCloud(""))
-	tok := h.User(AppA, "s1", 0)
-	ok := M{"method": "GET", "host": "vod.api.qcloud.com", "path": "/v2/index.php", "params": M{"Action": "GetVideoInfo"}}
-	with := func(k string, v any) M {
-		b := M{}
+	h := tests.New(t, withCloud(""))
+	tok := h.User(tests.AppA, "s1", 0)
+	ok := tests.M{"method": "GET", "host": "vod.api.qcloud.com", "path": "/v2/index.php", "params": tests.M{"Action": "GetVideoInfo"}}
+	with := func(k string, v any) tests.M {
+		b := tests.M{}
 		for kk, vv := range ok {
 			b[kk] = vv
 		}
@@ -337,10 +338,10 @@ func TestVODGetSignErrors(t *testing.T) {
 		return b
 	}
 	cases := []struct {
-		body M
+		body tests.M
 		info string
 	}{
-		{M{}, "Lack of method"},
+		{tests.M{}, "Lack of method"},
 		{with("method", nil), "Lack of method"},
 		{with("method", "PUT"), "invalid method"},
 		{with("method", "get"), "invalid method"},
@@ -348,20 +349,20 @@ func TestVODGetSignErrors(t *testing.T) {
 		{with("host", "<delete>"), "Lack of host"},
 		{with("host", 5), "invalid host"},
 		{with("path", "<delete>"), "Lack of path"},
-		{with("path", M{}), "invalid path"},
+		{with("path", tests.M{}), "invalid path"},
 		{with("params", "<delete>"), "Lack of params"},
 		{with("params", nil), "Lack of params"},
 		{with("params", "Action=x"), "invalid params"},
 		{with("params", 5), "invalid params"},
-		{with("params", M{"SignatureMethod": "MD5"}), "invalid params.SignatureMethod"},
-		{with("params", M{"SignatureMethod": nil}), "invalid params.SignatureMethod"},
-		{with("params", M{"SignatureMethod": 1}), "invalid params.SignatureMethod"},
-		{with("params", M{"a": M{"b": 1}}), "invalid params.a"},
-		{with("params", M{"list": []any{1}}), "invalid params.list"},
+		{with("params", tests.M{"SignatureMethod": "MD5"}), "invalid params.SignatureMethod"},
+		{with("params", tests.M{"SignatureMethod": nil}), "invalid params.SignatureMethod"},
+		{with("params", tests.M{"SignatureMethod": 1}), "invalid params.SignatureMethod"},
+		{with("params", tests.M{"a": tests.M{"b": 1}}), "invalid params.a"},
+		{with("params", tests.M{"list": []any{1}}), "invalid params.list"},
 		{with("params", []any{"x", []any{}}), "invalid params.1"},
 	}
 	for _, c := range cases {
-		a := h.Call(AppA, tok, "vod", "get_sign", c.body)
+		a := h.Call(tests.AppA, tok, "vod", "get_sign", c.body)
 		if a.Status != 200 || a.Code != 10003 || a.Info != c.info || a.HasData {
 			t.Errorf("%v: got %s, want 10003 %q", c.body, a.Raw, c.info)
 		}
@@ -369,14 +370,14 @@ func TestVODGetSignErrors(t *testing.T) {
 }
 
 func TestVODGetClientSign(t *testing.T) {
-	h := NewHarness(t, withCloud(""))
-	tok := h.User(AppA, "s1", 0)
+	h := tests.New(t, withCloud(""))
+	tok := h.User(tests.AppA, "s1", 0)
 	var d struct {
 		Sign     string `json:"sign"`
 		SecretID string `json:"SecretId"`
 	}
 	// Fields are not read: extra ones change nothing.
-	h.Call(AppA, tok, "vod", "get_client_sign", M{"method": 5}).Want(t, 0).Decode(t, &d)
+	h.Call(tests.AppA, tok, "vod", "get_client_sign", tests.M{"method": 5}).Want(t, 0).Decode(t, &d)
 	q, err := url.ParseQuery(openSign(t, d.Sign))
 	if err != nil {
 		t.Fatal(err)
@@ -423,7 +424,7 @@ func (f *fakeVOD) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	w.Header().Set("Content-Type", "application/json")
 	fail := func(code, msg string) {
-		_ = json.NewEncoder(w).Encode(M{"Response": M{"Error": M{"Code": code, "Message": msg}, "RequestId": "r-err"}})
+		_ = json.NewEncoder(w).Encode(tests.M{"Response": tests.M{"Error": tests.M{"Code": code, "Message": msg}, "RequestId": "r-err"}})
 	}
 	if err := verifyTC3(r, body); err != nil {
 		fail("AuthFailure.SignatureFailure", err.Error())
@@ -449,12 +450,12 @@ func (f *fakeVOD) serve(w http.ResponseWriter, r *http.Request) {
 			missing = append(missing, id)
 			continue
 		}
-		set = append(set, M{"FileId": id,
-			"BasicInfo":     M{"Name": name, "CoverUrl": "http://cover/" + id, "Status": "Normal", "CreateTime": "2018-07-17T08:00:00Z"},
-			"MetaData":      M{"Size": 1000, "Duration": 61.5},
-			"TranscodeInfo": M{"TranscodeSet": []any{M{"Url": "http://play/" + id + ".m3u8", "Definition": 230, "Bitrate": 800, "Height": 720, "Width": 1280}}}})
+		set = append(set, tests.M{"FileId": id,
+			"BasicInfo":     tests.M{"Name": name, "CoverUrl": "http://cover/" + id, "Status": "Normal", "CreateTime": "2018-07-17T08:00:00Z"},
+			"MetaData":      tests.M{"Size": 1000, "Duration": 61.5},
+			"TranscodeInfo": tests.M{"TranscodeSet": []any{tests.M{"Url": "http://play/" + id + ".m3u8", "Definition": 230, "Bitrate": 800, "Height": 720, "Width": 1280}}}})
 	}
-	_ = json.NewEncoder(w).Encode(M{"Response": M{"MediaInfoSet": set, "NotExistFileIdSet": missing, "RequestId": "r-1"}})
+	_ = json.NewEncoder(w).Encode(tests.M{"Response": tests.M{"MediaInfoSet": set, "NotExistFileIdSet": missing, "RequestId": "r-1"}})
 }
 
 // verifyTC3 recomputes the TC3-HMAC-SHA256 signature of a request made
@@ -490,17 +491,17 @@ func verifyTC3(r *http.Request, body []byte) error {
 	return nil
 }
 
-func proxyBody(params M) M {
-	return M{"method": "GET", "host": "vod.api.qcloud.com", "path": "/v2/index.php", "params": params}
+func proxyBody(params tests.M) tests.M {
+	return tests.M{"method": "GET", "host": "vod.api.qcloud.com", "path": "/v2/index.php", "params": params}
 }
 
 func TestVODCmdProxy(t *testing.T) {
 	f := newFakeVOD(t)
-	h := NewHarness(t, withCloud(f.URL))
-	tok := h.User(AppA, "s1", 0)
-	call := func(params M) Answer {
+	h := tests.New(t, withCloud(f.URL))
+	tok := h.User(tests.AppA, "s1", 0)
+	call := func(params tests.M) tests.Answer {
 		t.Helper()
-		return h.Call(AppA, tok, "vod", "cmd_proxy", proxyBody(params))
+		return h.Call(tests.AppA, tok, "vod", "cmd_proxy", proxyBody(params))
 	}
 
 	// DescribeVodInfo: flattened and list file ids, in the legacy shape.
@@ -520,7 +521,7 @@ func TestVODCmdProxy(t *testing.T) {
 			} `json:"playSet"`
 		} `json:"fileSet"`
 	}
-	call(M{"Action": "DescribeVodInfo", "fileIds.1": "f2", "fileIds.0": "f1", "fileIds.2": "gone"}).Want(t, 0).Decode(t, &list)
+	call(tests.M{"Action": "DescribeVodInfo", "fileIds.1": "f2", "fileIds.0": "f1", "fileIds.2": "gone"}).Want(t, 0).Decode(t, &list)
 	if list.Code == nil || *list.Code != 0 || list.Message != "" || list.TotalCount != 2 || len(list.FileSet) != 2 ||
 		list.FileSet[0].FileID != "f1" || list.FileSet[0].FileName != "lesson one" || list.FileSet[1].FileName != "lesson two" ||
 		list.FileSet[0].Duration != 61 || list.FileSet[0].Status != 2 || list.FileSet[0].ImageURL != "http://cover/f1" ||
@@ -550,7 +551,7 @@ func TestVODCmdProxy(t *testing.T) {
 			} `json:"transcodeList"`
 		} `json:"transcodeInfo"`
 	}
-	call(M{"Action": "GetVideoInfo", "fileId": "f2", "Region": "ap-shanghai", "infoFilter.0": "basicInfo", "infoFilter.1": "transcodeInfo", "infoFilter.2": "bogus"}).
+	call(tests.M{"Action": "GetVideoInfo", "fileId": "f2", "Region": "ap-shanghai", "infoFilter.0": "basicInfo", "infoFilter.1": "transcodeInfo", "infoFilter.2": "bogus"}).
 		Want(t, 0).Decode(t, &info)
 	if info.Code == nil || *info.Code != 0 || info.BasicInfo.Name != "lesson two" || info.BasicInfo.Size != 1000 ||
 		info.BasicInfo.CreateTime != 1531814400 || len(info.TranscodeInfo.TranscodeList) != 1 || info.TranscodeInfo.TranscodeList[0].Width != 1280 {
@@ -567,19 +568,19 @@ func TestVODCmdProxy(t *testing.T) {
 		Message string `json:"message"`
 	}
 	var fd failure
-	call(M{"Action": "DescribeVodInfo", "fileIds": []any{"f1", "deny"}}).WantInfo(t, 90000, "Server internal error:call qcloud failed").Decode(t, &fd)
+	call(tests.M{"Action": "DescribeVodInfo", "fileIds": []any{"f1", "deny"}}).WantInfo(t, 90000, "Server internal error:call qcloud failed").Decode(t, &fd)
 	if fd.Code != 4300 || fd.Message != "UnauthorizedOperation: no access to deny" {
 		t.Fatalf("failure data %+v", fd)
 	}
-	call(M{"Action": "GetVideoInfo", "fileId": "gone"}).Want(t, 90000).Decode(t, &fd)
+	call(tests.M{"Action": "GetVideoInfo", "fileId": "gone"}).Want(t, 90000).Decode(t, &fd)
 	if fd.Code != 5000 || !strings.Contains(fd.Message, "gone") {
 		t.Fatalf("not found data %+v", fd)
 	}
 
 	// A wrong secret: the fake rejects the signature.
-	h2 := NewHarness(t, func(c *svc.Config) { withCloud(f.URL)(c); c.Cloud.SecretKey = "wrong" })
-	tok2 := h2.User(AppA, "s1", 0)
-	h2.Call(AppA, tok2, "vod", "cmd_proxy", proxyBody(M{"Action": "GetVideoInfo", "fileId": "f1"})).Want(t, 90000).Decode(t, &fd)
+	h2 := tests.New(t, func(c *svc.Config) { withCloud(f.URL)(c); c.Cloud.SecretKey = "wrong" })
+	tok2 := h2.User(tests.AppA, "s1", 0)
+	h2.Call(tests.AppA, tok2, "vod", "cmd_proxy", proxyBody(tests.M{"Action": "GetVideoInfo", "fileId": "f1"})).Want(t, 90000).Decode(t, &fd)
 	if fd.Code != 4100 || !strings.HasPrefix(fd.Message, "AuthFailure.SignatureFailure") {
 		t.Fatalf("bad key data %+v", fd)
 	}
@@ -587,9 +588,9 @@ func TestVODCmdProxy(t *testing.T) {
 	// Unreachable VOD endpoint.
 	dead := httptest.NewServer(http.NotFoundHandler())
 	dead.Close()
-	h3 := NewHarness(t, withCloud(dead.URL))
-	tok3 := h3.User(AppA, "s1", 0)
-	h3.Call(AppA, tok3, "vod", "cmd_proxy", proxyBody(M{"Action": "GetVideoInfo", "fileId": "f1"})).Want(t, 90000).Decode(t, &fd)
+	h3 := tests.New(t, withCloud(dead.URL))
+	tok3 := h3.User(tests.AppA, "s1", 0)
+	h3.Call(tests.AppA, tok3, "vod", "cmd_proxy", proxyBody(tests.M{"Action": "GetVideoInfo", "fileId": "f1"})).Want(t, 90000).Decode(t, &fd)
 	if fd.Code != 6200 {
 		t.Fatalf("unreachable data %+v", fd)
 	}
@@ -597,11 +598,11 @@ func TestVODCmdProxy(t *testing.T) {
 
 func TestVODCmdProxyErrors(t *testing.T) {
 	f := newFakeVOD(t)
-	h := NewHarness(t, withCloud(f.URL))
-	tok := h.User(AppA, "s1", 0)
-	base := proxyBody(M{"Action": "GetVideoInfo", "fileId": "f1"})
-	with := func(k string, v any) M {
-		b := M{}
+	h := tests.New(t, withCloud(f.URL))
+	tok := h.User(tests.AppA, "s1", 0)
+	base := proxyBody(tests.M{"Action": "GetVideoInfo", "fileId": "f1"})
+	with := func(k string, v any) tests.M {
+		b := tests.M{}
 		for kk, vv := range base {
 			b[kk] = vv
 		}
@@ -613,11 +614,11 @@ func TestVODCmdProxyErrors(t *testing.T) {
 		return b
 	}
 	for _, c := range []struct {
-		body M
+		body tests.M
 		code int
 		info string
 	}{
-		{M{}, 10003, "Lack of method"},
+		{tests.M{}, 10003, "Lack of method"},
 		{with("method", "DELETE"), 10003, "invalid method"},
 		{with("host", "<delete>"), 10003, "Lack of host"},
 		{with("host", 1), 10003, "invalid host"},
@@ -627,17 +628,17 @@ func TestVODCmdProxyErrors(t *testing.T) {
 		{with("path", 1), 10003, "invalid path"},
 		{with("params", "<delete>"), 10003, "Lack of params"},
 		{with("params", true), 10003, "invalid params"},
-		{with("params", M{"Action": "GetVideoInfo", "SignatureMethod": "HmacMD5"}), 10003, "invalid params.SignatureMethod"},
-		{with("params", M{"fileId": "f1"}), 10003, "lack of params.Action"},
-		{with("params", M{}), 10003, "lack of params.Action"},
-		{with("params", M{"Action": nil}), 10003, "invalid params.Action"},
-		{with("params", M{"Action": 5}), 10003, "invalid params.Action"},
-		{with("params", M{"Action": []any{"GetVideoInfo"}}), 10003, "invalid params.Action"},
-		{with("params", M{"Action": "DeleteVodFile", "fileId": "f1"}), 10101, "Server internal error:unsupport action."},
-		{with("params", M{"Action": "getvideoinfo"}), 10101, "Server internal error:unsupport action."},
-		{with("params", M{"Action": ""}), 10101, "Server internal error:unsupport action."},
+		{with("params", tests.M{"Action": "GetVideoInfo", "SignatureMethod": "HmacMD5"}), 10003, "invalid params.SignatureMethod"},
+		{with("params", tests.M{"fileId": "f1"}), 10003, "lack of params.Action"},
+		{with("params", tests.M{}), 10003, "lack of params.Action"},
+		{with("params", tests.M{"Action": nil}), 10003, "invalid params.Action"},
+		{with("params", tests.M{"Action": 5}), 10003, "invalid params.Action"},
+		{with("params", tests.M{"Action": []any{"GetVideoInfo"}}), 10003, "invalid params.Action"},
+		{with("params", tests.M{"Action": "DeleteVodFile", "fileId": "f1"}), 10101, "Server internal error:unsupport action."},
+		{with("params", tests.M{"Action": "getvideoinfo"}), 10101, "Server internal error:unsupport action."},
+		{with("params", tests.M{"Action": ""}), 10101, "Server internal error:unsupport action."},
 	} {
-		a := h.Call(AppA, tok, "vod", "cmd_proxy", c.body)
+		a := h.Call(tests.AppA, tok, "vod", "cmd_proxy", c.body)
 		if a.Status != 200 || a.Code != c.code || a.Info != c.info || a.HasData {
 			t.Errorf("%v: got %s, want %d %q", c.body, a.Raw, c.code, c.info)
 		}

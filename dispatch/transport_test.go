@@ -1,19 +1,21 @@
-package main
+package dispatch_test
 
 import (
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+
+	"sxb-edu/tests"
 )
 
 // TestTransport covers PROTOCOL §1: routes, methods, raw bodies whatever
 // the Content-Type, JSON errors, headers and the envelope.
 func TestTransport(t *testing.T) {
-	h := NewHarness(t, nil)
+	h := tests.New(t, nil)
 	ts := strconv.FormatInt(h.Unix(), 10)
 	reg := func(id string) []byte {
-		return []byte(`{"appid":` + strconv.Itoa(AppA) + `,"timeStamp":` + ts + `,"id":"` + id + `","pwd":"p","role":0}`)
+		return []byte(`{"appid":` + strconv.Itoa(tests.AppA) + `,"timeStamp":` + ts + `,"id":"` + id + `","pwd":"p","role":0}`)
 	}
 	q := "?svc=account&cmd=regist"
 
@@ -46,14 +48,14 @@ func TestTransport(t *testing.T) {
 			t.Fatalf("%s: HTTP %d %s", path, a.Status, a.Raw)
 		}
 	}
-	h.Call(AppA, "", "account", "login", M{"id": "nope", "pwd": "p"}).Want(t, 10005)
+	h.Call(tests.AppA, "", "account", "login", tests.M{"id": "nope", "pwd": "p"}).Want(t, 10005)
 
 	// CORS pre-flight.
-	req, _ := http.NewRequest(http.MethodOptions, h.Server.URL+"/index.php"+q, nil)
+	req, _ := http.NewRequest(http.MethodOptions, h.HTTP.URL+"/index.php"+q, nil)
 	req.Header.Set("Origin", "http://example.com")
 	req.Header.Set("Access-Control-Request-Method", "POST")
 	req.Header.Set("Access-Control-Request-Headers", "content-type")
-	resp, err := h.Server.Client().Do(req)
+	resp, err := h.HTTP.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,25 +132,25 @@ func TestTransport(t *testing.T) {
 		}
 	}
 	// A duplicate key: the last one wins, as in PHP.
-	h.PostRaw("account", "regist", []byte(`{"appid":"x","appid":`+strconv.Itoa(AppA)+`,"timeStamp":1}`)).WantInfo(t, 10003, "Lack of id")
+	h.PostRaw("account", "regist", []byte(`{"appid":"x","appid":`+strconv.Itoa(tests.AppA)+`,"timeStamp":1}`)).WantInfo(t, 10003, "Lack of id")
 	// Extra fields are ignored; unicode escapes decode.
-	h.PostRaw("account", "regist", []byte(`{"appid":`+strconv.Itoa(AppA)+`,"timeStamp":1,"id":"\u5b66\u751f","pwd":"p","role":0,"device":"x","extra":{"a":[1]}}`)).Want(t, 0)
-	h.Call(AppA, "", "account", "login", M{"id": "学生", "pwd": "p"}).Want(t, 0)
+	h.PostRaw("account", "regist", []byte(`{"appid":`+strconv.Itoa(tests.AppA)+`,"timeStamp":1,"id":"\u5b66\u751f","pwd":"p","role":0,"device":"x","extra":{"a":[1]}}`)).Want(t, 0)
+	h.Call(tests.AppA, "", "account", "login", tests.M{"id": "学生", "pwd": "p"}).Want(t, 0)
 }
 
 // TestFieldTypes covers PROTOCOL §2 through fields of real commands: int
 // versus float versus string, "int or string" fields, empty() values and
 // the "0" deviation.
 func TestFieldTypes(t *testing.T) {
-	h := NewHarness(t, nil)
-	tt := h.User(AppA, "teach", 1)
+	h := tests.New(t, nil)
+	tt := h.User(tests.AppA, "teach", 1)
 	var d struct{ RoomNum int64 }
-	h.Call(AppA, tt, "live", "create", M{"title": "x"}).Want(t, 0).Decode(t, &d)
+	h.Call(tests.AppA, tt, "live", "create", tests.M{"title": "x"}).Want(t, 0).Decode(t, &d)
 	room := strconv.FormatInt(d.RoomNum, 10)
-	h.Call(AppA, tt, "live", "startcourse", M{"roomnum": d.RoomNum}).Want(t, 0)
+	h.Call(tests.AppA, tt, "live", "startcourse", tests.M{"roomnum": d.RoomNum}).Want(t, 0)
 
-	raw := func(cmd, fields string) Answer {
-		return h.PostRaw("live", cmd, []byte(`{"appid":`+strconv.Itoa(AppA)+`,"timeStamp":`+strconv.FormatInt(h.Unix(), 10)+
+	raw := func(cmd, fields string) tests.Answer {
+		return h.PostRaw("live", cmd, []byte(`{"appid":`+strconv.Itoa(tests.AppA)+`,"timeStamp":`+strconv.FormatInt(h.Unix(), 10)+
 			`,"token":"`+tt+`",`+fields+`}`))
 	}
 	// int fields: 1.0, 1e0, "12", true are not ints; -0 and big ints are.
@@ -161,7 +163,7 @@ func TestFieldTypes(t *testing.T) {
 	raw("roomlist", `"index":0,"size":5,"roomnum":null`).Want(t, 0) // optional: null is absent
 
 	// "int or string" (roomnum of heartbeat, reportmemid, roomidlist): intval.
-	var l memberList
+	var l tests.MemberList
 	for _, v := range []string{room, `"` + room + `"`, `" ` + room + `abc"`, `"+` + room + `"`} {
 		raw("roomidlist", `"roomnum":`+v+`,"index":0,"size":5`).Want(t, 0).Decode(t, &l)
 		if l.Total != 1 || l.IDList[0].ID != "teach" {
@@ -180,16 +182,16 @@ func TestFieldTypes(t *testing.T) {
 		raw("heartbeat", `"roomnum":`+v).Want(t, 10003)
 	}
 	// A token starting with "0" and the id/password "0" are valid (Deviation).
-	h.Regist(AppA, "0", "0", 0)
+	h.Regist(tests.AppA, "0", "0", 0)
 	zero := ""
 	for i := 0; i < 400 && zero == ""; i++ { // 1 in 16 tokens starts with "0"
-		if tok := h.Login(AppA, "0", "0").Token; tok[0] == '0' {
+		if tok := h.Login(tests.AppA, "0", "0").Token; tok[0] == '0' {
 			zero = tok
 		}
 	}
 	if zero == "" {
 		t.Fatal("no token starting with 0 in 400 logins")
 	}
-	h.Call(AppA, zero, "live", "roomlist", M{"index": 0, "size": 1}).Want(t, 0)
-	h.Call(AppA, "", "account", "logout", M{"token": zero}).Want(t, 0)
+	h.Call(tests.AppA, zero, "live", "roomlist", tests.M{"index": 0, "size": 1}).Want(t, 0)
+	h.Call(tests.AppA, "", "account", "logout", tests.M{"token": zero}).Want(t, 0)
 }

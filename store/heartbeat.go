@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"sync"
 )
@@ -105,19 +106,25 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 		rows = append(rows, [3]any{k.room, k.uin, t})
 	}
 	err := s.flushRows(ctx, flushMembersSQL, rows)
-	if err == nil {
+	if err != nil {
+		err = fmt.Errorf("flush: member heartbeats: %w", err)
+	} else {
 		rows = rows[:0]
 		for r, t := range rooms {
 			rows = append(rows, [3]any{r, t, nil})
 		}
-		err = s.flushRows(ctx, flushRoomsSQL, rows)
+		if err = s.flushRows(ctx, flushRoomsSQL, rows); err != nil {
+			err = fmt.Errorf("flush: teacher heartbeats: %w", err)
+		}
 	}
 	if err == nil {
 		rows = rows[:0]
 		for _, t := range touched {
 			rows = append(rows, [3]any{t.se.Token, t.val, nil})
 		}
-		err = s.flushRows(ctx, flushTokensSQL, rows)
+		if err = s.flushRows(ctx, flushTokensSQL, rows); err != nil {
+			err = fmt.Errorf("flush: token activity: %w", err)
+		}
 	}
 	if err != nil {
 		// Put the batch back so nothing is lost; newer values win, and
@@ -185,7 +192,7 @@ func (s *Store) flushRows(ctx context.Context, query string, rows [][3]any) erro
 	return nil
 }
 
-// Pending counts heartbeats waiting to be written (for tests and metrics).
+// Pending counts heartbeats waiting to be written (a metrics gauge).
 func (s *Store) Pending() int {
 	s.live.mu.Lock()
 	defer s.live.mu.Unlock()

@@ -1,0 +1,209 @@
+// Package server wires the parts into one running server: the store, the
+// service, the HTTP front (routes, metrics, access log, timeouts) and the
+// background loop. main, the load tool's in-process server and the tests
+// all build it here, so what is tested and profiled is what runs.
+package server
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"sxb-edu/dispatch"
+	"sxb-edu/sig"
+	"sxb-edu/store"
+	"sxb-edu/svc"
+)
+
+// DemoAppID is the SDKAppID served when the configuration names no app.
+const DemoAppID = 1400000000
+
+// Timeouts bound how long a client may hold a connection: a slow-loris
+// client that dribbles its headers or body is cut off. Zero fields take
+// DefaultTimeouts'.
+type Timeouts struct {
+	Header, Read, Write, Idle time.Duration
+}
+
+// DefaultTimeouts are the production timeouts.
+var DefaultTimeouts = Timeouts{Header: 10 * time.Second, Read: 30 * time.Second,
+	Write: 30 * time.Second, Idle: 120 * time.Second}
+
+// Options are what a server needs besides its configuration.
+type Options struct {
+	DB       string           // the SQLite database file
+	Log      *slog.Logger     // nil: slog.Default()
+	Now      func() time.Time // the service's clock; nil: time.Now
+	Timeouts Timeouts
+	// IMClient makes the IM and replay-index calls (nil: 5-s timeout).
+	IMClient *http.Client
+	// Done, when set, is told of every answered request after the access log.
+	Done func(dispatch.Result)
+}
+
+// Server is one configured server.
+type Server struct {
+	Cfg     *svc.Config
+	Store   *store.Store
+	Svc     *svc.Service
+	HTTP    *http.Server
+	Metrics *dispatch.Metrics
+	Log     *slog.Logger
+
+	bgStop context.CancelFunc
+	bgDone chan struct{}
+	once   sync.Once
+}
+
+// New opens the database and builds the server for a validated
+// configuration. With no app configured it serves the demo app, whose
+// key is generated on first start and kept in the database. Unless the
+// GOMAXPROCS variable says otherwise, it sets GOMAXPROCS to the cores
+// plus the password-hash slots (see svc's hashing).
+func New(cfg *svc.Config, o Options) (*Server, error) {
+	log := cmp.Or(o.Log, slog.Default())
+	if os.Getenv("GOMAXPROCS") == "" {
+		// A password hash holds a Go processor for its whole run (at low OS
+		// priority); one processor per hash more than the cores keeps every
+		// core available to the other requests during a login storm.
+		runtime.GOMAXPROCS(runtime.NumCPU() + cfg.LoginConcurrent)
+	}
+	st, err := store.Open(o.DB, store.Options{BusyTimeout: cfg.BusyTimeout})
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Apps) == 0 {
+		key, made, err := demoKey(st)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		cfg.Apps = []svc.App{{SDKAppID: DemoAppID, Key: key, Admin: "admin"}}
+		note := "its userSig key is kept in the database"
+		if made {
+			note = "its userSig key was generated now and is kept in the database"
+		}
+		log.Info("no apps configured: serving the demo app", "sdkappid", DemoAppID, "note", note)
+	}
+	im := &sig.IM{Base: cfg.IMBaseURL, Client: o.IMClient}
+	if im.Client == nil {
+		im.Client = &http.Client{Timeout: 5 * time.Second}
+	}
+	service := svc.New(cfg, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now})
+	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, Metrics: dispatch.NewMetrics(service)}
+
+	accessLog := dispatch.AccessLog(log)
+	done := accessLog
+	if o.Done != nil {
+		done = func(r dispatch.Result) { accessLog(r); o.Done(r) }
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	d := &dispatch.Server{Svc: service, Log: log, Metrics: s.Metrics, Done: done, Proxies: cfg.Proxies}
+	d.Register(e)
+	t := o.Timeouts
+	def := DefaultTimeouts
+	s.HTTP = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: cmp.Or(t.Header, def.Header),
+		ReadTimeout:       cmp.Or(t.Read, def.Read),
+		WriteTimeout:      cmp.Or(t.Write, def.Write),
+		IdleTimeout:       cmp.Or(t.Idle, def.Idle),
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Handler is the server's HTTP handler (for httptest).
+func (s *Server) Handler() http.Handler { return s.HTTP.Handler }
+
+// Start runs the background loop (heartbeat flushes, reaper, replay-index
+// scheduler) until Shutdown or Close.
+func (s *Server) Start() {
+	if s.bgStop != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.bgStop, s.bgDone = cancel, make(chan struct{})
+	go func() { s.Svc.Run(ctx); close(s.bgDone) }()
+}
+
+// Serve answers HTTP on ln until Shutdown or Close.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.HTTP.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, lets the requests in flight finish (until ctx
+// ends), stops the background loop, whose last act is to write the
+// pending heartbeats, and closes the database. It reports ctx's error
+// when requests were still running at the deadline.
+func (s *Server) Shutdown(ctx context.Context) error {
+	herr := s.HTTP.Shutdown(ctx)
+	if herr != nil {
+		s.HTTP.Close()
+		herr = fmt.Errorf("requests still running at the deadline: %w", herr)
+	}
+	return errors.Join(herr, s.stop())
+}
+
+// Close stops everything at once (pending heartbeats are still written).
+func (s *Server) Close() error {
+	s.HTTP.Close()
+	return s.stop()
+}
+
+func (s *Server) stop() error {
+	var err error
+	s.once.Do(func() {
+		// Requests have stopped: what is pending now is written by the
+		// background loop's last flush or by Close.
+		pending := s.Store.Pending()
+		if s.bgStop != nil {
+			s.bgStop()
+			<-s.bgDone
+		}
+		err = s.Store.Close()
+		s.Log.Info("stopped", "heartbeats_flushed", pending, "err", err)
+	})
+	return err
+}
+
+// demoKey returns the demo app's userSig key, made on first start (made
+// is true then).
+func demoKey(st *store.Store) (key string, made bool, err error) {
+	ctx := context.Background()
+	key, err = st.Setting(ctx, "demo_app_key")
+	if err == nil {
+		return key, false, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return "", false, fmt.Errorf("read demo key: %w", err)
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", false, err
+	}
+	key = hex.EncodeToString(b[:])
+	if err := st.SetSetting(ctx, "demo_app_key", key); err != nil {
+		return "", false, fmt.Errorf("store demo key: %w", err)
+	}
+	return key, true, nil
+}

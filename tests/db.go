@@ -1,0 +1,67 @@
+package tests
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// tables are every table of the schema, for Digest.
+var tables = []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"}
+
+func openRO(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// Digest is a digest of every row of every table of the database at path,
+// read through a connection of its own: equal digests, no change.
+func Digest(t testing.TB, path string) string {
+	t.Helper()
+	db := openRO(t, path)
+	defer db.Close()
+	h := sha256.New()
+	for _, tb := range tables {
+		rows, err := db.Query("SELECT * FROM " + tb + " ORDER BY rowid")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(h, "%s%q\n", tb, vals)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// QueryInt reads one integer from the database file directly.
+func QueryInt(t testing.TB, path, q string, args ...any) int64 {
+	t.Helper()
+	db := openRO(t, path)
+	defer db.Close()
+	var n int64
+	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
