@@ -52,7 +52,7 @@ func newStack(b *testing.B) *stack {
 	h := tests.NewWith(b, tests.Options{LogTo: io.Discard, Edit: func(cfg *svc.Config) {
 		cfg.Apps = []svc.App{{SDKAppID: benchApp, Key: "bench-key", Admin: "admin"}}
 	}})
-	return &stack{h: h.App.Handler(), svc: h.Svc}
+	return &stack{h: h.App.HTTP.Handler, svc: h.Svc}
 }
 
 // do answers one request and returns the envelope.

@@ -34,7 +34,7 @@ const (
 	fzBucket = "bkt"
 )
 
-// fzCodes is every errorCode a command may answer (PROTOCOL §4); 90000
+// fzCodes is every errorCode a command may answer (docs/protocol.md §4); 90000
 // only where a call to Tencent failed (vod cmd_proxy).
 var fzCodes = map[int]bool{0: true, 10001: true, 10002: true, 10003: true, 10004: true, 10005: true,
 	10006: true, 10008: true, 10009: true, 10100: true, 10101: true, 10102: true, 10103: true,

@@ -16,7 +16,7 @@ const MaxDepth = 12
 
 var errJSON = errors.New("body is not JSON")
 
-// Decode parses a raw request body with the PHP rules of PROTOCOL §1–2:
+// Decode parses a raw request body with the PHP rules of docs/protocol.md §1–2:
 // an empty body (PHP empty(): "" or "0") is an empty object; invalid JSON,
 // invalid UTF-8, null, or nesting deeper than MaxDepth is an error; valid
 // JSON that is not an object is an empty object. Numbers stay json.Number.

@@ -22,7 +22,7 @@ import (
 	"sxb-edu/svc"
 )
 
-// Kind says which common checks a command gets (docs/protocol.md: the
+// Kind says which common checks a command gets (docs/protocol.md §3: the
 // kinds Common, Token and Simple, C, T and S in the reference's document).
 type Kind int
 

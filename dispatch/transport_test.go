@@ -9,7 +9,7 @@ import (
 	"sxb-edu/tests"
 )
 
-// TestTransport covers PROTOCOL §1: routes, methods, raw bodies whatever
+// TestTransport covers docs/protocol.md §1: routes, methods, raw bodies whatever
 // the Content-Type, JSON errors, headers and the envelope.
 func TestTransport(t *testing.T) {
 	h := tests.New(t, nil)
@@ -138,7 +138,7 @@ func TestTransport(t *testing.T) {
 	h.Call(tests.AppA, "", "account", "login", tests.M{"id": "学生", "pwd": "p"}).Want(t, 0)
 }
 
-// TestFieldTypes covers PROTOCOL §2 through fields of real commands: int
+// TestFieldTypes covers docs/protocol.md §2 through fields of real commands: int
 // versus float versus string, "int or string" fields, empty() values and
 // the "0" deviation.
 func TestFieldTypes(t *testing.T) {

@@ -245,13 +245,13 @@ func TestHardLoginRateLimit(t *testing.T) {
 		hdr  string
 		code int
 	}{
-		{"203.0.113.9", 0},                        // another client
-		{"203.0.113.9, 127.0.0.1", 0},             // proxies are skipped from the right
+		{"203.0.113.9", 0},                         // another client
+		{"203.0.113.9, 127.0.0.1", 0},              // proxies are skipped from the right
 		{client + ", 127.0.0.1", svc.CodePassword}, // the limited client through two proxies
 		{"junk, " + client, svc.CodePassword},      // hops beyond the client do not matter
 		{"junk, 203.0.113.9, 127.0.0.1", 0},
-		{"127.0.0.5", 0},                    // only proxies: the peer (loopback) is the client
-		{"real:198.51.100.8", 0},            // X-Real-IP from a proxy
+		{"127.0.0.5", 0},                     // only proxies: the peer (loopback) is the client
+		{"real:198.51.100.8", 0},             // X-Real-IP from a proxy
 		{"real:" + client, svc.CodePassword}, // names the limited address
 	} {
 		post(c.hdr, "bob", "right").Want(t, c.code)
@@ -457,7 +457,9 @@ func TestHardLockedDatabase(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	reg := func(id string) tests.M { return tests.M{"appid": tests.AppA, "timeStamp": 1, "id": id, "pwd": "pw", "role": 1} }
+	reg := func(id string) tests.M {
+		return tests.M{"appid": tests.AppA, "timeStamp": 1, "id": id, "pwd": "pw", "role": 1}
+	}
 	if c, _ := call("regist", reg("before")); c != 0 || health() != 200 {
 		t.Fatalf("regist %d before the lock", c)
 	}

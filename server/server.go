@@ -51,6 +51,9 @@ type Options struct {
 	IMClient *http.Client
 	// Done, when set, is told of every answered request after the access log.
 	Done func(dispatch.Result)
+	// KeepMaxProcs leaves GOMAXPROCS alone (tests and benchmarks, whose
+	// framework sets it).
+	KeepMaxProcs bool
 }
 
 // Server is one configured server.
@@ -70,11 +73,11 @@ type Server struct {
 // New opens the database and builds the server for a validated
 // configuration. With no app configured it serves the demo app, whose
 // key is generated on first start and kept in the database. Unless the
-// GOMAXPROCS variable says otherwise, it sets GOMAXPROCS to the cores
+// GOMAXPROCS variable or KeepMaxProcs says otherwise, it sets GOMAXPROCS to the cores
 // plus the password-hash slots (see svc's hashing).
 func New(cfg *svc.Config, o Options) (*Server, error) {
 	log := cmp.Or(o.Log, slog.Default())
-	if os.Getenv("GOMAXPROCS") == "" {
+	if os.Getenv("GOMAXPROCS") == "" && !o.KeepMaxProcs {
 		// A password hash holds a Go processor for its whole run (at low OS
 		// priority); one processor per hash more than the cores keeps every
 		// core available to the other requests during a login storm.
@@ -127,9 +130,6 @@ func New(cfg *svc.Config, o Options) (*Server, error) {
 	}
 	return s, nil
 }
-
-// Handler is the server's HTTP handler (for httptest).
-func (s *Server) Handler() http.Handler { return s.HTTP.Handler }
 
 // Start runs the background loop (heartbeat flushes, reaper, replay-index
 // scheduler) until Shutdown or Close.

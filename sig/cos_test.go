@@ -14,7 +14,7 @@ import (
 
 var testCred = COSCred{AppID: "1250000000", SecretID: "AKIDtest", SecretKey: "secretkey"}
 
-// Vectors computed outside Go from PROTOCOL §9's formula.
+// Vectors computed outside Go from docs/protocol.md §10's formula.
 func TestCOSV4KnownAnswers(t *testing.T) {
 	const now = 1700000000
 	for _, c := range []struct {

@@ -137,7 +137,7 @@ type ServiceError struct {
 
 func (e *ServiceError) Error() string { return fmt.Sprintf("service error %d: %s", e.Code, e.Info) }
 
-// GroupMsg is the Data of a custom group message (PROTOCOL §7).
+// GroupMsg is the Data of a custom group message (docs/protocol.md §8).
 type GroupMsg struct {
 	Type      int   `json:"type"`
 	Seq       int64 `json:"seq"`

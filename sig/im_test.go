@@ -67,7 +67,7 @@ func (f *fake) count() int {
 	return len(f.reqs)
 }
 
-// checkSigned checks the query of PROTOCOL §7 and returns the usersig.
+// checkSigned checks the query of docs/protocol.md §8 and returns the usersig.
 func checkSigned(t *testing.T, s seen, path string) string {
 	t.Helper()
 	if s.method != http.MethodPost || s.path != path || s.ctype != "application/json" {

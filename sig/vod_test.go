@@ -21,7 +21,7 @@ import (
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 )
 
-// Vectors computed outside Go from PROTOCOL §5 (vod get_sign).
+// Vectors computed outside Go from docs/protocol.md §10 (vod get_sign).
 func TestVODSignKnownAnswers(t *testing.T) {
 	params := map[string]string{"Action": "DescribeVodInfo", "Nonce": "11886", "Region": "gz",
 		"Timestamp": "1465185768", "fileIds_0": "abc", "SecretId": "AKIDtest"}

@@ -74,12 +74,6 @@ func (s *Store) AccountByUID(ctx context.Context, uid string) (*Account, error) 
 		"SELECT "+accountCols+" FROM t_account WHERE uid = ? COLLATE BINARY", uid))
 }
 
-// AccountByUin finds an account by its number.
-func (s *Store) AccountByUin(ctx context.Context, uin int64) (*Account, error) {
-	return scanAccount(s.r.QueryRowContext(ctx,
-		"SELECT "+accountCols+" FROM t_account WHERE uin = ?", uin))
-}
-
 // Login gives the account a new token and user sig; the previous token of
 // the account stops working.
 func (s *Store) Login(ctx context.Context, a *Account, token, userSig string, now int64) error {

@@ -43,7 +43,7 @@ func (s *Store) Heartbeat(room, uin int64, host bool, now int64) {
 }
 
 // Flush writes pending heartbeats and token activity. A token's activity
-// is written once it moved by touchEvery (PROTOCOL §3 step 7: liveness
+// is written once it moved by touchEvery (docs/protocol.md §3 step 7: liveness
 // data, minutes are fine); Close writes all of it.
 func (s *Store) Flush(ctx context.Context) error { return s.flush(ctx, touchEvery) }
 

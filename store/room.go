@@ -362,24 +362,3 @@ func (s *Store) SaveRecording(ctx context.Context, r Recording, seq int64) error
 		return nil
 	})
 }
-
-// Recordings lists the recordings of a room in arrival order.
-func (s *Store) Recordings(ctx context.Context, room int64) ([]Recording, error) {
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT uin, room_id, video_id, video_url, start_time, end_time, media_start_time, file_size, duration
-		 FROM t_video_record WHERE room_id = ? ORDER BY id`, room)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Recording
-	for rows.Next() {
-		var r Recording
-		if err := rows.Scan(&r.Uin, &r.RoomID, &r.VideoID, &r.VideoURL, &r.StartTime, &r.EndTime,
-			&r.MediaStartTime, &r.Size, &r.Length); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}

@@ -112,7 +112,7 @@ func TestAccounts(t *testing.T) {
 		t.Fatalf("%+v %v", got, err)
 	}
 	quote := account(t, s, `o'x"; DROP TABLE t_account; --`, 1, 0)
-	if got, err := s.AccountByUin(bg, quote.Uin); err != nil || got.UID != quote.UID {
+	if got, err := s.AccountByUID(bg, quote.UID); err != nil || got.Uin != quote.Uin {
 		t.Fatalf("%+v %v", got, err)
 	}
 

@@ -16,7 +16,7 @@ func (b Body) Has(k string) bool {
 }
 
 // Empty reports whether k counts as missing under PHP empty(), except that
-// the string "0" is not empty (a deliberate deviation, PROTOCOL §2).
+// the string "0" is not empty (a deliberate deviation, docs/protocol.md §2).
 func (b Body) Empty(k string) bool {
 	return isEmpty(b[k])
 }

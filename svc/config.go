@@ -104,7 +104,7 @@ func LoadConfig(path string) (*Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
-		if err := ParseConfig(b, c); err != nil {
+		if err := parseConfig(b, c); err != nil {
 			return nil, fmt.Errorf("config %s: %w", path, err)
 		}
 	}
@@ -112,11 +112,11 @@ func LoadConfig(path string) (*Config, error) {
 	return c, c.Validate()
 }
 
-// ParseConfig decodes a configuration file's text into c, strictly.
-func ParseConfig(b []byte, c *Config) error {
+// parseConfig decodes a configuration file's text into c, strictly.
+func parseConfig(b []byte, c *Config) error {
 	var syn *json.SyntaxError
 	if err := json.Unmarshal(b, new(any)); errors.As(err, &syn) {
-		line, col := position(b, syn.Offset)
+		line, col := position(b, syn.Offset-1) // Offset is just past the bad byte
 		return fmt.Errorf("line %d, column %d: %v", line, col, syn)
 	} else if err != nil {
 		return err
@@ -297,7 +297,7 @@ func (c *Config) Validate() error {
 	if c.HashCost != 0 && (c.HashCost < 4 || c.HashCost > 31) {
 		return fmt.Errorf("config: hash_cost %d is outside 4..31", c.HashCost)
 	}
-	p, err := ParseProxies(c.TrustedProxies)
+	p, err := parseProxies(c.TrustedProxies)
 	if err != nil {
 		return err
 	}
@@ -318,10 +318,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// ParseProxies reads the trusted_proxies setting: IP addresses or CIDR
+// parseProxies reads the trusted_proxies setting: IP addresses or CIDR
 // prefixes of the reverse proxies whose X-Forwarded-For / X-Real-IP
 // headers are believed.
-func ParseProxies(list []string) ([]netip.Prefix, error) {
+func parseProxies(list []string) ([]netip.Prefix, error) {
 	out := make([]netip.Prefix, 0, len(list))
 	for _, s := range list {
 		s = strings.TrimSpace(s)

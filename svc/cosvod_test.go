@@ -70,7 +70,7 @@ func checkRandom(t *testing.T, r string) {
 	}
 }
 
-// checkV4 verifies a COS v4 sign field by field (PROTOCOL §9) and returns r.
+// checkV4 verifies a COS v4 sign field by field (docs/protocol.md §10) and returns r.
 func checkV4(t *testing.T, sign string, e, now int64, f, b string) string {
 	t.Helper()
 	fields := strings.Split(openSign(t, sign), "&")

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Error codes of the protocol (docs/protocol.md, error codes).
+// Error codes of the protocol (docs/protocol.md §4).
 const (
 	CodeOK           = 0
 	CodeInvalidReq   = 10001

@@ -8,7 +8,7 @@ import (
 	"sxb-edu/sig"
 )
 
-// IM message types (PROTOCOL §7).
+// IM message types (docs/protocol.md §8).
 const (
 	msgClassStart = 1001
 	msgClassEnd   = 1002

@@ -126,7 +126,7 @@ func (s *Service) loginAllowed(id, addr string) error {
 		return nil
 	}
 	l := s.limiter
-	now := s.Now()
+	now := s.clock()
 	l.mu.Lock()
 	wait := l.byID.blocked(id, now)
 	if addr != "" {
@@ -146,7 +146,7 @@ func (s *Service) loginFailed(id, addr string) {
 		return
 	}
 	l := s.limiter
-	now := s.Now()
+	now := s.clock()
 	l.mu.Lock()
 	l.byID.add(id, now)
 	if addr != "" {

@@ -8,7 +8,7 @@ import (
 const memberRetention = 60 * 24 * 3600 // member rows older than this are deleted
 
 // Reap ends classes whose teacher went silent and marks silent students
-// as exited (PROTOCOL §8). Nothing is reaped until one room timeout has
+// as exited (docs/protocol.md §9). Nothing is reaped until one room timeout has
 // passed since the server started: heartbeats sent while it was down were
 // never seen.
 func (s *Service) Reap(ctx context.Context) error {

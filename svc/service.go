@@ -72,9 +72,6 @@ func New(cfg *Config, d Deps) *Service {
 	return s
 }
 
-// Now is the service's clock.
-func (s *Service) Now() time.Time { return s.clock() }
-
 func (s *Service) now() int64 { return s.clock().Unix() }
 
 // App returns a configured SDKAppID.
@@ -94,7 +91,7 @@ func (s *Service) roomLock(id int64) *sync.Mutex {
 	return &s.rooms[uint64(id)%uint64(len(s.rooms))]
 }
 
-// Authenticate runs the token checks of a Token command (docs/protocol.md,
+// Authenticate runs the token checks of a Token command (docs/protocol.md §3,
 // common checks).
 func (s *Service) Authenticate(ctx context.Context, b Body, appid int64) (*store.Session, error) {
 	if b.Empty("token") {

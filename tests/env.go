@@ -121,12 +121,12 @@ func (h *Env) start() {
 	}
 	log := slog.New(slog.NewJSONHandler(w, nil))
 	srv, err := server.New(h.Cfg, server.Options{DB: h.DBPath, Log: log, Now: h.Now,
-		Timeouts: h.opts.Timeouts, IMClient: &http.Client{Timeout: 3 * time.Second}})
+		Timeouts: h.opts.Timeouts, IMClient: &http.Client{Timeout: 3 * time.Second}, KeepMaxProcs: true})
 	if err != nil {
 		h.T.Fatal(err)
 	}
 	h.App, h.Svc, h.Store = srv, srv.Svc, srv.Store
-	h.HTTP = httptest.NewServer(srv.Handler())
+	h.HTTP = httptest.NewServer(srv.HTTP.Handler)
 	h.closed = false
 }
 
