@@ -94,7 +94,7 @@ func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover stri
 	if err != nil {
 		return 0, err
 	}
-	s.hosts.Store(id, host.Uin)
+	s.owners.Store(id, Owner{Host: host.Uin, AppID: host.AppID})
 	return id, nil
 }
 
@@ -103,21 +103,27 @@ func (s *Store) Room(ctx context.Context, id int64) (*Room, error) {
 	return scanRoom(s.r.QueryRowContext(ctx, "SELECT "+roomCols+" FROM t_course WHERE room_id = ?", id))
 }
 
-// RoomHost gives the teacher of a room, from memory after the first look.
-func (s *Store) RoomHost(ctx context.Context, id int64) (int64, error) {
-	if v, ok := s.hosts.Load(id); ok {
-		return v.(int64), nil
+// Owner is who a room belongs to: its teacher and appid (fixed at creation).
+type Owner struct {
+	Host, AppID int64
+}
+
+// RoomOwner gives the teacher and appid of a room, from memory after the
+// first look (the heartbeat path reads it).
+func (s *Store) RoomOwner(ctx context.Context, id int64) (Owner, error) {
+	if v, ok := s.owners.Load(id); ok {
+		return v.(Owner), nil
 	}
-	var host int64
-	err := s.r.QueryRowContext(ctx, "SELECT host_uin FROM t_course WHERE room_id = ?", id).Scan(&host)
+	var o Owner
+	err := s.r.QueryRowContext(ctx, "SELECT host_uin, appid FROM t_course WHERE room_id = ?", id).Scan(&o.Host, &o.AppID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrNotFound
+		return Owner{}, ErrNotFound
 	}
 	if err != nil {
-		return 0, err
+		return Owner{}, err
 	}
-	s.hosts.Store(id, host)
-	return host, nil
+	s.owners.Store(id, o)
+	return o, nil
 }
 
 // StartRoom moves a created room to living: the teacher becomes a member.

@@ -35,7 +35,7 @@ type Store struct {
 
 	sessMu   sync.Mutex
 	sessions sync.Map // token -> *Session
-	hosts    sync.Map // room id -> host uin (never changes once created)
+	owners   sync.Map // room id -> Owner (never changes once created)
 
 	live  liveness
 	lists roomLists

@@ -102,6 +102,11 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(id) > maxIDLen {
+		// No such id can exist; refused before the rate limiter, which
+		// would otherwise keep the id in memory for its window.
+		return nil, E(CodeUserNotExist, "User not exist")
+	}
 	if err := s.loginAllowed(id, r.Addr); err != nil {
 		return nil, err
 	}
@@ -112,6 +117,11 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	}
 	if err != nil {
 		return nil, internal("read account", err)
+	}
+	if a.AppID != r.AppID {
+		// An account serves its own app only: a userSig for another app
+		// would also end the session the account has there.
+		return nil, E(CodeReqData, "appid is diff from appid of the user.")
 	}
 	err = s.hashing(ctx, func() error {
 		return bcrypt.CompareHashAndPassword([]byte(a.PwdHash), pwdKey(pwd))

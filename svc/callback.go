@@ -122,9 +122,7 @@ func (s *Service) recCall(ctx context.Context, b Body) error {
 	}
 	rec.Uin = user.Uin
 	rec.RoomID = Intval(q.Get("groupid"))
-	mu := s.roomLock(rec.RoomID)
-	mu.Lock()
-	defer mu.Unlock()
+	defer s.rooms.lock(rec.RoomID, false)()
 	if _, err := s.Store.Room(ctx, rec.RoomID); err != nil {
 		return err
 	}
@@ -198,9 +196,7 @@ func (s *Service) IdxFileEndCall(ctx context.Context, r *Req) (any, error) {
 		}
 	}
 	id := Intval(group)
-	mu := s.roomLock(id)
-	mu.Lock()
-	defer mu.Unlock()
+	defer s.rooms.lock(id, false)()
 	room, err := s.Store.Room(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return idxReply(CodeRoomNotExist, "get room info failed")

@@ -15,14 +15,14 @@ func (s *Service) Heartbeat(ctx context.Context, r *Req) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := s.Store.RoomHost(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	o, err := s.Store.RoomOwner(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && o.AppID != r.AppID) {
 		return nil, E(CodeRoomNotExist, "get room info failed")
 	}
 	if err != nil {
 		return nil, internal("read room", err)
 	}
-	s.Store.Heartbeat(id, r.User.Uin, host == r.User.Uin, s.now())
+	s.Store.Heartbeat(id, r.User.Uin, o.Host == r.User.Uin, s.now())
 	return nil, nil
 }
 
@@ -39,10 +39,8 @@ func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
 	if !ok || (op != 0 && op != 1) {
 		return nil, E(CodeReqData, " Invalid operate")
 	}
-	mu := s.roomLock(id)
-	mu.Lock()
-	defer mu.Unlock()
-	room, err := s.loadRoom(ctx, id)
+	defer s.rooms.lock(id, true)()
+	room, err := s.appRoom(ctx, id, r.AppID)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +97,15 @@ func (s *Service) RoomIDList(ctx context.Context, r *Req) (any, error) {
 	index, size, err := page(r.Body)
 	if err != nil {
 		return nil, err
+	}
+	// An unknown room lists nobody (as the reference); another app's room
+	// is not there for this caller.
+	o, err := s.Store.RoomOwner(ctx, id)
+	if err == nil && o.AppID != r.AppID {
+		return nil, E(CodeRoomNotExist, "get room info failed")
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, internal("read room", err)
 	}
 	total, members, err := s.Store.Members(ctx, id, index, size)
 	if err != nil {

@@ -51,6 +51,18 @@ func (s *Service) Create(ctx context.Context, r *Req) (any, error) {
 	return RoomData{RoomNum: id, GroupID: strconv.FormatInt(id, 10)}, nil
 }
 
+// appRoom loads a room of the caller's app, 10100 for a room of another.
+func (s *Service) appRoom(ctx context.Context, id, appid int64) (*store.Room, error) {
+	room, err := s.loadRoom(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if room.AppID != appid {
+		return nil, E(CodeRoomNotExist, "get room info failed")
+	}
+	return room, nil
+}
+
 // teacherRoom loads a room and checks that the caller is its teacher.
 func (s *Service) teacherRoom(ctx context.Context, r *Req, id int64, denied string) (*store.Room, error) {
 	room, err := s.loadRoom(ctx, id)
@@ -69,9 +81,7 @@ func (s *Service) StartCourse(ctx context.Context, r *Req) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mu := s.roomLock(id)
-	mu.Lock()
-	defer mu.Unlock()
+	defer s.rooms.lock(id, false)()
 	room, err := s.teacherRoom(ctx, r, id, " only the teacher who created the course can start it.")
 	if err != nil {
 		return nil, err
@@ -103,9 +113,7 @@ func (s *Service) EndClass(ctx context.Context, r *Req) (any, error) {
 	if id <= 0 {
 		return nil, E(CodeReqData, "Invalid roomnum")
 	}
-	mu := s.roomLock(id)
-	mu.Lock()
-	defer mu.Unlock()
+	defer s.rooms.lock(id, false)()
 	room, err := s.teacherRoom(ctx, r, id, "only the teacher can end the course.")
 	if err != nil {
 		return nil, err

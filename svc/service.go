@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"sxb-edu/sig"
@@ -27,7 +26,7 @@ type Service struct {
 	clock   func() time.Time
 	apps    map[int64]App
 	hashSem chan struct{} // bounds the CPU spent on password hashes
-	rooms   [64]sync.Mutex
+	rooms   roomLocks
 	started time.Time
 	limiter *loginLimiter
 }
@@ -83,12 +82,6 @@ func (s *Service) App(appid int64) (App, bool) {
 func (s *Service) imApp(appid int64) sig.IMApp {
 	a := s.apps[appid]
 	return sig.IMApp{SDKAppID: a.SDKAppID, Key: a.Key, Admin: a.Admin}
-}
-
-// roomLock serialises the state changes of one room (start, end, reaper,
-// callbacks), so an IM message and the state it announces stay in order.
-func (s *Service) roomLock(id int64) *sync.Mutex {
-	return &s.rooms[uint64(id)%uint64(len(s.rooms))]
 }
 
 // Authenticate runs the token checks of a Token command (docs/protocol.md §3,

@@ -21,7 +21,7 @@ type Store interface {
 	// Rooms.
 	CreateRoom(ctx context.Context, host *store.Account, title, cover string, now int64) (int64, error)
 	Room(ctx context.Context, id int64) (*store.Room, error)
-	RoomHost(ctx context.Context, id int64) (int64, error)
+	RoomOwner(ctx context.Context, id int64) (store.Owner, error)
 	StartRoom(ctx context.Context, id, hostUin, seq, now int64) error
 	EndRoom(ctx context.Context, id, seq, now, idxDelay int64) error
 	Rooms(ctx context.Context, f store.RoomFilter) (int64, []store.RoomItem, error)
