@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -250,7 +251,7 @@ func (s *Server) run(ctx context.Context, route Route, b svc.Body, res *Result) 
 		r.AppID, r.TimeStamp = appid, ts
 	}
 	if id, ok := b.Str("id"); ok && route.Kind == Common {
-		res.UserID = id // regist and login: who tried (never the password)
+		res.UserID = clip(id) // regist and login: who tried (never the password)
 	}
 	if route.Kind == Token {
 		se, err := s.Svc.Authenticate(ctx, b, r.AppID)
@@ -260,7 +261,11 @@ func (s *Server) run(ctx context.Context, route Route, b svc.Body, res *Result) 
 		r.User = se
 		res.UserID = se.UID
 	}
-	return route.Handler(s.Svc, ctx, r)
+	data, err := route.Handler(s.Svc, ctx, r)
+	if r.LogUID != "" {
+		res.UserID = clip(r.LogUID)
+	}
+	return data, err
 }
 
 func envelope(code int, info string, data any) []byte {
@@ -350,7 +355,7 @@ func AccessLog(log *slog.Logger) func(Result) {
 			slog.String("svc", clip(r.Svc)), slog.String("cmd", clip(r.Cmd)),
 			slog.Int("status", r.Status), slog.Int("errorCode", r.ErrorCode),
 			slog.Float64("ms", float64(r.Duration.Microseconds())/1000),
-			slog.String("uid", r.UserID), slog.String("addr", r.Addr),
+			slog.String("uid", clip(r.UserID)), slog.String("addr", clip(r.Addr)),
 		}
 		if r.Err != nil {
 			attrs = append(attrs, slog.String("err", r.Err.Error()))
@@ -359,10 +364,16 @@ func AccessLog(log *slog.Logger) func(Result) {
 	}
 }
 
-// clip bounds the client-chosen svc and cmd names in the log.
+// clip bounds a client-chosen value (svc, cmd, uid, address) in the log:
+// at most 64 bytes, cut at a character boundary.
 func clip(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
+	const max = 64
+	if len(s) <= max {
+		return s
 	}
-	return s
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"sxb-edu/server"
 	"sxb-edu/svc"
@@ -682,4 +683,61 @@ func TestHardDiskFull(t *testing.T) {
 		}
 	}
 	t.Logf("on a full disk: %v", codes)
+}
+
+// Oversized ids are refused before the login limiter (they cost it no
+// memory and no budget) and the access log clips what clients chose.
+func TestHardOversizedIDs(t *testing.T) {
+	h := tests.New(t, func(c *svc.Config) { c.TrustedProxies = []string{"127.0.0.1", "::1"} })
+	post := func(cmd string, f tests.M) tests.Answer {
+		f["appid"], f["timeStamp"] = tests.AppA, 1
+		b, _ := json.Marshal(f)
+		req, _ := http.NewRequest(http.MethodPost, h.URL("account", cmd), bytes.NewReader(b))
+		req.Header.Set("X-Forwarded-For", "203.0.113.7")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a tests.Answer
+		a.Raw, _ = io.ReadAll(resp.Body)
+		var env struct {
+			ErrorCode int
+			ErrorInfo string
+		}
+		json.Unmarshal(a.Raw, &env)
+		a.Status, a.Code, a.Info = resp.StatusCode, env.ErrorCode, env.ErrorInfo
+		return a
+	}
+	huge := strings.Repeat("界", 333333) // 1 MB of three-byte characters
+	logBefore := len(h.LogText())
+	for i := 0; i < 5; i++ {
+		post("login", tests.M{"id": huge + strconv.Itoa(i), "pwd": "x"}).WantInfo(t, svc.CodeUserNotExist, "User not exist")
+	}
+	grew := len(h.LogText()) - logBefore
+	t.Logf("five 1-MB ids grew the log by %d bytes", grew)
+	if grew > 4<<10 {
+		t.Fatalf("five 1-MB ids grew the log by %d bytes", grew)
+	}
+	if !utf8.ValidString(h.LogText()) {
+		t.Fatal("a clipped id broke UTF-8 in the log")
+	}
+	// They spent none of the address's budget of failures.
+	for i := 0; i < svc.LoginFailuresPerAddr+5; i++ {
+		post("login", tests.M{"id": huge, "pwd": "x"}).Want(t, svc.CodeUserNotExist)
+	}
+	post("login", tests.M{"id": "nobody", "pwd": "x"}).WantInfo(t, svc.CodeUserNotExist, "User not exist")
+
+	// logout names its user in the access log.
+	tok := h.User(tests.AppA, "leaver", 0)
+	post("logout", tests.M{"token": tok}).Want(t, 0)
+	found := false
+	for _, line := range strings.Split(h.LogText(), "\n") {
+		if strings.Contains(line, `"cmd":"logout"`) && strings.Contains(line, `"uid":"leaver"`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("logout not logged with its uid:\n%s", h.LogText())
+	}
 }

@@ -100,18 +100,28 @@ func (s *Store) Login(ctx context.Context, a *Account, token, userSig string, no
 	return nil
 }
 
-// Logout clears a token; false when no account holds it.
-func (s *Store) Logout(ctx context.Context, token string, now int64) (bool, error) {
+// Logout clears a token and returns the uid that held it; ErrNotFound
+// when no account holds it.
+func (s *Store) Logout(ctx context.Context, token string, now int64) (string, error) {
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
-	res, err := s.w.ExecContext(ctx,
-		"UPDATE t_account SET token = NULL, logout_time = ? WHERE token = ?", now, token)
-	if err != nil {
-		return false, err
-	}
+	var uid string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, "SELECT uid FROM t_account WHERE token = ?", token).Scan(&uid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("logout: find token: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx,
+			"UPDATE t_account SET token = NULL, logout_time = ? WHERE token = ?", now, token); err != nil {
+			return fmt.Errorf("logout: clear token: %w", err)
+		}
+		return nil
+	})
 	s.sessions.Delete(token)
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return uid, err
 }
 
 // SessionByToken finds the account holding token, from memory when it can.
@@ -146,5 +156,8 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, err
 // ExpireSession clears a token whose activity is too old.
 func (s *Store) ExpireSession(ctx context.Context, se *Session, now int64) error {
 	_, err := s.Logout(ctx, se.Token, now)
+	if errors.Is(err, ErrNotFound) {
+		return nil // logged out meanwhile
+	}
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -135,10 +136,10 @@ func TestAccounts(t *testing.T) {
 	if se2.LastRequest() != 30 {
 		t.Fatalf("last request %d", se2.LastRequest())
 	}
-	if ok, err := s.Logout(bg, "tok2", 40); !ok || err != nil {
-		t.Fatalf("logout %v %v", ok, err)
+	if uid, err := s.Logout(bg, "tok2", 40); uid == "" || err != nil {
+		t.Fatalf("logout %q %v", uid, err)
 	}
-	if ok, _ := s.Logout(bg, "tok2", 41); ok {
+	if _, err := s.Logout(bg, "tok2", 41); !errors.Is(err, ErrNotFound) {
 		t.Fatal("repeat logout found the token")
 	}
 	if _, err := s.SessionByToken(bg, "tok2"); !errors.Is(err, ErrNotFound) {
@@ -485,5 +486,30 @@ func TestCrashDurability(t *testing.T) {
 	}
 	if r, err := s.Room(bg, 10001); err != nil || r.HostUin != a.Uin {
 		t.Fatalf("room %+v %v", r, err)
+	}
+}
+
+// The exact-id lookup of login and the case-insensitive uniqueness each
+// use an index, never a scan of the accounts.
+func TestAccountLookupsUseIndexes(t *testing.T) {
+	s, _ := tempDB(t)
+	for q, want := range map[string]string{
+		"SELECT uin FROM t_account WHERE uid = ? COLLATE BINARY": "idx_account_uid_exact",
+		"SELECT uin FROM t_account WHERE uid = ?":                "sqlite_autoindex_t_account",
+	} {
+		rows, err := s.r.Query("EXPLAIN QUERY PLAN "+q, "x")
+		must(t, err)
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			must(t, rows.Scan(&id, &parent, &notused, &detail))
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		text := strings.Join(plan, "; ")
+		if !strings.Contains(text, want) || strings.Contains(text, "SCAN") {
+			t.Errorf("%s: plan %q, want %s", q, text, want)
+		}
 	}
 }

@@ -167,12 +167,13 @@ func (s *Service) Logout(ctx context.Context, r *Req) (any, error) {
 	if !ok {
 		return nil, E(CodeReqData, "Invalid token")
 	}
-	found, err := s.Store.Logout(ctx, token, s.now())
+	uid, err := s.Store.Logout(ctx, token, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, E(CodeRepeatLogout, "Repeat logout")
+	}
 	if err != nil {
 		return nil, internal("logout", err)
 	}
-	if !found {
-		return nil, E(CodeRepeatLogout, "Repeat logout")
-	}
+	r.LogUID = uid
 	return nil, nil
 }

@@ -38,6 +38,9 @@ type Req struct {
 	TimeStamp int64
 	User      *store.Session // Token commands only
 	Addr      string         // the client's IP address (rate limits)
+	// LogUID, set by a handler, is the user the access log names when the
+	// transport cannot tell (logout knows it only from the token).
+	LogUID string
 }
 
 // Deps are what a Service works with besides its configuration.
