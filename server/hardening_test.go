@@ -741,3 +741,63 @@ func TestHardOversizedIDs(t *testing.T) {
 		t.Fatalf("logout not logged with its uid:\n%s", h.LogText())
 	}
 }
+
+// Without a callback_key, callbacks are refused (HTTP 403, nothing
+// changes) unless allow_unsigned_callbacks says otherwise, which the log
+// warns about; and only http(s) URLs are ever stored.
+func TestHardUnsignedCallbacks(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		h := tests.New(t, func(c *svc.Config) { c.AllowUnsignedCallbacks = allow })
+		teacher := h.User(tests.AppA, "teach", 1)
+		room := hdEndedRoom(t, h, teacher)
+		group := strconv.FormatInt(room, 10)
+		rec := func(videoURL string) tests.M {
+			return tests.M{"event_type": 100, "stream_id": "s", "start_time": 1, "end_time": 2,
+				"media_start_time": 3, "file_size": 4, "duration": 5, "video_id": "v", "video_url": videoURL,
+				"stream_param": "groupid=" + group + "&userid=" + base64.StdEncoding.EncodeToString([]byte("teach"))}
+		}
+		idx := func(fileURL string) tests.M {
+			src, _ := json.Marshal(tests.M{"GroupId": group})
+			return tests.M{"SrcRequest": string(src), "ErrorCode": 0, "ErrorInfo": "",
+				"ReplayIndex": tests.M{"FileUrl": fileURL, "CreateTime": 7}}
+		}
+		before := tests.Digest(t, h.DBPath)
+		if !allow {
+			for _, c := range []struct {
+				cmd  string
+				body tests.M
+			}{{"reccall", rec("http://v")}, {"recendcall", rec("http://v")}, {"idxfileendcall", idx("http://idx")}} {
+				a := h.Post("live", c.cmd, c.body)
+				if a.Status != http.StatusForbidden || !strings.Contains(a.Info, "no callback_key") {
+					t.Fatalf("%s without a key: HTTP %d %s", c.cmd, a.Status, a.Raw)
+				}
+			}
+			if tests.Digest(t, h.DBPath) != before {
+				t.Fatal("a refused callback changed the database")
+			}
+			if !strings.Contains(h.LogText(), "callbacks are refused") {
+				t.Fatalf("start-up log does not say callbacks are refused:\n%s", h.LogText())
+			}
+			continue
+		}
+		if !strings.Contains(h.LogText(), "accepted without a signature") {
+			t.Fatalf("no warning about unsigned callbacks:\n%s", h.LogText())
+		}
+		for _, bad := range []string{"javascript:alert(1)", "file:///etc/passwd", "/local/path", "http://", "ftp://x/y"} {
+			tests.Eq(t, "reccall "+bad, string(h.Post("live", "reccall", rec(bad)).Raw), `{"code":0}`)
+			a := h.Post("live", "idxfileendcall", idx(bad))
+			var reply struct{ ErrorCode int }
+			json.Unmarshal(a.Raw, &reply)
+			if reply.ErrorCode != svc.CodeReqData {
+				t.Fatalf("idxfileendcall with FileUrl %q: %s", bad, a.Raw)
+			}
+		}
+		if tests.Digest(t, h.DBPath) != before {
+			t.Fatal("a callback with a non-web URL changed the database")
+		}
+		tests.Eq(t, "reccall", string(h.Post("live", "reccall", rec("https://v/1.mp4")).Raw), `{"code":0}`)
+		if n := tests.QueryInt(t, h.DBPath, "SELECT COUNT(*) FROM t_video_record WHERE video_url = 'https://v/1.mp4'"); n != 1 {
+			t.Fatalf("%d recordings with a good URL", n)
+		}
+	}
+}

@@ -100,6 +100,11 @@ func New(cfg *svc.Config, o Options) (*Server, error) {
 		}
 		log.Info("no apps configured: serving the demo app", "sdkappid", DemoAppID, "note", note)
 	}
+	if cfg.CallbackKey == "" && cfg.AllowUnsignedCallbacks {
+		log.Warn("callbacks are accepted without a signature (allow_unsigned_callbacks): anyone who reaches the server can post recordings and replay indexes; set callback_key")
+	} else if cfg.CallbackKey == "" {
+		log.Info("no callback_key: recording and replay-index callbacks are refused (HTTP 403)")
+	}
 	im := &sig.IM{Base: cfg.IMBaseURL, Client: o.IMClient}
 	if im.Client == nil {
 		im.Client = &http.Client{Timeout: 5 * time.Second}

@@ -29,12 +29,24 @@ type IdxReply struct {
 	ErrorInfo    string `json:"ErrorInfo"`
 }
 
+var errNoCallbackKey = fmt.Errorf("%w: no callback_key is configured", ErrForbidden)
+
+// webURL reports whether u is an absolute http(s) URL: what a recording or
+// a replay index may point at (never javascript: or a local path).
+func webURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != ""
+}
+
 // VerifyCallback checks Tencent's callback signature when a callback key
 // is configured: sign = hex md5(key + t), and t (the expiry) not past.
 func (s *Service) VerifyCallback(b Body) error {
 	key := s.Cfg.CallbackKey
 	if key == "" {
-		return nil
+		if s.Cfg.AllowUnsignedCallbacks {
+			return nil
+		}
+		return errNoCallbackKey
 	}
 	var t int64
 	switch v := b["t"].(type) {
@@ -102,6 +114,9 @@ func (s *Service) recCall(ctx context.Context, b Body) error {
 	rec.VideoURL, ok2 = b.Str("video_url")
 	if !ok1 || !ok2 {
 		return errors.New("video_id or video_url missing or not string")
+	}
+	if !webURL(rec.VideoURL) {
+		return errors.New("video_url is not an http(s) URL")
 	}
 	param, _ := b.Str("stream_param")
 	q, err := url.ParseQuery(param)
@@ -188,7 +203,7 @@ func (s *Service) IdxFileEndCall(ctx context.Context, r *Req) (any, error) {
 			}
 			idx = Body{} // a JSON list is a PHP array without these keys
 		}
-		if fileURL, ok = idx.Str("FileUrl"); !ok {
+		if fileURL, ok = idx.Str("FileUrl"); !ok || !webURL(fileURL) {
 			return idxReply(CodeReqData, "Lack of ReplayIndex.FileUrl or Invalid")
 		}
 		if _, ok := idx.Int("CreateTime"); !ok {
@@ -290,6 +305,10 @@ func (s *Service) requestIndex(ctx context.Context, room *store.Room) error {
 			detail = "code:0,info:"
 		}
 		idx = &sig.ReplayIndex{}
+	}
+	if idx.FileURL != "" && !webURL(idx.FileURL) {
+		s.Log.Warn("replay index service answered a url that is not http(s); ignored", "room", room.ID)
+		idx.FileURL = ""
 	}
 	if err := s.Store.ReplayIndexRequested(ctx, room.ID, result, idx.FileURL, idx.CreateTime); err != nil {
 		return internal("update room info failed", err)

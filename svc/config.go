@@ -32,8 +32,13 @@ type Config struct {
 	// ReplayIndexURL is the base of the replay-index service. Empty: the
 	// index is never requested (makereplayidx answers 10103).
 	ReplayIndexURL string `json:"replay_index_url" kind:"url"`
-	// CallbackKey, when set, is the key that callbacks are signed with.
+	// CallbackKey is the key Tencent signs callbacks with. Without it,
+	// callbacks are refused unless AllowUnsignedCallbacks says otherwise.
 	CallbackKey string `json:"callback_key"`
+	// AllowUnsignedCallbacks accepts callbacks without a signature when no
+	// key is set: anyone who can reach the server can then end classes'
+	// replay and add recordings (a warning is logged at start).
+	AllowUnsignedCallbacks bool `json:"allow_unsigned_callbacks"`
 
 	RoomTimeout    time.Duration `json:"room_timeout_s" unit:"s"`     // default 300 s
 	MemberTimeout  time.Duration `json:"member_timeout_s" unit:"s"`   // default 120 s

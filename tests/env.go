@@ -74,7 +74,7 @@ type Options struct {
 }
 
 // New starts a server with apps AppA and AppB, bcrypt cost 4, IM
-// disabled and a clock at the real time now. edit, when set, changes the
+// disabled, unsigned callbacks allowed and a clock at the real time now. edit, when set, changes the
 // configuration before the server is made (e.g. IMBaseURL, CallbackKey).
 func New(t testing.TB, edit func(*svc.Config)) *Env {
 	t.Helper()
@@ -85,7 +85,7 @@ func New(t testing.TB, edit func(*svc.Config)) *Env {
 func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
 	cfg := &svc.Config{Apps: []svc.App{{SDKAppID: AppA, Key: KeyA}, {SDKAppID: AppB, Key: KeyB, Admin: "adminB"}},
-		HashCost: 4}
+		HashCost: 4, AllowUnsignedCallbacks: true}
 	if o.Edit != nil {
 		o.Edit(cfg)
 	}
