@@ -92,6 +92,44 @@ func TestHardFieldLengthLimits(t *testing.T) {
 	if n := tests.QueryInt(t, h.DBPath, "SELECT max(length(file_name)) FROM t_bind_file"); n != 256 {
 		t.Fatalf("longest file_name stored: %d bytes", n)
 	}
+
+	// url: 4096 bytes at most.
+	bindURL := func(url string) tests.Answer {
+		return h.Call(tests.AppA, tok, "live", "reportbind", tests.M{"operate": 0,
+			"bind_file": tests.M{"type": 0, "file_name": "f", "url": url}})
+	}
+	long := "http://x/" + strings.Repeat("u", 4096-len("http://x/"))
+	bindURL(long).Want(t, 0)
+	before = tests.Digest(t, h.DBPath)
+	bindURL(long+"u").WantInfo(t, svc.CodeReqData, "invalide bindfile.url")
+	if tests.Digest(t, h.DBPath) != before {
+		t.Fatal("a refused reportbind changed the database")
+	}
+}
+
+// A user binds at most 200 files to one place; the next is refused and
+// changes nothing, and other places still take files.
+func TestHardBindLimits(t *testing.T) {
+	h := tests.New(t, nil)
+	tok := h.User(tests.AppA, "hoarder", 1)
+	bind := func(room int64, i int) tests.Answer {
+		return h.Call(tests.AppA, tok, "live", "reportbind", tests.M{"roomnum": room, "operate": 0,
+			"bind_file": tests.M{"type": 0, "file_name": "f", "url": "http://x/" + strconv.Itoa(i)}})
+	}
+	var rd struct{ RoomNum int64 }
+	h.Call(tests.AppA, tok, "live", "create", tests.M{"title": "t"}).Want(t, 0).Decode(t, &rd)
+	for i := 0; i < 200; i++ {
+		bind(rd.RoomNum, i).Want(t, 0)
+	}
+	before := tests.Digest(t, h.DBPath)
+	a := bind(rd.RoomNum, 200).Want(t, svc.CodeReqData)
+	if !strings.Contains(a.Info, "too many bound files") {
+		t.Fatalf("errorInfo %q", a.Info)
+	}
+	if tests.Digest(t, h.DBPath) != before {
+		t.Fatal("a refused binding changed the database")
+	}
+	bind(0, 200).Want(t, 0) // the library is another place
 }
 
 func TestHardBodyLimits(t *testing.T) {

@@ -15,17 +15,24 @@ type BindFile struct {
 }
 
 // Bind binds a file to a room (0: the user's own library); the same url
-// bound by the same user to the same room gives ErrExists.
-func (s *Store) Bind(ctx context.Context, b BindFile) error {
+// bound by the same user to the same room gives ErrExists. A user holds at
+// most perPlace bindings in one room (or library) and perUser in all;
+// past that, ErrFull.
+func (s *Store) Bind(ctx context.Context, b BindFile, perPlace, perUser int) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx,
-			"SELECT COUNT(*) FROM t_bind_file WHERE room_id = ? AND uin = ? AND url = ?",
-			b.RoomID, b.Uin, b.URL).Scan(&n); err != nil {
+		var n, inPlace, all int
+		if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT COUNT(*) FROM t_bind_file WHERE room_id = ? AND uin = ? AND `+urlMatch+`),
+			(SELECT COUNT(*) FROM t_bind_file WHERE room_id = ? AND uin = ?),
+			(SELECT COUNT(*) FROM t_bind_file WHERE uin = ?)`,
+			b.RoomID, b.Uin, b.URL, b.URL, b.RoomID, b.Uin, b.Uin).Scan(&n, &inPlace, &all); err != nil {
 			return fmt.Errorf("bind: look up: %w", err)
 		}
 		if n > 0 {
 			return ErrExists
+		}
+		if inPlace >= perPlace || all >= perUser {
+			return ErrFull
 		}
 		_, err := tx.ExecContext(ctx,
 			"INSERT INTO t_bind_file (uin, room_id, bind_time, type, file_name, url) VALUES (?, ?, ?, ?, ?, ?)",
@@ -40,13 +47,17 @@ func (s *Store) Bind(ctx context.Context, b BindFile) error {
 // Unbind removes a binding; false when it was not bound.
 func (s *Store) Unbind(ctx context.Context, room, uin int64, url string) (bool, error) {
 	res, err := s.w.ExecContext(ctx,
-		"DELETE FROM t_bind_file WHERE room_id = ? AND uin = ? AND url = ?", room, uin, url)
+		"DELETE FROM t_bind_file WHERE room_id = ? AND uin = ? AND "+urlMatch, room, uin, url, url)
 	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
 }
+
+// urlMatch finds a url through the index on its first 64 characters
+// (idx_bind_room) and compares it whole; it takes the url twice.
+const urlMatch = "substr(url, 1, 64) = substr(?, 1, 64) AND url = ?"
 
 // BindFilter selects bindings: those of a room (any user) when Uin is 0,
 // else those of Uin in RoomID. From and To bound the bind time inclusively

@@ -26,6 +26,7 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	ErrExists   = errors.New("store: already exists")
 	ErrConflict = errors.New("store: state changed")
+	ErrFull     = errors.New("store: limit reached")
 )
 
 // Store is the database and the caches in front of it.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -371,11 +372,11 @@ func TestBinds(t *testing.T) {
 	a := account(t, s, "a", 1, 1)
 	b := account(t, s, "b", 1, 1)
 	id, _ := s.CreateRoom(bg, a, "r", "", 1)
-	must(t, s.Bind(bg, BindFile{Uin: a.Uin, RoomID: id, Time: 10, Type: 0, FileName: "x", URL: "u1"}))
-	must(t, s.Bind(bg, BindFile{Uin: a.Uin, RoomID: id, Time: 20, Type: 1, FileName: "y", URL: "u2"}))
-	must(t, s.Bind(bg, BindFile{Uin: a.Uin, RoomID: 0, Time: 30, FileName: "lib", URL: "u1"}))
-	must(t, s.Bind(bg, BindFile{Uin: b.Uin, RoomID: 0, Time: 30, FileName: "lib", URL: "u1"}))
-	if err := s.Bind(bg, BindFile{Uin: a.Uin, RoomID: id, Time: 40, URL: "u1"}); !errors.Is(err, ErrExists) {
+	must(t, s.Bind(bg, BindFile{Uin: a.Uin, RoomID: id, Time: 10, Type: 0, FileName: "x", URL: "u1"}, 100, 1000))
+	must(t, s.Bind(bg, BindFile{Uin: a.Uin, RoomID: id, Time: 20, Type: 1, FileName: "y", URL: "u2"}, 100, 1000))
+	must(t, s.Bind(bg, BindFile{Uin: a.Uin, RoomID: 0, Time: 30, FileName: "lib", URL: "u1"}, 100, 1000))
+	must(t, s.Bind(bg, BindFile{Uin: b.Uin, RoomID: 0, Time: 30, FileName: "lib", URL: "u1"}, 100, 1000))
+	if err := s.Bind(bg, BindFile{Uin: a.Uin, RoomID: id, Time: 40, URL: "u1"}, 100, 1000); !errors.Is(err, ErrExists) {
 		t.Fatalf("double bind: %v", err)
 	}
 	urls := func(f BindFilter) (int64, []string) {
@@ -511,5 +512,47 @@ func TestAccountLookupsUseIndexes(t *testing.T) {
 		if !strings.Contains(text, want) || strings.Contains(text, "SCAN") {
 			t.Errorf("%s: plan %q, want %s", q, text, want)
 		}
+	}
+}
+
+// Bindings: at most perPlace in one room or library and perUser in all;
+// the url is found through the prefix index, never by a scan.
+func TestBindLimitsAndIndex(t *testing.T) {
+	s, _ := tempDB(t)
+	a := account(t, s, "t", 1, 1)
+	long := strings.Repeat("u", 100) // longer than the indexed prefix
+	for i := 0; i < 3; i++ {
+		must(t, s.Bind(bg, BindFile{Uin: a.Uin, RoomID: 7, URL: long + strconv.Itoa(i)}, 3, 5))
+	}
+	if err := s.Bind(bg, BindFile{Uin: a.Uin, RoomID: 7, URL: "x"}, 3, 5); !errors.Is(err, ErrFull) {
+		t.Fatalf("4th binding in one room: %v", err)
+	}
+	if err := s.Bind(bg, BindFile{Uin: a.Uin, RoomID: 7, URL: long + "0"}, 3, 5); !errors.Is(err, ErrExists) {
+		t.Fatalf("repeat binding: %v", err)
+	}
+	must(t, s.Bind(bg, BindFile{Uin: a.Uin, RoomID: 0, URL: "a"}, 3, 5))
+	must(t, s.Bind(bg, BindFile{Uin: a.Uin, RoomID: 8, URL: "b"}, 3, 5))
+	if err := s.Bind(bg, BindFile{Uin: a.Uin, RoomID: 9, URL: "c"}, 3, 5); !errors.Is(err, ErrFull) {
+		t.Fatalf("6th binding in all: %v", err)
+	}
+	// Same prefix, other ending: unbinding one leaves the others.
+	if ok, err := s.Unbind(bg, 7, a.Uin, long+"1"); !ok || err != nil {
+		t.Fatalf("unbind %v %v", ok, err)
+	}
+	if n, _, _ := s.Binds(bg, BindFilter{RoomID: 7, Uin: a.Uin, Limit: 10}); n != 2 {
+		t.Fatalf("%d left", n)
+	}
+	rows, err := s.r.Query("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM t_bind_file WHERE room_id = ? AND uin = ? AND "+urlMatch, 1, 2, "u", "u")
+	must(t, err)
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		must(t, rows.Scan(&id, &parent, &notused, &detail))
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	if p := strings.Join(plan, "; "); !strings.Contains(p, "idx_bind_room") || !strings.Contains(p, "substr") && !strings.Contains(p, "<expr>") {
+		t.Fatalf("plan %q", p)
 	}
 }

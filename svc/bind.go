@@ -3,6 +3,7 @@ package svc
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"sxb-edu/store"
 )
@@ -75,9 +76,14 @@ func (s *Service) ReportBind(ctx context.Context, r *Req) (any, error) {
 		}
 		return nil, nil
 	}
-	err = s.Store.Bind(ctx, store.BindFile{Uin: r.User.Uin, RoomID: id, Time: s.now(), Type: typ, FileName: name, URL: url})
+	err = s.Store.Bind(ctx, store.BindFile{Uin: r.User.Uin, RoomID: id, Time: s.now(), Type: typ, FileName: name, URL: url},
+		maxBindsPerPlace, maxBindsPerUser)
 	if errors.Is(err, store.ErrExists) {
 		return nil, E(CodeRepeatBind, "has binded.")
+	}
+	if errors.Is(err, store.ErrFull) {
+		return nil, E(CodeReqData, fmt.Sprintf("too many bound files: at most %d in one room or library, %d in all",
+			maxBindsPerPlace, maxBindsPerUser))
 	}
 	if err != nil {
 		return nil, internal("bind", err)

@@ -5,8 +5,12 @@ const (
 	maxTitleLen    = 128
 	maxCoverLen    = 128
 	maxFileNameLen = 256
-	maxURLLen      = 65535 // t_bind_file.url is TEXT in the reference
-	maxPageSize    = 50
+	maxURLLen      = 4096 // bytes; real courseware URLs are far shorter
+	// A user binds at most maxBindsPerPlace files to one room (or to their
+	// library) and maxBindsPerUser in all.
+	maxBindsPerPlace = 200
+	maxBindsPerUser  = 2000
+	maxPageSize      = 50
 )
 
 // roomNum reads a required int roomnum; invalid is the errorInfo for a

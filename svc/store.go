@@ -38,7 +38,7 @@ type Store interface {
 	Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBefore, idxDelay int64) ([]int64, int64, error)
 
 	// Courseware.
-	Bind(ctx context.Context, b store.BindFile) error
+	Bind(ctx context.Context, b store.BindFile, perPlace, perUser int) error
 	Unbind(ctx context.Context, room, uin int64, url string) (bool, error)
 	Binds(ctx context.Context, f store.BindFilter) (int64, []store.BindFile, error)
 
