@@ -65,6 +65,12 @@ func TestCOSV4Fields(t *testing.T) {
 	if strings.Join(got, "&") != strings.Join(want, "&") {
 		t.Fatalf("fields %q, want %q", got, want)
 	}
+	// A "&" in the path or the bucket cannot add a field.
+	got = decodeCOSV4(t, COSV4OneTime(testCred, "bk&e=9", "/a&e=1&b=other%", 100, 1), "secretkey")
+	want = []string{"a=1250000000", "k=AKIDtest", "e=0", "t=100", "r=1", "f=/1250000000/bk%26e=9/a%26e=1%26b=other%25", "b=bk%26e=9"}
+	if strings.Join(got, "&") != strings.Join(want, "&") {
+		t.Fatalf("fields %q, want %q", got, want)
+	}
 	// Another key does not verify.
 	raw, _ := base64.StdEncoding.DecodeString(COSV4OneTime(testCred, "bk", "/x", 100, 1))
 	m := hmac.New(sha1.New, []byte("other"))

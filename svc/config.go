@@ -94,7 +94,19 @@ type VOD struct {
 	Endpoint         string        `json:"endpoint"`                      // default vod.tencentcloudapi.com
 	Region           string        `json:"region"`                        // default ap-guangzhou
 	ClientSignExpire time.Duration `json:"client_sign_expire_s" unit:"s"` // default 30 days, as the reference
+	// SignHosts and SignActions bound what vod get_sign signs with the
+	// school's key: API hosts and Action values (defaults: the VOD hosts
+	// and the upload and media-query actions the apps use).
+	SignHosts   []string `json:"sign_hosts"`
+	SignActions []string `json:"sign_actions"`
 }
+
+// DefaultSignHosts and DefaultSignActions are vod get_sign's defaults.
+var (
+	DefaultSignHosts   = []string{"vod.api.qcloud.com", "vod.tencentcloudapi.com"}
+	DefaultSignActions = []string{"ApplyUpload", "CommitUpload", "DescribeVodInfo", "GetVideoInfo",
+		"DescribeVodPlayUrls", "DescribeVodPlayInfo", "DescribeMediaInfos", "SearchMedia"}
+)
 
 // LoadConfig reads a configuration file; an empty path gives the defaults.
 // Unknown keys, values of the wrong type and values that make no sense
@@ -288,6 +300,12 @@ func (c *Config) Defaults() {
 	}
 	if c.VOD.Region == "" {
 		c.VOD.Region = "ap-guangzhou"
+	}
+	if c.VOD.SignHosts == nil {
+		c.VOD.SignHosts = DefaultSignHosts
+	}
+	if c.VOD.SignActions == nil {
+		c.VOD.SignActions = DefaultSignActions
 	}
 	for i := range c.Apps {
 		if c.Apps[i].Admin == "" {

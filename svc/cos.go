@@ -90,6 +90,9 @@ func (s *Service) COSGetSign(ctx context.Context, r *Req) (any, error) {
 		}
 		filePath = v
 	}
+	if dotSegment(filePath) {
+		return nil, E(CodeReqData, "invalid file_path")
+	}
 
 	cloud := s.Cfg.Cloud
 	if m := missing("cloud.appid", cloud.AppID, "cloud.secret_id", cloud.SecretID,
@@ -126,4 +129,15 @@ func (s *Service) COSGetSign(ctx context.Context, r *Req) (any, error) {
 		}
 	}
 	return d, nil
+}
+
+// dotSegment reports whether a path has a ".." segment, which would let a
+// signature reach outside the directory it names.
+func dotSegment(p string) bool {
+	for _, seg := range strings.Split(strings.ReplaceAll(p, "\\", "/"), "/") {
+		if seg == ".." {
+			return true
+		}
+	}
+	return false
 }

@@ -237,6 +237,10 @@ func TestCOSGetSignErrors(t *testing.T) {
 		{tests.M{"type": 1, "file_path": 5}, "invalid file_path"},
 		{tests.M{"type": 1, "file_path": []any{"a"}}, "invalid file_path"},
 		{tests.M{"type": 0, "file_path": false}, "invalid file_path"},
+		// A path may not climb out of its directory.
+		{tests.M{"type": 1, "file_path": "/a/../../other/x"}, "invalid file_path"},
+		{tests.M{"type": 1, "file_path": ".."}, "invalid file_path"},
+		{tests.M{"type": 0, "file_path": "a/..\\..\\b"}, "invalid file_path"},
 	} {
 		a := h.Call(tests.AppA, tok, "cos", "get_sign", c.body)
 		if a.Status != 200 || a.Code != 10003 || a.Info != c.info || a.HasData {
@@ -288,7 +292,10 @@ type vodSignData struct {
 }
 
 func TestVODGetSign(t *testing.T) {
-	h := tests.New(t, withCloud(""))
+	h := tests.New(t, func(c *svc.Config) {
+		withCloud("")(c)
+		c.VOD.SignHosts = append(svc.DefaultSignHosts, "h")
+	})
 	tok := h.User(tests.AppA, "s1", 0)
 	b64 := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
@@ -302,8 +309,8 @@ func TestVODGetSign(t *testing.T) {
 	}
 
 	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "POST", "host": "h", "path": "/p",
-		"params": tests.M{"SignatureMethod": "HmacSHA256", "b_c": "x y"}}).Want(t, 0).Decode(t, &d)
-	text = "POSTh/p?SecretId=" + secretID + "&SignatureMethod=HmacSHA256&b.c=x y"
+		"params": tests.M{"Action": "ApplyUpload", "SignatureMethod": "HmacSHA256", "b_c": "x y"}}).Want(t, 0).Decode(t, &d)
+	text = "POSTh/p?Action=ApplyUpload&SecretId=" + secretID + "&SignatureMethod=HmacSHA256&b.c=x y"
 	m := hmac.New(sha256.New, []byte(secretKey))
 	m.Write([]byte(text))
 	if want := b64(m.Sum(nil)); d.Sign != want || d.SignatureMethod != "HmacSHA256" {
@@ -311,14 +318,39 @@ func TestVODGetSign(t *testing.T) {
 	}
 
 	// Explicit HmacSHA1 is signed as a parameter; an empty list is no params.
-	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "GET", "host": "h", "path": "", "params": tests.M{"SignatureMethod": "HmacSHA1"}}).Want(t, 0).Decode(t, &d)
-	if want := b64(hmacSHA1(secretKey, "GETh?SecretId="+secretID+"&SignatureMethod=HmacSHA1")); d.Sign != want {
+	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "GET", "host": "h", "path": "", "params": tests.M{"Action": "GetVideoInfo", "SignatureMethod": "HmacSHA1"}}).Want(t, 0).Decode(t, &d)
+	if want := b64(hmacSHA1(secretKey, "GETh?Action=GetVideoInfo&SecretId="+secretID+"&SignatureMethod=HmacSHA1")); d.Sign != want {
 		t.Fatalf("explicit sha1: %+v", d)
 	}
-	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "GET", "host": "h", "path": "/", "params": []any{}}).Want(t, 0).Decode(t, &d)
-	if want := b64(hmacSHA1(secretKey, "GETh/?SecretId="+secretID)); d.Sign != want {
-		t.Fatalf("empty list params: %+v", d)
+
+	// Only the allowed hosts and actions are signed: never another
+	// product's API (the document's own example signs a CVM call).
+	for _, c := range []struct {
+		host, action string
+		code         int
+	}{
+		{"cvm.api.qcloud.com", "DescribeInstances", svc.CodeReqData},
+		{"cvm.tencentcloudapi.com", "TerminateInstances", svc.CodeReqData},
+		{"vod.api.qcloud.com", "TerminateInstances", svc.CodeNoPrivilege},
+		{"vod.tencentcloudapi.com", "DeleteMedia", svc.CodeNoPrivilege},
+		{"vod.api.qcloud.com", "", svc.CodeNoPrivilege},
+	} {
+		params := tests.M{"Nonce": 1}
+		if c.action != "" {
+			params["Action"] = c.action
+		}
+		h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "GET", "host": c.host, "path": "/v2/index.php", "params": params}).Want(t, c.code)
 	}
+	// An empty list of params has no Action: refused.
+	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "GET", "host": "h", "path": "/", "params": []any{}}).Want(t, svc.CodeNoPrivilege)
+	// The allow-list is the operator's to widen.
+	h2 := tests.New(t, func(c *svc.Config) {
+		withCloud("")(c)
+		c.VOD.SignHosts, c.VOD.SignActions = []string{"cvm.api.qcloud.com"}, []string{"DescribeInstances"}
+	})
+	tok2 := h2.User(tests.AppA, "s2", 0)
+	h2.Call(tests.AppA, tok2, "vod", "get_sign", tests.M{"method": "GET", "host": "cvm.api.qcloud.com", "path": "/v2/index.php",
+		"params": tests.M{"Action": "DescribeInstances"}}).Want(t, 0)
 }
 
 func TestVODGetSignErrors(t *testing.T) {

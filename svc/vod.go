@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -165,6 +166,13 @@ func (s *Service) VODGetSign(ctx context.Context, r *Req) (any, error) {
 			return nil, E(CodeReqData, "invalid params."+k)
 		}
 		params[k] = str
+	}
+	// Field errors first, then what this server is willing to sign.
+	if !slices.Contains(s.Cfg.VOD.SignHosts, in.host) {
+		return nil, E(CodeReqData, "invalid host: not a host this server signs for")
+	}
+	if action, ok := in.params["Action"].(string); !ok || !slices.Contains(s.Cfg.VOD.SignActions, action) {
+		return nil, E(CodeNoPrivilege, "params.Action is not an action this server signs")
 	}
 	id, key, err := s.vodCred()
 	if err != nil {
