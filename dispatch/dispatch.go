@@ -80,6 +80,10 @@ var Routes = map[string]map[string]Route{
 // reference had no limit).
 const MaxBody = 1 << 20
 
+// maxDrain is how much of a body over MaxBody is read and thrown away so
+// that its sender gets the 10001 answer; past that the connection closes.
+const maxDrain = 32 << 20
+
 // Envelope is the common answer shape.
 type Envelope struct {
 	ErrorCode int    `json:"errorCode"`
@@ -110,8 +114,10 @@ type Server struct {
 	Proxies []netip.Prefix
 }
 
-// Register adds the protocol's routes to e: /, /index.php and any path
-// ending in /index.php; any method, OPTIONS as a CORS pre-flight.
+// Register adds the protocol's routes to e: /index.php, any path ending in
+// /index.php, and any path ending in / (a directory, which PHP answered
+// through its index); any method, OPTIONS as a CORS pre-flight. Every
+// other answer of e (404, 405) is JSON with the CORS header too.
 func (s *Server) Register(e *echo.Echo) {
 	h := s.handle
 	e.GET("/healthz", s.healthz)
@@ -122,11 +128,33 @@ func (s *Server) Register(e *echo.Echo) {
 	e.Any("/", h)
 	e.Any("/index.php", h)
 	e.Any("/*", func(c echo.Context) error {
-		if strings.HasSuffix(c.Request().URL.Path, "/index.php") {
+		p := c.Request().URL.Path
+		if strings.HasSuffix(p, "/index.php") || strings.HasSuffix(p, "/") {
 			return h(c)
 		}
 		return echo.ErrNotFound
 	})
+	e.HTTPErrorHandler = httpError
+}
+
+// httpError answers what echo refuses (no route, a wrong method, a body
+// it could not read) as JSON with the CORS header.
+func httpError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+	}
+	w := c.Response()
+	cors(w.Header())
+	w.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	w.WriteHeader(status)
+	if c.Request().Method != http.MethodHead {
+		w.Write(envelope(svc.CodeInvalidReq, http.StatusText(status), nil))
+	}
 }
 
 // last is the value PHP's $_GET keeps for a repeated query key.
@@ -195,6 +223,9 @@ func (s *Server) serve(req *http.Request, res *Result) (status int, body []byte)
 	}
 	raw, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
 	if err != nil || len(raw) > MaxBody {
+		// Read what is left (up to a bound) so that the client, still
+		// sending, gets this answer rather than a reset connection.
+		io.CopyN(io.Discard, req.Body, maxDrain)
 		res.ErrorCode = svc.CodeInvalidReq
 		return http.StatusOK, envelope(svc.CodeInvalidReq, "Invalid request.", nil)
 	}
@@ -292,9 +323,16 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// unknownClient stands for a client behind a trusted proxy whose address
+// the proxy's headers do not give: it is limited like any other client
+// (all such clients together), never exempt like a loopback peer.
+const unknownClient = "unknown"
+
 // clientAddr is the client's IP address: the TCP peer, unless the peer is
-// a trusted proxy (config trusted_proxies); then the nearest address in
-// X-Forwarded-For that is not a trusted proxy, or X-Real-IP.
+// a trusted proxy (config trusted_proxies). Then it is the X-Real-IP the
+// proxy set, else the nearest X-Forwarded-For hop that is not a trusted
+// proxy; a garbled hop, a loopback address or no address at all is
+// unknownClient.
 func (s *Server) clientAddr(req *http.Request) string {
 	host, _, err := net.SplitHostPort(req.RemoteAddr)
 	if err != nil {
@@ -303,23 +341,34 @@ func (s *Server) clientAddr(req *http.Request) string {
 	if len(s.Proxies) == 0 || !s.trusted(host) {
 		return host
 	}
+	if v := strings.TrimSpace(req.Header.Get("X-Real-IP")); v != "" {
+		return proxiedClient(v)
+	}
 	var hops []string
 	for _, v := range req.Header.Values("X-Forwarded-For") {
 		hops = append(hops, strings.Split(v, ",")...)
 	}
 	for i := len(hops) - 1; i >= 0; i-- {
 		h := strings.TrimSpace(hops[i])
-		if _, err := netip.ParseAddr(h); err != nil {
-			return host // a forged or garbled hop: go no further than the proxy
-		}
 		if !s.trusted(h) {
-			return h
+			return proxiedClient(h)
 		}
 	}
-	if ip, err := netip.ParseAddr(strings.TrimSpace(req.Header.Get("X-Real-IP"))); err == nil {
-		return ip.String()
+	return unknownClient
+}
+
+// proxiedClient is the client a proxy named: its address when it can be a
+// client's, else unknownClient.
+func proxiedClient(v string) string {
+	ip, err := netip.ParseAddr(v)
+	if err != nil {
+		return unknownClient
 	}
-	return host
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsUnspecified() {
+		return unknownClient
+	}
+	return ip.String()
 }
 
 func (s *Server) trusted(addr string) bool {

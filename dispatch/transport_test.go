@@ -21,7 +21,7 @@ func TestTransport(t *testing.T) {
 
 	// The paths that answer, with any method and content type.
 	n := 0
-	for _, path := range []string{"/", "/index.php", "/sxb/index.php", "/a/b/index.php"} {
+	for _, path := range []string{"/", "/index.php", "/sxb/index.php", "/a/b/index.php", "/sxb_new/", "/a/b/"} {
 		for _, method := range []string{http.MethodPost, http.MethodGet, http.MethodPut} {
 			for _, ct := range []string{"application/json", "text/plain", "application/x-www-form-urlencoded", ""} {
 				n++
@@ -42,10 +42,19 @@ func TestTransport(t *testing.T) {
 	// A GET without a body is an empty object.
 	h.Do(http.MethodGet, "/index.php"+q, "", nil).WantInfo(t, 10003, "Lack of appid")
 
-	// Other paths are not the protocol's.
-	for _, path := range []string{"/foo", "/index.php/x", "/index.phpx", "/sxb/index.html", "/xindex.php"} {
-		if a := h.Do(http.MethodPost, path+q, "application/json", reg("nope")); a.Status != http.StatusNotFound {
-			t.Fatalf("%s: HTTP %d %s", path, a.Status, a.Raw)
+	// Other paths are not the protocol's: 404, still JSON with CORS (so a
+	// web client can read it).
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodPost, "/foo", 404}, {http.MethodGet, "/index.php/x", 404}, {http.MethodPost, "/index.phpx", 404},
+		{http.MethodPost, "/sxb/index.html", 404}, {http.MethodPost, "/xindex.php", 404}, {http.MethodPost, "/healthz", 404},
+	} {
+		a := h.Do(c.method, c.path+q, "application/json", reg("nope"))
+		if a.Status != c.status || a.Header.Get("Access-Control-Allow-Origin") != "*" ||
+			!strings.HasPrefix(a.Header.Get("Content-Type"), "application/json") || a.Fields == nil || a.Code != 10001 {
+			t.Fatalf("%s %s: HTTP %d %v %s", c.method, c.path, a.Status, a.Header, a.Raw)
 		}
 	}
 	h.Call(tests.AppA, "", "account", "login", tests.M{"id": "nope", "pwd": "p"}).Want(t, 10005)
@@ -82,6 +91,12 @@ func TestTransport(t *testing.T) {
 	}
 	big = append(big, '"', '}')
 	h.PostRaw("account", "regist", big).Want(t, 10001)
+	// Far over it, the sender still gets the answer, not a reset.
+	huge := make([]byte, 8<<20)
+	for i := range huge {
+		huge[i] = 'a'
+	}
+	h.PostRaw("account", "regist", huge).WantInfo(t, 10001, "Invalid request.")
 
 	// Bodies that are not JSON, null, too deep, invalid UTF-8: 10002.
 	deep := func(n int) string {

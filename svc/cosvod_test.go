@@ -623,8 +623,12 @@ func TestVODCmdProxy(t *testing.T) {
 	h3 := tests.New(t, withCloud(dead.URL))
 	tok3 := h3.User(tests.AppA, "s1", 0)
 	h3.Call(tests.AppA, tok3, "vod", "cmd_proxy", proxyBody(tests.M{"Action": "GetVideoInfo", "fileId": "f1"})).Want(t, 90000).Decode(t, &fd)
-	if fd.Code != 6200 {
-		t.Fatalf("unreachable data %+v", fd)
+	host := strings.TrimPrefix(dead.URL, "http://")
+	if fd.Code != 6200 || strings.Contains(fd.Message, host) || strings.Contains(fd.Message, "http") {
+		t.Fatalf("unreachable data %+v names the endpoint", fd)
+	}
+	if !strings.Contains(h3.LogText(), host) {
+		t.Fatal("the cause of the failure is not in the log")
 	}
 }
 

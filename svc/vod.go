@@ -304,13 +304,15 @@ func listParam(p map[string]any, name string) []string {
 }
 
 // vodFailure turns a failed VOD call into the reference's answer: 90000
-// with the cloud's code (in the legacy API's numbering) and message.
+// with the cloud's code (in the legacy API's numbering) and message. A
+// call that never got an answer says only that: its error names the
+// endpoint, which stays in the log.
 func vodFailure(err error) *Error {
 	var ce *tcerr.TencentCloudSDKError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) && !strings.HasPrefix(ce.Code, "ClientError") {
 		return vodError(legacyCode(ce.Code), ce.Code+": "+ce.Message, err)
 	}
-	return vodError(6200, err.Error(), err)
+	return vodError(6200, "VOD service unavailable", err)
 }
 
 func vodError(code int, msg string, cause error) *Error {
