@@ -273,30 +273,79 @@ func TestHardLoginRateLimit(t *testing.T) {
 	}
 	login("alice", "right").Want(t, 0)
 
-	// Failures of one address over many ids (unknown ids count too).
+	// Failures of one address over many ids (unknown ids count too): past
+	// the budget its unknown ids are refused, but a correct password still
+	// gets in (no school-wide lockout behind one NAT address) and a wrong
+	// one is answered late.
 	h.Advance(svc.LoginWindow + time.Second)
 	for i := 0; i < svc.LoginFailuresPerAddr; i++ {
-		login(fmt.Sprintf("ghost%d", i), "x").Want(t, svc.CodeUserNotExist)
+		login(fmt.Sprintf("ghost%d", i), "x").WantInfo(t, svc.CodeUserNotExist, "User not exist")
 	}
-	login("bob", "right").Want(t, svc.CodePassword)
-	// Which address a request is counted under.
+	if a := login("ghost-next", "x").Want(t, svc.CodePassword); !strings.Contains(a.Info, "Too many failed logins") {
+		t.Fatalf("unknown id past the address budget: %q", a.Info)
+	}
+	login("bob", "right").Want(t, 0)
+	login("alice", "right").Want(t, 0)
+	t0 := time.Now()
+	login("alice", "wrong").WantInfo(t, svc.CodePassword, "User password error")
+	if d := time.Since(t0); d < 900*time.Millisecond {
+		t.Fatalf("a wrong password past the address budget answered in %v", d)
+	}
+	// Which address a request is counted under: "ghost-next" is refused
+	// where the limited client is named.
 	for _, c := range []struct {
 		hdr  string
 		code int
 	}{
-		{"203.0.113.9", 0},                         // another client
-		{"203.0.113.9, 127.0.0.1", 0},              // proxies are skipped from the right
-		{client + ", 127.0.0.1", svc.CodePassword}, // the limited client through two proxies
-		{"junk, " + client, svc.CodePassword},      // hops beyond the client do not matter
-		{"junk, 203.0.113.9, 127.0.0.1", 0},
-		{"127.0.0.5", 0},                     // only proxies: the peer (loopback) is the client
-		{"real:198.51.100.8", 0},             // X-Real-IP from a proxy
-		{"real:" + client, svc.CodePassword}, // names the limited address
+		{"203.0.113.9", svc.CodeUserNotExist},            // another client
+		{"203.0.113.9, 127.0.0.1", svc.CodeUserNotExist}, // proxies are skipped from the right
+		{client + ", 127.0.0.1", svc.CodePassword},       // the limited client through two proxies
+		{"junk, " + client, svc.CodePassword},            // hops beyond the client do not matter
+		{"junk, 203.0.113.9, 127.0.0.1", svc.CodeUserNotExist},
+		{"real:198.51.100.8", svc.CodeUserNotExist},            // X-Real-IP from a proxy
+		{"real:" + client, svc.CodePassword},                   // names the limited address
+		{"real:198.51.100.8, " + client, svc.CodeUserNotExist}, // garbled X-Real-IP: unknown client
 	} {
-		post(c.hdr, "bob", "right").Want(t, c.code)
+		hdr := c.hdr
+		if c.hdr == "real:198.51.100.8, "+client {
+			hdr = "real:garbage"
+		}
+		post(hdr, "ghost-next", "x").Want(t, c.code)
 	}
+	// X-Real-IP set by the proxy wins over what the client put in
+	// X-Forwarded-For.
+	both := func(real, fwd string) tests.Answer {
+		b, _ := json.Marshal(tests.M{"appid": tests.AppA, "timeStamp": 1, "id": "ghost-next", "pwd": "x"})
+		req, _ := http.NewRequest(http.MethodPost, h.URL("account", "login"), bytes.NewReader(b))
+		req.Header.Set("X-Real-IP", real)
+		req.Header.Set("X-Forwarded-For", fwd)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a tests.Answer
+		json.NewDecoder(resp.Body).Decode(&struct {
+			ErrorCode *int
+			ErrorInfo *string
+		}{&a.Code, &a.Info})
+		a.Status = resp.StatusCode
+		return a
+	}
+	both("198.51.100.8", client).Want(t, svc.CodeUserNotExist)
+	both(client, "198.51.100.8").Want(t, svc.CodePassword)
+
+	// Garbled or loopback client addresses behind a proxy are one unknown
+	// client: limited like any other, never exempt like the loopback peer.
 	h.Advance(svc.LoginWindow + time.Second)
-	login("bob", "right").Want(t, 0)
+	for i := 0; i < svc.LoginFailuresPerAddr; i++ {
+		hdr := []string{"junk", "127.0.0.5", "real:::1", "real:not-an-ip", ""}[i%5]
+		post(hdr, fmt.Sprintf("spray%d", i), "x").Want(t, svc.CodeUserNotExist)
+	}
+	post("127.0.0.9", "spray-next", "x").Want(t, svc.CodePassword)
+	post("", "spray-next", "x").Want(t, svc.CodePassword)
+	h.Advance(svc.LoginWindow + time.Second)
+	login("ghost-next", "x").Want(t, svc.CodeUserNotExist)
 }
 
 // hdSign is a callback's t and sign for key, valid until t.
@@ -837,5 +886,77 @@ func TestHardUnsignedCallbacks(t *testing.T) {
 		if n := tests.QueryInt(t, h.DBPath, "SELECT COUNT(*) FROM t_video_record WHERE video_url = 'https://v/1.mp4'"); n != 1 {
 			t.Fatalf("%d recordings with a good URL", n)
 		}
+	}
+}
+
+// A registration flood from one address neither starves a user's login
+// nor makes anyone wait past the write timeout: the hash queue is bounded
+// (the rest are told "busy" at once), logins go first, and the address's
+// registrations are limited.
+func TestHardRegistrationFlood(t *testing.T) {
+	h := tests.New(t, func(c *svc.Config) {
+		c.TrustedProxies = []string{"127.0.0.1", "::1"}
+		c.HashCost = svc.DefaultHashCost // real hashes: the point is their cost
+		c.HashQueue = 16
+	})
+	h.Regist(tests.AppA, "legit", "pw", 0)
+	post := func(addr, cmd string, f tests.M) (tests.Answer, time.Duration) {
+		f["appid"], f["timeStamp"] = tests.AppA, 1
+		b, _ := json.Marshal(f)
+		req, _ := http.NewRequest(http.MethodPost, h.URL("account", cmd), bytes.NewReader(b))
+		req.Header.Set("X-Forwarded-For", addr)
+		t0 := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			return tests.Answer{}, 0
+		}
+		defer resp.Body.Close()
+		var a tests.Answer
+		json.NewDecoder(resp.Body).Decode(&struct {
+			ErrorCode *int
+			ErrorInfo *string
+		}{&a.Code, &a.Info})
+		a.Status = resp.StatusCode
+		return a, time.Since(t0)
+	}
+	const flood = 150
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	outcome := map[string]int{}
+	var slowest time.Duration
+	for i := 0; i < flood; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, d := post("198.51.100.66", "regist", tests.M{"id": fmt.Sprintf("bot%03d", i), "pwd": "pw", "role": 0})
+			mu.Lock()
+			defer mu.Unlock()
+			slowest = max(slowest, d)
+			switch {
+			case a.Code == 0:
+				outcome["registered"]++
+			case a.Code == svc.CodeServer && a.Info == "Server busy, please retry later":
+				outcome["busy"]++
+			case a.Code == svc.CodeReqData && strings.Contains(a.Info, "Too many registrations"):
+				outcome["limited"]++
+			default:
+				outcome[fmt.Sprintf("%d %s", a.Code, a.Info)]++
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // the flood is queued
+	a, took := post("203.0.113.5", "login", tests.M{"id": "legit", "pwd": "pw"})
+	a.Want(t, 0)
+	wg.Wait()
+	t.Logf("login during a flood of %d registrations: %v; registrations %v, slowest answer %v", flood, took, outcome, slowest)
+	if took > time.Second {
+		t.Fatalf("a login during the flood took %v", took)
+	}
+	if outcome["registered"]+outcome["busy"]+outcome["limited"] != flood || outcome["busy"] == 0 || outcome["limited"] != flood-svc.RegistsPerAddr {
+		t.Fatalf("registration answers %v", outcome)
+	}
+	if slowest > 10*time.Second {
+		t.Fatalf("a registration waited %v", slowest)
 	}
 }

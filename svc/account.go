@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -50,15 +52,16 @@ func pwdKey(pwd string) []byte {
 	return []byte(base64.StdEncoding.EncodeToString(h[:]))
 }
 
-// hashing runs fn while holding a slot of the hash semaphore, so password
-// hashing never takes all CPUs from the other requests.
-func (s *Service) hashing(ctx context.Context, fn func() error) error {
-	select {
-	case s.hashSem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+// busy answers a request the password-hash queue has no room for.
+var busy = E(CodeServer, "Server busy, please retry later")
+
+// hashing runs fn in a slot of the hash queue (see hashqueue.go), so
+// password hashing never takes all CPUs from the other requests.
+func (s *Service) hashing(ctx context.Context, c hashClass, fn func() error) error {
+	if err := s.hashes.acquire(ctx, c); err != nil {
+		return err
 	}
-	defer func() { <-s.hashSem }()
+	defer s.hashes.release()
 	return lowPriority(fn)
 }
 
@@ -78,11 +81,18 @@ func (s *Service) Regist(ctx context.Context, r *Req) (any, error) {
 	if !ok || (role != 0 && role != 1) {
 		return nil, E(CodeReqData, "Invalid role")
 	}
+	if err := s.registAllowed(r.Addr); err != nil {
+		return nil, err
+	}
 	var hash []byte
-	if err := s.hashing(ctx, func() (err error) {
+	err = s.hashing(ctx, hashRegist, func() (err error) {
 		hash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), cmp.Or(s.Cfg.HashCost, DefaultHashCost))
 		return err
-	}); err != nil {
+	})
+	if errors.Is(err, errHashBusy) {
+		return nil, busy
+	}
+	if err != nil {
 		return nil, internal("hash password", err)
 	}
 	a := &store.Account{UID: id, AppID: r.AppID, Role: int(role), PwdHash: string(hash)}
@@ -107,12 +117,16 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 		// would otherwise keep the id in memory for its window.
 		return nil, E(CodeUserNotExist, "User not exist")
 	}
-	if err := s.loginAllowed(id, r.Addr); err != nil {
+	if err := s.idAllowed(id, r.Addr); err != nil {
 		return nil, err
 	}
+	over := s.addrOver(r.Addr)
 	a, err := s.Store.AccountByUID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		s.loginFailed(id, r.Addr)
+		if over > 0 {
+			return nil, E(CodePassword, fmt.Sprintf("Too many failed logins, please retry later (in %d s)", retryIn(over)))
+		}
+		s.loginFailed(id, r.Addr, false)
 		return nil, E(CodeUserNotExist, "User not exist")
 	}
 	if err != nil {
@@ -123,11 +137,24 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 		// would also end the session the account has there.
 		return nil, E(CodeReqData, "appid is diff from appid of the user.")
 	}
-	err = s.hashing(ctx, func() error {
+	class := hashLogin
+	if over > 0 {
+		class = hashSuspect
+	}
+	err = s.hashing(ctx, class, func() error {
 		return bcrypt.CompareHashAndPassword([]byte(a.PwdHash), pwdKey(pwd))
 	})
+	if errors.Is(err, errHashBusy) {
+		return nil, busy
+	}
 	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
-		s.loginFailed(id, r.Addr)
+		s.loginFailed(id, r.Addr, true)
+		if over > 0 {
+			select { // slow a guesser down; a correct password never waits
+			case <-time.After(failureDelay):
+			case <-ctx.Done():
+			}
+		}
 		return nil, E(CodePassword, "User password error")
 	}
 	if err != nil {

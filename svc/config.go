@@ -50,6 +50,9 @@ type Config struct {
 	BusyTimeout    time.Duration `json:"busy_timeout_ms" unit:"ms"`   // a write waits this long for a locked database, default 5 s
 	// LoginConcurrent is how many password hashes run at once (default 1).
 	LoginConcurrent int `json:"login_concurrency"`
+	// HashQueue is how many logins and registrations may wait for a hash
+	// (default 64); past that they are answered "busy" at once.
+	HashQueue int `json:"hash_queue"`
 	// HashCost is the bcrypt cost of new password hashes (4..31, default
 	// DefaultHashCost). Lower is faster to register and log in but weaker
 	// against an offline attack on a stolen database; existing hashes keep
@@ -288,6 +291,9 @@ func (c *Config) Defaults() {
 	def(&c.VOD.ClientSignExpire, 30*day)
 	if c.LoginConcurrent <= 0 {
 		c.LoginConcurrent = 1
+	}
+	if c.HashQueue <= 0 {
+		c.HashQueue = 64
 	}
 	if c.HashCost <= 0 {
 		c.HashCost = DefaultHashCost

@@ -7,13 +7,19 @@ import (
 	"time"
 )
 
-// Login rate limiting. Only failed logins (unknown id, wrong password)
-// count, so a crowd of correct logins from one address (a school behind a
-// NAT, a load generator on loopback) is never slowed. Within any window of
-// LoginWindow at most LoginFailuresPerID failures are allowed for one id
-// and LoginFailuresPerAddr for one client address (IPv6 counted per /64);
-// past that, login answers 10006 until the oldest failure leaves the
-// window. A correct login clears the id's failures, not the address's.
+// Rate limits of logins and registrations, within any window of
+// LoginWindow:
+//
+//   - An id may fail LoginFailuresPerID times (wrong password); then every
+//     login of it answers 10006 until the oldest failure leaves the window,
+//     even with the right password. A correct login clears the id's count.
+//   - A client address (IPv6 counted per /64) may fail LoginFailuresPerAddr
+//     times (unknown ids and wrong passwords). Past that its logins of
+//     unknown ids answer 10006, its wrong passwords are answered
+//     failureDelay late and its password checks wait behind everyone
+//     else's; a correct password is never refused for the address, so one
+//     student behind a school's NAT cannot lock the school out.
+//   - An address may register RegistsPerAddr accounts.
 //
 // Loopback clients are not limited: they are the operator's own tools and
 // tests, or a local reverse proxy that was not named in trusted_proxies
@@ -23,6 +29,9 @@ const (
 	LoginWindow          = 15 * time.Minute
 	LoginFailuresPerID   = 10
 	LoginFailuresPerAddr = 50
+	RegistsPerAddr       = 100
+	// failureDelay slows the failed logins of an address over its budget.
+	failureDelay = time.Second
 	// limiterSweep is the number of tracked keys above which expired ones
 	// are dropped, so a spray of ids cannot grow memory without bound.
 	limiterSweep = 1 << 16
@@ -85,17 +94,20 @@ func (f *failures) add(key string, now time.Time) {
 	}
 }
 
-// loginLimiter holds the failures of logins by id and by address.
+// loginLimiter holds the failures of logins by id and by address, and
+// the registrations by address.
 type loginLimiter struct {
-	mu     sync.Mutex
-	byID   *failures
-	byAddr *failures
+	mu      sync.Mutex
+	byID    *failures
+	byAddr  *failures
+	regists *failures
 }
 
 func newLoginLimiter() *loginLimiter {
 	return &loginLimiter{
-		byID:   newFailures(LoginFailuresPerID, LoginWindow),
-		byAddr: newFailures(LoginFailuresPerAddr, LoginWindow),
+		byID:    newFailures(LoginFailuresPerID, LoginWindow),
+		byAddr:  newFailures(LoginFailuresPerAddr, LoginWindow),
+		regists: newFailures(RegistsPerAddr, LoginWindow),
 	}
 }
 
@@ -120,35 +132,47 @@ func exempt(addr string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
-// loginAllowed answers 10006 when id or addr had too many failed logins.
-func (s *Service) loginAllowed(id, addr string) error {
+func retryIn(wait time.Duration) int64 { return int64((wait + time.Second - 1) / time.Second) }
+
+// idAllowed answers 10006 when id had too many failed logins.
+func (s *Service) idAllowed(id, addr string) error {
 	if exempt(addr) {
 		return nil
 	}
 	l := s.limiter
-	now := s.clock()
 	l.mu.Lock()
-	wait := l.byID.blocked(id, now)
-	if addr != "" {
-		wait = max(wait, l.byAddr.blocked(addrKey(addr), now))
-	}
+	wait := l.byID.blocked(id, s.clock())
 	l.mu.Unlock()
 	if wait <= 0 {
 		return nil
 	}
-	secs := int64((wait + time.Second - 1) / time.Second)
-	return E(CodePassword, fmt.Sprintf("Too many failed logins, please retry later (in %d s)", secs))
+	return E(CodePassword, fmt.Sprintf("Too many failed logins, please retry later (in %d s)", retryIn(wait)))
 }
 
-// loginFailed counts a failed login of id from addr.
-func (s *Service) loginFailed(id, addr string) {
+// addrOver says how long addr stays over its budget of failed logins (0:
+// it is not).
+func (s *Service) addrOver(addr string) time.Duration {
+	if exempt(addr) || addr == "" {
+		return 0
+	}
+	l := s.limiter
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.byAddr.blocked(addrKey(addr), s.clock())
+}
+
+// loginFailed counts a failed login of id from addr; a wrong password
+// (known) counts against the id too.
+func (s *Service) loginFailed(id, addr string, known bool) {
 	if exempt(addr) {
 		return
 	}
 	l := s.limiter
 	now := s.clock()
 	l.mu.Lock()
-	l.byID.add(id, now)
+	if known {
+		l.byID.add(id, now)
+	}
 	if addr != "" {
 		l.byAddr.add(addrKey(addr), now)
 	}
@@ -161,4 +185,22 @@ func (s *Service) loginSucceeded(id string) {
 	l.mu.Lock()
 	delete(l.byID.m, id)
 	l.mu.Unlock()
+}
+
+// registAllowed counts a registration from addr, or answers 10003 when
+// the address registered too many accounts.
+func (s *Service) registAllowed(addr string) error {
+	if exempt(addr) || addr == "" {
+		return nil
+	}
+	l := s.limiter
+	now := s.clock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := addrKey(addr)
+	if wait := l.regists.blocked(key, now); wait > 0 {
+		return E(CodeReqData, fmt.Sprintf("Too many registrations from this address, please retry later (in %d s)", retryIn(wait)))
+	}
+	l.regists.add(key, now)
+	return nil
 }

@@ -25,7 +25,7 @@ type Service struct {
 
 	clock   func() time.Time
 	apps    map[int64]App
-	hashSem chan struct{} // bounds the CPU spent on password hashes
+	hashes  *hashQueue
 	rooms   roomLocks
 	started time.Time
 	limiter *loginLimiter
@@ -65,7 +65,7 @@ func New(cfg *Config, d Deps) *Service {
 		d.IM = &sig.IM{}
 	}
 	s := &Service{Cfg: cfg, Store: d.Store, IM: d.IM, Log: d.Log, clock: d.Now,
-		apps: map[int64]App{}, hashSem: make(chan struct{}, max(cfg.LoginConcurrent, 1)),
+		apps: map[int64]App{}, hashes: newHashQueue(max(cfg.LoginConcurrent, 1), max(cfg.HashQueue, 1)),
 		limiter: newLoginLimiter()}
 	for _, a := range cfg.Apps {
 		s.apps[a.SDKAppID] = a

@@ -53,7 +53,11 @@ func TestVODFailure(t *testing.T) {
 		"ClientError.NetworkError": 6200, "FailedOperation": 5100, "Whatever": 6000} {
 		e := vodFailure(tcerr.NewTencentCloudSDKError(code, "msg", "rid"))
 		d := e.Data.(map[string]any)
-		if e.Code != CodeServer || d["code"] != want || d["message"] != code+": msg" {
+		msg := code + ": msg"
+		if code == "ClientError.NetworkError" { // no answer: its message would name the endpoint
+			msg = "VOD service unavailable"
+		}
+		if e.Code != CodeServer || d["code"] != want || d["message"] != msg {
 			t.Errorf("%s: %d %v", code, e.Code, d)
 		}
 	}
