@@ -6,11 +6,15 @@ package main_test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -216,5 +220,83 @@ func TestHardSigtermFinishesRequestsAndFlushes(t *testing.T) {
 	}
 	if n := tests.QueryInt(t, db, "SELECT count(*) FROM t_account WHERE uid = 'late'"); n != 1 {
 		t.Fatal("the request in flight was not stored")
+	}
+	// The log says what was loaded and is on at start, and what the stop
+	// wrote: two members' heartbeats and the room's.
+	log := p.Stderr.String()
+	for _, want := range []string{`"config":"[^"]*/config\.json"`, `"callback_signing":false`, `"im":false`,
+		`"msg":"stopped","heartbeats_flushed":3`} {
+		if !regexp.MustCompile(want).MatchString(log) {
+			t.Errorf("log lacks %s:\n%s", want, log)
+		}
+	}
+}
+
+// A client that holds a request past the shutdown timeout does not hold
+// the stop forever: the server exits, with an error that says so, and the
+// heartbeats held in memory are still written.
+func TestHardSigtermDeadline(t *testing.T) {
+	bin := tests.Build(t)
+	db := filepath.Join(t.TempDir(), "sxb.db")
+	p := tests.Run(t, bin, db, tests.ConfigFile(t, tests.M{"shutdown_timeout_s": 1}))
+	c, err := net.Dial("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /index.php?svc=account&cmd=regist HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a")
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit 10 s after SIGTERM with a 1-s shutdown timeout")
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Fatalf("exited after %v, before the shutdown timeout", d)
+	}
+	var ee *exec.ExitError
+	if !errors.As(p.Err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("exit %v: the expired deadline is not in the exit code\n%s", p.Err, p.Stderr)
+	}
+	if !strings.Contains(p.Stderr.String(), "requests still running at the deadline") {
+		t.Fatalf("the log does not say why:\n%s", p.Stderr)
+	}
+}
+
+// The command line: -h and -version exit 0, stray arguments and a
+// configuration with an unknown key are refused, naming what is wrong.
+func TestCommandLine(t *testing.T) {
+	bin := tests.Build(t)
+	run := func(args ...string) (string, int) {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return string(out), ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), 0
+	}
+	if out, code := run("-h"); code != 0 || !strings.Contains(out, "Usage: sxb-edu") || !strings.Contains(out, "-db") {
+		t.Fatalf("-h: exit %d\n%s", code, out)
+	}
+	if out, code := run("-version"); code != 0 || !strings.HasPrefix(out, "sxb-edu ") {
+		t.Fatalf("-version: exit %d\n%s", code, out)
+	}
+	if out, code := run("serve"); code == 0 || !strings.Contains(out, `unexpected argument \"serve\"`) {
+		t.Fatalf("stray argument: exit %d\n%s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"callbak_key":"k"}`), 0o600)
+	if out, code := run("-config", bad, "-db", filepath.Join(t.TempDir(), "x.db")); code == 0 || !strings.Contains(out, `unknown key \"callbak_key\"`) {
+		t.Fatalf("unknown key: exit %d\n%s", code, out)
+	}
+	if out, code := run("-config", filepath.Join(t.TempDir(), "none.json")); code == 0 || !strings.Contains(out, "config: file") {
+		t.Fatalf("missing config: exit %d\n%s", code, out)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
-	"time"
 
 	"sxb-edu/server"
 	"sxb-edu/svc"
@@ -57,9 +56,6 @@ func version() string {
 	}
 	return v
 }
-
-// shutdownGrace is how long a stop waits for the requests in flight.
-const shutdownGrace = 15 * time.Second
 
 func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar) error {
 	fs := flag.NewFlagSet("sxb-edu", flag.ContinueOnError)
@@ -122,7 +118,7 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	// A second signal kills at once.
 	stop()
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

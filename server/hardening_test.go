@@ -960,3 +960,40 @@ func TestHardRegistrationFlood(t *testing.T) {
 		t.Fatalf("a registration waited %v", slowest)
 	}
 }
+
+// At most max_connections connections are served at once: idle keep-alive
+// connections cannot pile up; the next one is served when one closes.
+func TestHardConnectionCap(t *testing.T) {
+	h := tests.New(t, func(c *svc.Config) { c.MaxConnections = 2 })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go h.App.Serve(ln)
+	idle := func() net.Conn {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil {
+			t.Fatalf("connection within the cap not served: %v", err)
+		}
+		return c // kept open: an idle keep-alive connection
+	}
+	a, b := idle(), idle()
+	defer b.Close()
+	quick := &http.Client{Timeout: 300 * time.Millisecond}
+	if resp, err := quick.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a third connection was served past the cap of 2")
+	}
+	a.Close()
+	patient := &http.Client{Timeout: 3 * time.Second}
+	resp, err := patient.Get("http://" + ln.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatalf("not served after a connection closed: %v", err)
+	}
+	resp.Body.Close()
+}

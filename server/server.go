@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/net/netutil"
 
 	"sxb-edu/dispatch"
 	"sxb-edu/sig"
@@ -147,9 +148,10 @@ func (s *Server) Start() {
 	go func() { s.Svc.Run(ctx); close(s.bgDone) }()
 }
 
-// Serve answers HTTP on ln until Shutdown or Close.
+// Serve answers HTTP on ln until Shutdown or Close, with at most
+// max_connections connections open (more wait to be accepted).
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.HTTP.Serve(ln)
+	err := s.HTTP.Serve(netutil.LimitListener(ln, s.Cfg.MaxConnections))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,6 +58,13 @@ const DefaultBusyTimeout = 5 * time.Second
 // embedded migrations.
 func Open(path string, o Options) (*Store, error) {
 	busy := cmp.Or(o.BusyTimeout, DefaultBusyTimeout)
+	// A new database is readable by its owner only; SQLite gives the WAL
+	// and shared-memory files the database file's mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	// NORMAL in WAL mode: a committed transaction survives a crash of the

@@ -556,3 +556,18 @@ func TestBindLimitsAndIndex(t *testing.T) {
 		t.Fatalf("plan %q", p)
 	}
 }
+
+// The database and its WAL and shared-memory files are the owner's only.
+func TestFilesPrivate(t *testing.T) {
+	s, path := tempDB(t)
+	account(t, s, "u", 1, 0) // a write: the WAL exists
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v", p, fi.Mode().Perm())
+		}
+	}
+}

@@ -50,6 +50,12 @@ type Config struct {
 	BusyTimeout    time.Duration `json:"busy_timeout_ms" unit:"ms"`   // a write waits this long for a locked database, default 5 s
 	// LoginConcurrent is how many password hashes run at once (default 1).
 	LoginConcurrent int `json:"login_concurrency"`
+	// MaxConnections caps the open client connections (default 10000): an
+	// idle keep-alive connection holds memory until the idle timeout.
+	MaxConnections int `json:"max_connections"`
+	// ShutdownTimeout is how long a stop waits for requests in flight
+	// (default 15 s); past it the server exits with an error.
+	ShutdownTimeout time.Duration `json:"shutdown_timeout_s" unit:"s"`
 	// HashQueue is how many logins and registrations may wait for a hash
 	// (default 64); past that they are answered "busy" at once.
 	HashQueue int `json:"hash_queue"`
@@ -295,6 +301,10 @@ func (c *Config) Defaults() {
 	if c.HashQueue <= 0 {
 		c.HashQueue = 64
 	}
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = 10000
+	}
+	def(&c.ShutdownTimeout, 15*time.Second)
 	if c.HashCost <= 0 {
 		c.HashCost = DefaultHashCost
 	}

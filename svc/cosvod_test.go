@@ -425,6 +425,26 @@ func TestVODGetClientSign(t *testing.T) {
 	}
 }
 
+// Without a setting, a client-upload signature lasts the original's 30
+// days (expireTime = currentTimeStamp + 2592000).
+func TestVODGetClientSignDefaultLifetime(t *testing.T) {
+	h := tests.New(t, func(c *svc.Config) {
+		c.Cloud = svc.Cloud{AppID: cloudAppID, SecretID: secretID, SecretKey: secretKey}
+	})
+	tok := h.User(tests.AppA, "s1", 0)
+	var d struct{ Sign string }
+	h.Call(tests.AppA, tok, "vod", "get_client_sign", nil).Want(t, 0).Decode(t, &d)
+	q, err := url.ParseQuery(openSign(t, d.Sign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := strconv.ParseInt(q.Get("currentTimeStamp"), 10, 64)
+	exp, _ := strconv.ParseInt(q.Get("expireTime"), 10, 64)
+	if cur != h.Unix() || exp-cur != 2592000 {
+		t.Fatalf("currentTimeStamp %d, expireTime %d", cur, exp)
+	}
+}
+
 // fakeVOD is a VOD API (v3) endpoint: it verifies the TC3-HMAC-SHA256
 // signature, requires DescribeMediaInfos and answers from files.
 type fakeVOD struct {
