@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strconv"
 	"sync"
 )
 
@@ -59,21 +57,6 @@ const touchEvery = 60
 // transaction of single-row updates).
 const flushChunk = 500
 
-// The flush statements take their rows as one JSON array and update by
-// primary key (or the token index) from json_each: one statement per
-// chunk instead of one per row.
-const (
-	flushMembersSQL = `UPDATE t_class_member AS m SET last_heartbeat_time = v.t
-		FROM (SELECT value->>0 AS room, value->>1 AS uin, value->>2 AS t FROM json_each(?)) AS v
-		WHERE m.uin = v.uin AND m.room_id = v.room AND m.last_heartbeat_time < v.t`
-	flushRoomsSQL = `UPDATE t_course AS c SET last_update_time = v.t
-		FROM (SELECT value->>0 AS room, value->>1 AS t FROM json_each(?)) AS v
-		WHERE c.room_id = v.room AND c.last_update_time < v.t`
-	flushTokensSQL = `UPDATE t_account AS a SET last_request_time = v.t
-		FROM (SELECT value->>0 AS token, value->>1 AS t FROM json_each(?)) AS v
-		WHERE a.token = v.token AND a.last_request_time < v.t`
-)
-
 func (s *Store) flush(ctx context.Context, minMove int64) error {
 	l := &s.live
 	l.flushMu.Lock()
@@ -105,7 +88,7 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 	for k, t := range members {
 		rows = append(rows, [3]any{k.room, k.uin, t})
 	}
-	err := s.flushRows(ctx, flushMembersSQL, rows)
+	err := s.flushRows(ctx, flushMembers, rows)
 	if err != nil {
 		err = fmt.Errorf("flush: member heartbeats: %w", err)
 	} else {
@@ -113,7 +96,7 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 		for r, t := range rooms {
 			rows = append(rows, [3]any{r, t, nil})
 		}
-		if err = s.flushRows(ctx, flushRoomsSQL, rows); err != nil {
+		if err = s.flushRows(ctx, flushRooms, rows); err != nil {
 			err = fmt.Errorf("flush: teacher heartbeats: %w", err)
 		}
 	}
@@ -122,7 +105,7 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 		for _, t := range touched {
 			rows = append(rows, [3]any{t.se.Token, t.val, nil})
 		}
-		if err = s.flushRows(ctx, flushTokensSQL, rows); err != nil {
+		if err = s.flushRows(ctx, flushTokens, rows); err != nil {
 			err = fmt.Errorf("flush: token activity: %w", err)
 		}
 	}
@@ -154,37 +137,12 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 	return nil
 }
 
-// flushRows runs query over rows, flushChunk at a time, each chunk passed
-// as a JSON array of arrays (int64 and string values; nil ends a row).
-func (s *Store) flushRows(ctx context.Context, query string, rows [][3]any) error {
-	buf := make([]byte, 0, 64*min(len(rows), flushChunk))
+// flushRows writes rows of one kind, flushChunk at a time.
+func (s *Store) flushRows(ctx context.Context, kind flushKind, rows [][3]any) error {
 	for len(rows) > 0 {
 		n := min(len(rows), flushChunk)
-		buf = append(buf[:0], '[')
-		for i, r := range rows[:n] {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = append(buf, '[')
-			for j, v := range r {
-				if v == nil {
-					break
-				}
-				if j > 0 {
-					buf = append(buf, ',')
-				}
-				switch x := v.(type) {
-				case int64:
-					buf = strconv.AppendInt(buf, x, 10)
-				case string:
-					q, _ := json.Marshal(x)
-					buf = append(buf, q...)
-				}
-			}
-			buf = append(buf, ']')
-		}
-		buf = append(buf, ']')
-		if _, err := s.w.ExecContext(ctx, query, string(buf)); err != nil {
+		query, args := s.d.flush(kind, rows[:n])
+		if _, err := s.w.ExecContext(ctx, query, args...); err != nil {
 			return err
 		}
 		rows = rows[n:]

@@ -18,18 +18,18 @@ type execer interface {
 
 // enter makes uin a present member of room with a heartbeat at now. A
 // member keeps the place of its first entry (the list order).
-func enter(ctx context.Context, db execer, room, uin, now int64) error {
-	_, err := db.ExecContext(ctx,
-		`INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time) VALUES (?, ?, 0, ?)
-		 ON CONFLICT (uin, room_id) DO UPDATE SET has_exited = 0,
-		 last_heartbeat_time = MAX(last_heartbeat_time, excluded.last_heartbeat_time)`,
-		uin, room, now)
+func (s *Store) enter(ctx context.Context, db execer, room, uin, now int64) error {
+	args := []any{uin, room, now}
+	if s.d.name == "mysql" {
+		args = append(args, entrySeq())
+	}
+	_, err := db.ExecContext(ctx, s.d.enter, args...)
 	return err
 }
 
 // Enter makes uin a present member of room.
 func (s *Store) Enter(ctx context.Context, room, uin, now int64) error {
-	return enter(ctx, s.w, room, uin, now)
+	return s.enter(ctx, s.w, room, uin, now)
 }
 
 // Leave marks uin as having left room; false when uin never entered it.
@@ -62,7 +62,7 @@ func (s *Store) Members(ctx context.Context, room, offset, limit int64) (int64, 
 	}
 	rows, err := s.r.QueryContext(ctx,
 		`SELECT a.uid, a.role FROM t_class_member m JOIN t_account a ON a.uin = m.uin
-		 WHERE m.room_id = ? AND m.has_exited = 0 ORDER BY m.rowid LIMIT ? OFFSET ?`, room, limit, offset)
+		 WHERE m.room_id = ? AND m.has_exited = 0 ORDER BY `+s.d.memberOrder+` LIMIT ? OFFSET ?`, room, limit, offset)
 	if err != nil {
 		return 0, nil, fmt.Errorf("members: list: %w", err)
 	}
@@ -83,7 +83,7 @@ func (s *Store) Members(ctx context.Context, room, offset, limit int64) (int64, 
 func (s *Store) MemberHistory(ctx context.Context, room, hostUin int64) ([]string, error) {
 	rows, err := s.r.QueryContext(ctx,
 		`SELECT a.uid FROM t_class_member m JOIN t_account a ON a.uin = m.uin
-		 WHERE m.room_id = ? ORDER BY (m.uin = ?) DESC, m.rowid`, room, hostUin)
+		 WHERE m.room_id = ? ORDER BY (m.uin = ?) DESC, `+s.d.memberOrder, room, hostUin)
 	if err != nil {
 		return nil, err
 	}

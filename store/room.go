@@ -73,8 +73,8 @@ func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover stri
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`INSERT INTO t_course (create_time, title, cover, host_uin, state, appid, order_time)
-			 VALUES (?, ?, ?, ?, 0, ?, ?)`, now, title, cover, host.Uin, host.AppID, now)
+			`INSERT INTO t_course (create_time, title, cover, host_uin, state, appid, order_time, replay_idx_url)
+			 VALUES (?, ?, ?, ?, 0, ?, ?, '')`, now, title, cover, host.Uin, host.AppID, now)
 		if err != nil {
 			return fmt.Errorf("create room: insert: %w", err)
 		}
@@ -139,7 +139,7 @@ func (s *Store) StartRoom(ctx context.Context, id, hostUin, seq, now int64) erro
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrConflict
 		}
-		if err := enter(ctx, tx, id, hostUin, now); err != nil {
+		if err := s.enter(ctx, tx, id, hostUin, now); err != nil {
 			return fmt.Errorf("start room: teacher enters: %w", err)
 		}
 		return nil

@@ -8,15 +8,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"sxb-edu/schema"
@@ -32,8 +30,9 @@ var (
 
 // Store is the database and the caches in front of it.
 type Store struct {
-	w *sql.DB // the one writer connection
-	r *sql.DB // readers (WAL lets them run beside the writer)
+	w *sql.DB // SQLite: the one writer connection; MySQL: the pool
+	r *sql.DB // SQLite: readers (WAL lets them run beside the writer); MySQL: the pool
+	d dialect
 
 	sessMu   sync.Mutex
 	sessions sync.Map // token -> *Session
@@ -54,9 +53,17 @@ type Options struct {
 // DefaultBusyTimeout is the busy timeout when Options names none.
 const DefaultBusyTimeout = 5 * time.Second
 
-// Open opens (creating if needed) the database at path and applies the
-// embedded migrations.
+// Open opens a database and applies the embedded migrations: a MySQL (or
+// MariaDB, TiDB) database named by a mysql://user:password@host:port/dbname
+// URL, else the SQLite file at path (created if needed).
 func Open(path string, o Options) (*Store, error) {
+	if IsMySQL(path) {
+		return openMySQL(path, o)
+	}
+	return openSQLite(path, o)
+}
+
+func openSQLite(path string, o Options) (*Store, error) {
 	busy := cmp.Or(o.BusyTimeout, DefaultBusyTimeout)
 	// A new database is readable by its owner only; SQLite gives the WAL
 	// and shared-memory files the database file's mode.
@@ -83,7 +90,7 @@ func Open(path string, o Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{w: w}
+	s := &Store{w: w, d: sqliteDialect}
 	// The writer never checkpoints; s.ckpt does (see checkpoint.go).
 	for _, p := range []string{"PRAGMA wal_autocheckpoint = 0",
 		"PRAGMA journal_size_limit = " + strconv.Itoa(walSizeLimit)} {
@@ -142,46 +149,52 @@ func (s *Store) migrate() error {
 	if err := s.w.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
 		return err
 	}
-	names, err := fs.Glob(schema.FS, "*.sql")
+	ms, err := schema.Migrations("sqlite")
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		n, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: bad name", name)
-		}
-		if n <= version {
+	if err := guard(version, ms); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.Version <= version {
 			continue
-		}
-		body, err := fs.ReadFile(schema.FS, name)
-		if err != nil {
-			return err
 		}
 		tx, err := s.w.Begin()
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(string(body)); err != nil {
+		if _, err := tx.Exec(m.SQL); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("migration %s: %w", name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+		if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", m.Version)); err != nil {
 			tx.Rollback()
 			return err
 		}
 		if err := tx.Commit(); err != nil {
 			return err
 		}
-		version = n
+	}
+	return nil
+}
+
+// guard refuses a database migrated by a newer binary: its schema may
+// mean things this binary does not know.
+func guard(version int, ms []schema.Migration) error {
+	if len(ms) > 0 && version > ms[len(ms)-1].Version {
+		return fmt.Errorf("the database has schema version %d, newer than this binary knows (%d): "+
+			"it was migrated by a newer sxb-edu; run that one, or restore a backup made before the upgrade",
+			version, ms[len(ms)-1].Version)
 	}
 	return nil
 }
 
 func isUnique(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+	var me *mysql.MySQLError
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique ||
+		errors.As(err, &me) && me.Number == 1062 // ER_DUP_ENTRY
 }
 
 // tx runs fn in one write transaction.
@@ -210,7 +223,7 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 // SetSetting stores a server setting.
 func (s *Store) SetSetting(ctx context.Context, name, value string) error {
 	_, err := s.w.ExecContext(ctx,
-		"INSERT INTO t_setting (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+		s.d.setSetting,
 		name, value)
 	return err
 }
