@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"sxb-edu/server"
+	"sxb-edu/store"
 	"sxb-edu/svc"
 )
 
@@ -61,7 +62,8 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	fs := flag.NewFlagSet("sxb-edu", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", env("SXB_ADDR", ":8080"), "listen address (env SXB_ADDR)")
-	dbPath := fs.String("db", env("SXB_DB", "./sxb-edu.db"), "SQLite database file (env SXB_DB)")
+	dbPath := fs.String("db", env("SXB_DB", "./sxb-edu.db"),
+		"SQLite database file, or mysql://user:password@host:port/dbname (env SXB_DB)")
 	cfgPath := fs.String("config", env("SXB_CONFIG", ""), "configuration file, JSON (env SXB_CONFIG); see config.example.json")
 	logLevel := fs.String("log-level", env("SXB_LOG_LEVEL", "info"),
 		"debug, info, warn or error (env SXB_LOG_LEVEL); debug adds successful heartbeats to the access log")
@@ -100,7 +102,7 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if configFile == "" {
 		configFile = "(none: defaults)"
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", *dbPath, "config", configFile,
+	log.Info("listening", "addr", ln.Addr().String(), "db", store.Redact(*dbPath), "config", configFile,
 		"version", version(), "im", cfg.IMBaseURL != "", "replay_index", cfg.ReplayIndexURL != "",
 		"callback_signing", cfg.CallbackKey != "",
 		"cloud_signing", cfg.Cloud.SecretID != "" && cfg.Cloud.SecretKey != "")

@@ -71,7 +71,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *Account, now int64) error 
 // AccountByUID finds an account by its exact uid (case-sensitive).
 func (s *Store) AccountByUID(ctx context.Context, uid string) (*Account, error) {
 	return scanAccount(s.r.QueryRowContext(ctx,
-		"SELECT "+accountCols+" FROM t_account WHERE uid = ? COLLATE BINARY", uid))
+		"SELECT "+accountCols+" FROM t_account WHERE "+s.d.exactUID, uidArgs(s.d, uid)...))
 }
 
 // Login gives the account a new token and user sig; the previous token of

@@ -96,7 +96,7 @@ var mysqlDialect = dialect{
 		 last_heartbeat_time = GREATEST(last_heartbeat_time, VALUES(last_heartbeat_time))`,
 	// The unique index is case-insensitive; it finds the candidates, the
 	// binary comparison keeps the exact one.
-	exactUID:    "uid = ? AND BINARY uid = BINARY ?",
+	exactUID:    "uid = ? AND uid = ? COLLATE utf8mb4_bin",
 	memberOrder: "m.entered_at, m.uin",
 	setSetting:  "INSERT INTO t_setting (name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)",
 	flush:       mysqlFlush,

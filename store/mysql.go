@@ -36,7 +36,6 @@ func MySQLConfig(dbURL string) (*mysql.Config, error) {
 	c.DBName = strings.Trim(u.Path, "/")
 	// One round trip per query: arguments are escaped by the driver.
 	c.InterpolateParams = true
-	c.Params = map[string]string{"charset": "utf8mb4"}
 	c.Collation = "utf8mb4_unicode_ci"
 	c.Timeout = 5 * time.Second
 	return c, nil
