@@ -17,7 +17,9 @@ import (
 // TestWholeClass runs a whole class over HTTP: two teachers and four
 // students of app A, a teacher of app B; rooms through states 0→1→2→3 with
 // IM messages, recording and replay-index callbacks, and every list filter.
-func TestWholeClass(t *testing.T) {
+func TestWholeClass(t *testing.T) { tests.EachEngine(t, testWholeClass) }
+
+func testWholeClass(t *testing.T) {
 	im := tests.NewFakeTencent(t)
 	replay := tests.NewFakeTencent(t)
 	h := tests.New(t, func(c *svc.Config) {
@@ -311,7 +313,9 @@ func TestWholeClass(t *testing.T) {
 
 // TestConcurrentClass: a class of 30 doing everything at once over HTTP
 // while the background loop flushes and reaps (run with -race).
-func TestConcurrentClass(t *testing.T) {
+func TestConcurrentClass(t *testing.T) { tests.EachEngine(t, testConcurrentClass) }
+
+func testConcurrentClass(t *testing.T) {
 	im := tests.NewFakeTencent(t)
 	h := tests.New(t, func(c *svc.Config) {
 		c.IMBaseURL = im.URL
@@ -399,7 +403,9 @@ func TestConcurrentClass(t *testing.T) {
 
 // TestWithoutTencent: with no IM and no replay-index endpoint (the
 // one-binary trial), classes run, seqs are 0 and makereplayidx is 10103.
-func TestWithoutTencent(t *testing.T) {
+func TestWithoutTencent(t *testing.T) { tests.EachEngine(t, testWithoutTencent) }
+
+func testWithoutTencent(t *testing.T) {
 	h := tests.New(t, nil)
 	tok := h.User(tests.AppA, "t", 1)
 	st := h.User(tests.AppA, "s", 0)
@@ -418,7 +424,9 @@ func TestWithoutTencent(t *testing.T) {
 
 // TestIndexScheduler: the background loop requests the replay index of a
 // class that ended, once its waiting time passed, without makereplayidx.
-func TestIndexScheduler(t *testing.T) {
+func TestIndexScheduler(t *testing.T) { tests.EachEngine(t, testIndexScheduler) }
+
+func testIndexScheduler(t *testing.T) {
 	replay := tests.NewFakeTencent(t)
 	h := tests.New(t, func(c *svc.Config) {
 		c.ReplayIndexURL = replay.URL
@@ -448,7 +456,9 @@ func TestIndexScheduler(t *testing.T) {
 
 // TestRecCallIMFailure: a recording whose IM announcement fails is still
 // answered {"code":0}, and (as in the reference) not stored.
-func TestRecCallIMFailure(t *testing.T) {
+func TestRecCallIMFailure(t *testing.T) { tests.EachEngine(t, testRecCallIMFailure) }
+
+func testRecCallIMFailure(t *testing.T) {
 	f := tests.NewClassroom(t, nil)
 	h := f.H
 	rec := tests.M{"event_type": 100, "stream_id": "s", "start_time": 1, "end_time": 2, "media_start_time": 3,
@@ -474,7 +484,9 @@ func TestRecCallIMFailure(t *testing.T) {
 
 // TestDoubleClicks: the same state change sent many times at once
 // happens once; the others get 10102 and send no IM message.
-func TestDoubleClicks(t *testing.T) {
+func TestDoubleClicks(t *testing.T) { tests.EachEngine(t, testDoubleClicks) }
+
+func testDoubleClicks(t *testing.T) {
 	im := tests.NewFakeTencent(t)
 	h := tests.New(t, func(c *svc.Config) { c.IMBaseURL = im.URL })
 	tok := h.User(tests.AppA, "t", 1)

@@ -13,7 +13,9 @@ import (
 // TestRestart: everything written before a clean stop is there after a
 // restart on the same database file: accounts and tokens, rooms, binds,
 // members and their heartbeats, recordings.
-func TestRestart(t *testing.T) {
+func TestRestart(t *testing.T) { tests.EachEngine(t, testRestart) }
+
+func testRestart(t *testing.T) {
 	// Members outlive the room timeout (= the grace period after a restart)
 	// so that the reaper can show which heartbeats survived.
 	h := tests.New(t, func(c *svc.Config) { c.RoomTimeout, c.MemberTimeout = time.Minute, 300*time.Second })

@@ -74,6 +74,12 @@ func (s *Store) AccountByUID(ctx context.Context, uid string) (*Account, error) 
 		"SELECT "+accountCols+" FROM t_account WHERE "+s.d.exactUID, uidArgs(s.d, uid)...))
 }
 
+// SetPassword replaces an account's password hash.
+func (s *Store) SetPassword(ctx context.Context, uin int64, hash string) error {
+	_, err := s.w.ExecContext(ctx, "UPDATE t_account SET pwd = ? WHERE uin = ?", hash, uin)
+	return err
+}
+
 // Login gives the account a new token and user sig; the previous token of
 // the account stops working.
 func (s *Store) Login(ctx context.Context, a *Account, token, userSig string, now int64) error {

@@ -36,6 +36,9 @@ func MySQLConfig(dbURL string) (*mysql.Config, error) {
 	c.DBName = strings.Trim(u.Path, "/")
 	// One round trip per query: arguments are escaped by the driver.
 	c.InterpolateParams = true
+	// RowsAffected counts the rows a WHERE matched, as SQLite does (not only
+	// those whose values changed): a repeated exit still finds its row.
+	c.ClientFoundRows = true
 	c.Collation = "utf8mb4_unicode_ci"
 	c.Timeout = 5 * time.Second
 	return c, nil

@@ -1,14 +1,17 @@
 package svc
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -141,8 +144,18 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	if over > 0 {
 		class = hashSuspect
 	}
+	legacy := !strings.HasPrefix(a.PwdHash, "$2")
+	var rehash []byte
 	err = s.hashing(ctx, class, func() error {
-		return bcrypt.CompareHashAndPassword([]byte(a.PwdHash), pwdKey(pwd))
+		if !legacy {
+			return bcrypt.CompareHashAndPassword([]byte(a.PwdHash), pwdKey(pwd))
+		}
+		if !legacyPasswordMatch(a.PwdHash, pwd) {
+			return bcrypt.ErrMismatchedHashAndPassword
+		}
+		var err error
+		rehash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), cmp.Or(s.Cfg.HashCost, DefaultHashCost))
+		return err
 	})
 	if errors.Is(err, errHashBusy) {
 		return nil, busy
@@ -159,6 +172,13 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	}
 	if err != nil {
 		return nil, internal("check password", err)
+	}
+	if rehash != nil {
+		// The original server's reversible password becomes a hash on
+		// the first login that proves it.
+		if err := s.Store.SetPassword(ctx, a.Uin, string(rehash)); err != nil {
+			return nil, internal("rehash password", err)
+		}
 	}
 	app, _ := s.App(r.AppID)
 	userSig, err := sig.UserSig(app.SDKAppID, app.Key, id, s.Cfg.UserSigExpire)
@@ -203,4 +223,17 @@ func (s *Service) Logout(ctx context.Context, r *Req) (any, error) {
 	}
 	r.LogUID = uid
 	return nil, nil
+}
+
+// legacyPasswordMatch checks a password against what the original PHP
+// server stored: the first line of the base64 of the password followed by
+// a newline (its registration piped `echo` into `base64`, its login read
+// the first line back from `base64 -d`).
+func legacyPasswordMatch(stored, pwd string) bool {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(stored))
+	if err != nil || len(raw) == 0 {
+		return false
+	}
+	line, _, _ := bytes.Cut(raw, []byte("\n"))
+	return subtle.ConstantTimeCompare(line, []byte(pwd)) == 1
 }

@@ -2,7 +2,6 @@ package svc_test
 
 import (
 	"crypto/md5"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -178,7 +177,9 @@ func TestTokenLife(t *testing.T) {
 }
 
 // TestAccountErrors covers regist, login and logout.
-func TestAccountErrors(t *testing.T) {
+func TestAccountErrors(t *testing.T) { tests.EachEngine(t, testAccountErrors) }
+
+func testAccountErrors(t *testing.T) {
 	h := tests.New(t, nil)
 	ts := h.Unix()
 	base := tests.M{"appid": tests.AppA, "timeStamp": ts}
@@ -238,22 +239,16 @@ func TestAccountErrors(t *testing.T) {
 		h.Call(tests.AppA, d.Token, "live", "create", tests.M{"title": id}).Want(t, 0)
 	}
 	// The stored password is a hash, not the password or its base64.
-	var pwd string
-	db, err := sql.Open("sqlite3", "file:"+h.DBPath+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.QueryRow("SELECT pwd FROM t_account WHERE uid = 'alice'").Scan(&pwd); err != nil {
-		t.Fatal(err)
-	}
+	pwd := tests.QueryString(t, h.DBPath, "SELECT pwd FROM t_account WHERE uid = 'alice'")
 	if !strings.HasPrefix(pwd, "$2") || strings.Contains(pwd, "secret") || strings.Contains(pwd, "c2VjcmV0") {
 		t.Fatalf("stored pwd %q", pwd)
 	}
 }
 
 // TestLiveErrors reaches every code each live command can return.
-func TestLiveErrors(t *testing.T) {
+func TestLiveErrors(t *testing.T) { tests.EachEngine(t, testLiveErrors) }
+
+func testLiveErrors(t *testing.T) {
 	f := tests.NewClassroom(t, nil)
 	h := f.H
 	var cases []errCase
@@ -454,7 +449,9 @@ func TestIMFailures(t *testing.T) {
 
 // TestMakeReplayIdxErrors covers makereplayidx's checks and the
 // replay-index service failing (10103, and the one request is used up).
-func TestMakeReplayIdxErrors(t *testing.T) {
+func TestMakeReplayIdxErrors(t *testing.T) { tests.EachEngine(t, testMakeReplayIdxErrors) }
+
+func testMakeReplayIdxErrors(t *testing.T) {
 	replay := tests.NewFakeTencent(t)
 	f := tests.NewClassroom(t, func(c *svc.Config) { c.ReplayIndexURL = replay.URL })
 	h := f.H
@@ -517,7 +514,9 @@ func TestMakeReplayIdxErrors(t *testing.T) {
 
 // TestCallbacks: the callbacks' own answers, their errors, and the
 // callback signature when a key is configured.
-func TestCallbacks(t *testing.T) {
+func TestCallbacks(t *testing.T) { tests.EachEngine(t, testCallbacks) }
+
+func testCallbacks(t *testing.T) {
 	f := tests.NewClassroom(t, nil)
 	h := f.H
 	for _, body := range []string{`{}`, ``, `[]`, `{"event_type":"100","stream_id":"s"}`,

@@ -13,7 +13,9 @@ import (
 
 // With two apps, a user of one app cannot touch the classes of the other,
 // and an account logs in to its own app only.
-func TestTenantIsolation(t *testing.T) {
+func TestTenantIsolation(t *testing.T) { tests.EachEngine(t, testTenantIsolation) }
+
+func testTenantIsolation(t *testing.T) {
 	h := tests.New(t, nil)
 	teacher := h.User(tests.AppA, "ta", 1)
 	student := h.User(tests.AppA, "sa", 0)

@@ -14,6 +14,7 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *store.Account, now int64) error
 	AccountByUID(ctx context.Context, uid string) (*store.Account, error)
 	Login(ctx context.Context, a *store.Account, token, userSig string, now int64) error
+	SetPassword(ctx context.Context, uin int64, hash string) error
 	Logout(ctx context.Context, token string, now int64) (uid string, err error)
 	SessionByToken(ctx context.Context, token string) (*store.Session, error)
 	ExpireSession(ctx context.Context, se *store.Session, now int64) error

@@ -7,14 +7,29 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
 	_ "github.com/mattn/go-sqlite3"
+
+	"sxb-edu/store"
 )
 
 // tables are every table of the schema, for Digest.
 var tables = []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"}
 
+// openRO opens a database for reading: a SQLite file, or a mysql:// URL.
 func openRO(t testing.TB, path string) *sql.DB {
 	t.Helper()
+	if store.IsMySQL(path) {
+		c, err := store.MySQLConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := mysql.NewConnector(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sql.OpenDB(conn)
+	}
 	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
 		t.Fatal(err)
@@ -22,15 +37,16 @@ func openRO(t testing.TB, path string) *sql.DB {
 	return db
 }
 
-// Digest is a digest of every row of every table of the database at path,
-// read through a connection of its own: equal digests, no change.
+// Digest is a digest of every row of every table of the database at path
+// (a file or a mysql:// URL), read through a connection of its own: equal
+// digests, no change.
 func Digest(t testing.TB, path string) string {
 	t.Helper()
 	db := openRO(t, path)
 	defer db.Close()
 	h := sha256.New()
 	for _, tb := range tables {
-		rows, err := db.Query("SELECT * FROM " + tb + " ORDER BY rowid")
+		rows, err := db.Query("SELECT * FROM " + tb + " ORDER BY 1, 2")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,6 +60,11 @@ func Digest(t testing.TB, path string) string {
 			if err := rows.Scan(ptrs...); err != nil {
 				t.Fatal(err)
 			}
+			for i, v := range vals { // MySQL's driver gives bytes where SQLite gives strings
+				if b, ok := v.([]byte); ok {
+					vals[i] = string(b)
+				}
+			}
 			fmt.Fprintf(h, "%s%q\n", tb, vals)
 		}
 		if err := rows.Err(); err != nil {
@@ -54,7 +75,7 @@ func Digest(t testing.TB, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// QueryInt reads one integer from the database file directly.
+// QueryInt reads one integer from the database (a file or a mysql:// URL) directly.
 func QueryInt(t testing.TB, path, q string, args ...any) int64 {
 	t.Helper()
 	db := openRO(t, path)
@@ -64,4 +85,16 @@ func QueryInt(t testing.TB, path, q string, args ...any) int64 {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return n
+}
+
+// QueryString reads one string from the database directly.
+func QueryString(t testing.TB, path, q string, args ...any) string {
+	t.Helper()
+	db := openRO(t, path)
+	defer db.Close()
+	var v string
+	if err := db.QueryRow(q, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return v
 }

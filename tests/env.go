@@ -51,7 +51,7 @@ type Env struct {
 	Svc    *svc.Service
 	Store  *store.Store
 	HTTP   *httptest.Server
-	DBPath string
+	DBPath string        // the database: a file, or a mysql:// URL
 	Log    *bytes.Buffer // the server's log (JSON lines)
 
 	opts   Options
@@ -66,7 +66,9 @@ type Options struct {
 	Edit func(*svc.Config)
 	// Timeouts are the HTTP server's (zero: the production defaults).
 	Timeouts server.Timeouts
-	// DB is the database file (empty: a new one in a temporary directory).
+	// DB is the database: a file or a mysql:// URL (empty: a new SQLite
+	// file in a temporary directory, or under EachEngine a new database
+	// of the subtest's engine).
 	DB string
 	// LogTo receives the server's log instead of Env.Log (benchmarks
 	// discard it).
@@ -92,6 +94,9 @@ func NewWith(t testing.TB, o Options) *Env {
 	cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
+	}
+	if o.DB == "" && engineFor(t) == "mysql" {
+		o.DB = NewMySQLDatabase(t)
 	}
 	if o.DB == "" {
 		o.DB = filepath.Join(t.TempDir(), "sxb.db")

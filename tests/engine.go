@@ -1,0 +1,85 @@
+package tests
+
+import (
+	"database/sql"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"sxb-edu/store"
+)
+
+// MySQLEnv names the environment variable that points the tests at a
+// MySQL or MariaDB server they may create and drop databases on, as
+// mysql://user:password@host:port/ (.ci/run sets it).
+const MySQLEnv = "SXB_TEST_MYSQL"
+
+// Engines are the storage engines the engine-driven tests run on.
+var Engines = []string{"sqlite", "mysql"}
+
+var engineOf sync.Map // testing.TB -> engine, set by EachEngine
+
+// EachEngine runs fn once per engine as a subtest; New and NewWith called
+// with that subtest's t build the server on its engine. Without MySQLEnv
+// the MySQL run is skipped, saying why.
+func EachEngine(t *testing.T, fn func(t *testing.T)) {
+	for _, e := range Engines {
+		t.Run(e, func(t *testing.T) {
+			engineOf.Store(t, e)
+			t.Cleanup(func() { engineOf.Delete(t) })
+			fn(t)
+		})
+	}
+}
+
+func engineFor(t testing.TB) string {
+	if e, ok := engineOf.Load(t); ok {
+		return e.(string)
+	}
+	return "sqlite"
+}
+
+var dbSeq atomic.Int64
+
+// NewMySQLDatabase creates an empty database on the MySQLEnv server,
+// dropped when the test ends, and returns its mysql:// URL. It skips the
+// test when MySQLEnv is not set.
+func NewMySQLDatabase(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(MySQLEnv)
+	if base == "" {
+		t.Skipf("MySQL case skipped: %s is not set (e.g. mysql://root@127.0.0.1:3306/)", MySQLEnv)
+	}
+	name := fmt.Sprintf("sxbt_%d_%d", os.Getpid(), dbSeq.Add(1))
+	admin := adminDB(t, base)
+	if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + name)
+		admin.Close()
+	})
+	return strings.TrimSuffix(base, "/") + "/" + name
+}
+
+// adminDB connects to the MySQLEnv server without a database.
+func adminDB(t testing.TB, base string) *sql.DB {
+	c, err := store.MySQLConfig(strings.TrimSuffix(base, "/") + "/mysql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DBName = ""
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sql.OpenDB(conn)
+}
