@@ -2,12 +2,14 @@ package tests
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -16,8 +18,48 @@ import (
 
 // MySQLEnv names the environment variable that points the tests at a
 // MySQL or MariaDB server they may create and drop databases on, as
-// mysql://user:password@host:port/ (.ci/run sets it).
+// mysql://user:password@host:port/ (.ci/run sets it). Unset, the tests
+// try DefaultMySQL and skip the MySQL cases when nothing answers there.
 const MySQLEnv = "SXB_TEST_MYSQL"
+
+// DefaultMySQL is where the tests look for a server when MySQLEnv is unset.
+const DefaultMySQL = "mysql://root@127.0.0.1:3306/"
+
+var (
+	baseOnce sync.Once
+	baseURL  string
+	baseWhy  string
+)
+
+// mysqlBase is the server the MySQL cases use, or "" and why not.
+func mysqlBase() (string, string) {
+	baseOnce.Do(func() {
+		base := os.Getenv(MySQLEnv)
+		explicit := base != ""
+		if !explicit {
+			base = DefaultMySQL
+		}
+		c, err := store.MySQLConfig(strings.TrimSuffix(base, "/") + "/mysql")
+		if err == nil {
+			c.DBName, c.Timeout = "", 2*time.Second
+			var conn driver.Connector
+			if conn, err = mysql.NewConnector(c); err == nil {
+				db := sql.OpenDB(conn)
+				err = db.Ping()
+				db.Close()
+			}
+		}
+		switch {
+		case err == nil:
+			baseURL = base
+		case explicit:
+			baseWhy = fmt.Sprintf("%s=%s does not answer: %v", MySQLEnv, store.Redact(base), err)
+		default:
+			baseWhy = fmt.Sprintf("no MySQL/MariaDB at %s (%v); set %s", DefaultMySQL, err, MySQLEnv)
+		}
+	})
+	return baseURL, baseWhy
+}
 
 // Engines are the storage engines the engine-driven tests run on.
 var Engines = []string{"sqlite", "mysql"}
@@ -51,9 +93,12 @@ var dbSeq atomic.Int64
 // test when MySQLEnv is not set.
 func NewMySQLDatabase(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(MySQLEnv)
+	base, why := mysqlBase()
 	if base == "" {
-		t.Skipf("MySQL case skipped: %s is not set (e.g. mysql://root@127.0.0.1:3306/)", MySQLEnv)
+		if os.Getenv("CI") != "" {
+			t.Fatalf("MySQL case on CI: %s", why)
+		}
+		t.Skipf("MySQL case skipped: %s", why)
 	}
 	name := fmt.Sprintf("sxbt_%d_%d", os.Getpid(), dbSeq.Add(1))
 	admin := adminDB(t, base)
