@@ -98,3 +98,24 @@ func QueryString(t testing.TB, path, q string, args ...any) string {
 	}
 	return v
 }
+
+// Exec runs statements on the database (a file or a mysql:// URL) directly,
+// outside the server: fixtures such as a legacy database.
+func Exec(t testing.TB, path string, stmts ...string) {
+	t.Helper()
+	var db *sql.DB
+	if store.IsMySQL(path) {
+		db = openRO(t, path) // the MySQL connection is not read-only
+	} else {
+		var err error
+		if db, err = sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%.80s: %v", q, err)
+		}
+	}
+}

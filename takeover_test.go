@@ -1,0 +1,184 @@
+package main_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"sxb-edu/server"
+	"sxb-edu/svc"
+	"sxb-edu/tests"
+)
+
+// phpPwd is what the original server stored for a password: the first
+// line of `echo $pwd | base64`.
+func phpPwd(pwd string) string {
+	s := base64.StdEncoding.EncodeToString([]byte(pwd + "\n"))
+	if len(s) > 76 {
+		s = s[:76]
+	}
+	return s
+}
+
+// legacyDatabase makes a MySQL database as the original PHP server left
+// it: its schema, accounts with base64 passwords and PHP tokens (one in
+// use, one expired), courses in every state, members, bindings and
+// recordings. It returns the database's URL.
+func legacyDatabase(t *testing.T, now int64) string {
+	t.Helper()
+	db := tests.NewMySQLDatabase(t)
+	ddl, err := os.ReadFile("testdata/legacy/schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stmts []string
+	for _, s := range strings.Split(string(ddl), ";") {
+		var lines []string
+		for _, l := range strings.Split(s, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+				lines = append(lines, l)
+			}
+		}
+		if q := strings.TrimSpace(strings.Join(lines, "\n")); q != "" {
+			stmts = append(stmts, q)
+		}
+	}
+	phpToken := func(uid string, at int64) string {
+		return base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("%s%d\n", uid, at)))
+	}
+	day := int64(24 * 3600)
+	stmts = append(stmts,
+		fmt.Sprintf(`INSERT INTO t_account (uin, uid, appid, role, pwd, token, user_sig, register_time, login_time, last_request_time) VALUES
+		(10001, 'oldteacher', %d, 1, '%s', '%s', 'sig', %d, %d, %d),
+		(10002, 'oldstudent', %d, 0, '%s', '%s', 'sig', %d, %d, %d),
+		(10003, 'sleeper', %d, 0, '%s', '%s', 'sig', %d, %d, %d),
+		(10004, 'Mixed.Case', %d, 0, '%s', NULL, NULL, %d, 0, 0)`,
+			tests.AppA, phpPwd("c2VjcmV0"), phpToken("oldteacher", now-3600), now-30*day, now-3600, now-60,
+			tests.AppA, phpPwd("cGFzcw=="), phpToken("oldstudent", now-day), now-30*day, now-day, now-day,
+			tests.AppA, phpPwd("zzz"), phpToken("sleeper", now-9*day), now-30*day, now-9*day, now-8*day,
+			tests.AppB, phpPwd("0123"), now-30*day),
+		fmt.Sprintf(`INSERT INTO t_course (room_id, create_time, start_time, start_imseq, end_time, end_imseq, last_update_time,
+		can_trigger_replay_idx_time, title, cover, host_uin, state, im_group_id, replay_idx_url) VALUES
+		(10001, %d, 0, 0, 0, 0, 0, 0, 'created', 'c0', 10001, 0, '10001', ''),
+		(10002, %d, %d, 11, 0, 0, %d, 0, 'living', 'c1', 10001, 1, '10002', ''),
+		(10003, %d, %d, 21, %d, 22, %d, %d, 'ended', 'c2', 10001, 2, '10003', ''),
+		(10004, %d, %d, 31, %d, 32, %d, 0, 'playback', 'c3', 10001, 3, '10004', 'http://idx/10004')`,
+			now-5*day, now-4*day, now-600, now-30,
+			now-3*day, now-3*day, now-3*day+3600, now-3*day+3600, now-3*day+3900,
+			now-2*day, now-2*day, now-2*day+3600, now-2*day+3600),
+		`INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time) VALUES
+		(10001, 10002, 0, `+fmt.Sprint(now-30)+`), (10002, 10002, 0, `+fmt.Sprint(now-30)+`)`,
+		`INSERT INTO t_bind_file (uin, room_id, bind_time, type, file_name, url) VALUES
+		(10001, 10002, 100, 0, 'a.ppt', 'http://f/a.ppt'), (10001, 0, 101, 1, 'lib.mp4', 'http://f/lib.mp4')`,
+		`INSERT INTO t_video_record (uin, room_id, video_id, video_url, start_time, end_time, file_size, duration) VALUES
+		(10001, 10004, 'v1', 'http://v/1.mp4', 1, 2, 3, 4)`,
+	)
+	tests.Exec(t, db, stmts...)
+	return db
+}
+
+var legacyTables = []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file"}
+
+// The server takes over the original PHP server's MySQL database in
+// place: every row stays, legacy passwords and tokens keep working, new
+// numbers continue after the old ones.
+func TestTakeoverInPlace(t *testing.T) {
+	now := time.Now().Unix()
+	db := legacyDatabase(t, now)
+	before := map[string]int64{}
+	for _, tb := range legacyTables {
+		before[tb] = tests.QueryInt(t, db, "SELECT COUNT(*) FROM "+tb)
+	}
+	h := tests.NewWith(t, tests.Options{DB: db})
+	for _, tb := range legacyTables {
+		if n := tests.QueryInt(t, db, "SELECT COUNT(*) FROM "+tb); n != before[tb] {
+			t.Fatalf("%s: %d rows after the takeover, %d before", tb, n, before[tb])
+		}
+	}
+
+	// A token issued by the PHP server keeps working; an expired one does not.
+	student := tests.QueryString(t, db, "SELECT token FROM t_account WHERE uid = 'oldstudent'")
+	l := h.Rooms(t, tests.AppA, student, nil)
+	tests.Eq(t, "rooms", tests.RoomNums(l), []int64{10002, 10004, 10003, 10001})
+	tests.Eq(t, "members", tests.IDs(h.Members(t, student, 10002, 0, 50)), []string{"oldteacher", "oldstudent"})
+	tests.Eq(t, "courseware", tests.URLs(h.Binds(t, student, tests.M{"roomnum": 10002})), []string{"http://f/a.ppt"})
+	h.Call(tests.AppA, student, "live", "heartbeat", tests.M{"roomnum": 10002}).Want(t, 0)
+	sleeper := tests.QueryString(t, db, "SELECT token FROM t_account WHERE uid = 'sleeper'")
+	h.Call(tests.AppA, sleeper, "live", "heartbeat", tests.M{"roomnum": 10002}).WantInfo(t, svc.CodeTokenExpire, "User token expired")
+
+	// Legacy passwords: a wrong one is 10006 (never 90000) and changes
+	// nothing; the right one logs in and becomes a bcrypt hash.
+	h.Call(tests.AppA, "", "account", "login", tests.M{"id": "oldteacher", "pwd": "wrong"}).WantInfo(t, svc.CodePassword, "User password error")
+	if p := tests.QueryString(t, db, "SELECT pwd FROM t_account WHERE uid = 'oldteacher'"); p != phpPwd("c2VjcmV0") {
+		t.Fatalf("a wrong password changed the stored one: %q", p)
+	}
+	h.Login(tests.AppA, "oldteacher", "c2VjcmV0")
+	if p := tests.QueryString(t, db, "SELECT pwd FROM t_account WHERE uid = 'oldteacher'"); !strings.HasPrefix(p, "$2") {
+		t.Fatalf("not re-hashed: %q", p)
+	}
+	teacher := h.Login(tests.AppA, "oldteacher", "c2VjcmV0").Token // now the hash checks
+	h.Login(tests.AppB, "Mixed.Case", "0123")
+	h.Call(tests.AppB, "", "account", "login", tests.M{"id": "mixed.case", "pwd": "0123"}).Want(t, svc.CodeUserNotExist)
+
+	// The class goes on; new numbers continue after the old ones.
+	h.Call(tests.AppA, teacher, "live", "exitroom", tests.M{"roomnum": 10002}).Want(t, 0)
+	var d struct{ RoomNum int64 }
+	h.Call(tests.AppA, teacher, "live", "create", tests.M{"title": "new"}).Want(t, 0).Decode(t, &d)
+	tests.Eq(t, "next room", d.RoomNum, int64(10005))
+	h.Regist(tests.AppA, "newcomer", "pw", 0)
+	tests.Eq(t, "next uin", tests.QueryInt(t, db, "SELECT uin FROM t_account WHERE uid = 'newcomer'"), int64(10005))
+
+	// A restart finds the schema migrated and changes nothing more.
+	digest := tests.Digest(t, db)
+	h.Restart()
+	if tests.Digest(t, db) != digest {
+		t.Fatal("a restart on a migrated database changed it")
+	}
+}
+
+// A database that is neither empty nor the original's schema, or that a
+// newer binary migrated, is refused with the reason.
+func TestTakeoverRefusals(t *testing.T) {
+	cfg := func() *svc.Config {
+		c, err := svc.LoadConfig("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	open := func(db string) error {
+		srv, err := server.New(cfg(), server.Options{DB: db, KeepMaxProcs: true, Log: slog.New(slog.DiscardHandler)})
+		if err == nil {
+			srv.Close()
+		}
+		return err
+	}
+	odd := tests.NewMySQLDatabase(t)
+	tests.Exec(t, odd, "CREATE TABLE t_account (uin INT PRIMARY KEY, uid VARCHAR(50))")
+	if err := open(odd); err == nil || !strings.Contains(err.Error(), "t_account lacks column pwd") || !strings.Contains(err.Error(), "no table t_course") {
+		t.Fatalf("unrecognised schema: %v", err)
+	}
+	if n := tests.QueryInt(t, odd, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"); n != 1 {
+		t.Fatalf("the refused database has %d tables", n)
+	}
+	newer := tests.NewMySQLDatabase(t)
+	if err := open(newer); err != nil {
+		t.Fatal(err)
+	}
+	tests.Exec(t, newer, "UPDATE t_sxb_schema SET version = 99")
+	if err := open(newer); err == nil || !strings.Contains(err.Error(), "newer than this binary knows") {
+		t.Fatalf("newer MySQL schema: %v", err)
+	}
+	file := t.TempDir() + "/newer.db"
+	if err := open(file); err != nil {
+		t.Fatal(err)
+	}
+	tests.Exec(t, file, "PRAGMA user_version = 99")
+	if err := open(file); err == nil || !strings.Contains(err.Error(), "newer than this binary knows") {
+		t.Fatalf("newer SQLite schema: %v", err)
+	}
+}
