@@ -59,6 +59,9 @@ func version() string {
 }
 
 func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar) error {
+	if len(args) > 0 && args[0] == "import" {
+		return runImport(args[1:], stdout)
+	}
 	fs := flag.NewFlagSet("sxb-edu", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", env("SXB_ADDR", ":8080"), "listen address (env SXB_ADDR)")
@@ -69,7 +72,8 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 		"debug, info, warn or error (env SXB_LOG_LEVEL); debug adds successful heartbeats to the access log")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: sxb-edu [flags]\n\nServes the 随心播.教育 protocol on one SQLite file.\n\nFlags:\n")
+		fmt.Fprintf(stdout, "Usage: sxb-edu [flags]\n       sxb-edu import -from mysql://… -db new.db\n\n"+
+			"Serves the 随心播.教育 protocol on one SQLite file or a MySQL database.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -124,6 +128,41 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// runImport copies the original server's MySQL database into a new SQLite
+// file: sxb-edu import -from mysql://… -db new.db.
+func runImport(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sxb-edu import", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	from := fs.String("from", "", "the MySQL database to copy: mysql://user:password@host:port/dbname (only read)")
+	dbPath := fs.String("db", "", "the new SQLite database file (must not hold data)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("import: unexpected argument %q", fs.Arg(0))
+	}
+	if !store.IsMySQL(*from) || *dbPath == "" || store.IsMySQL(*dbPath) {
+		return errors.New("import: want -from mysql://user:password@host:port/dbname -db new.db")
+	}
+	st, err := store.Open(*dbPath, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "importing %s into %s\n", store.Redact(*from), *dbPath)
+	counts, err := st.Import(context.Background(), *from, func(table string, done, total int64) {
+		fmt.Fprintf(stdout, "  %s: %d/%d rows\n", table, done, total)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "rows in the new database (read back):")
+	for _, t := range []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"} {
+		fmt.Fprintf(stdout, "  %-15s %d\n", t, counts[t])
 	}
 	return nil
 }

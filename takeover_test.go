@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +183,61 @@ func TestTakeoverRefusals(t *testing.T) {
 	if err := open(file); err == nil || !strings.Contains(err.Error(), "newer than this binary knows") {
 		t.Fatalf("newer SQLite schema: %v", err)
 	}
+}
+
+// sxb-edu import copies the original server's database into a new SQLite
+// file without touching the source; legacy passwords and tokens, numbers
+// and lists carry over, and a non-empty target is refused.
+func TestImport(t *testing.T) {
+	bin := tests.Build(t)
+	now := time.Now().Unix()
+	src := legacyDatabase(t, now)
+	target := filepath.Join(t.TempDir(), "imported.db")
+	out, err := exec.Command(bin, "import", "-from", src, "-db", target).CombinedOutput()
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	for _, want := range []string{"t_account: 4/4 rows", "t_account       4", "t_course        4", "t_class_member  2",
+		"t_video_record  1", "t_bind_file     2", "t_setting       0"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("import output lacks %q:\n%s", want, out)
+		}
+	}
+	// The source was only read.
+	if n := tests.QueryInt(t, src, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()"); n != 5 {
+		t.Fatalf("the source has %d tables after the import", n)
+	}
+	if p := tests.QueryString(t, src, "SELECT pwd FROM t_account WHERE uid = 'oldteacher'"); p != phpPwd("c2VjcmV0") {
+		t.Fatalf("the source changed: %q", p)
+	}
+
+	// A second import into the same file is refused and changes nothing.
+	digest := tests.Digest(t, target)
+	out, err = exec.Command(bin, "import", "-from", src, "-db", target).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "not empty") {
+		t.Fatalf("import into a non-empty file: %v\n%s", err, out)
+	}
+	if tests.Digest(t, target) != digest {
+		t.Fatal("a refused import changed the target")
+	}
+
+	h := tests.NewWith(t, tests.Options{DB: target})
+	student := tests.QueryString(t, target, "SELECT token FROM t_account WHERE uid = 'oldstudent'")
+	l := h.Rooms(t, tests.AppA, student, nil)
+	tests.Eq(t, "rooms", tests.RoomNums(l), []int64{10002, 10004, 10003, 10001})
+	tests.Eq(t, "states", []int{l.Rooms[0].State, l.Rooms[1].State, l.Rooms[2].State, l.Rooms[3].State}, []int{1, 3, 2, 0})
+	tests.Eq(t, "members", tests.IDs(h.Members(t, student, 10002, 0, 50)), []string{"oldteacher", "oldstudent"})
+	tests.Eq(t, "library", tests.URLs(h.Binds(t, tests.QueryString(t, target, "SELECT token FROM t_account WHERE uid = 'oldteacher'"), tests.M{})), []string{"http://f/lib.mp4"})
+	sleeper := tests.QueryString(t, target, "SELECT token FROM t_account WHERE uid = 'sleeper'")
+	h.Call(tests.AppA, sleeper, "live", "heartbeat", tests.M{"roomnum": 10002}).WantInfo(t, svc.CodeTokenExpire, "User token expired")
+	h.Call(tests.AppA, "", "account", "login", tests.M{"id": "oldteacher", "pwd": "bad"}).Want(t, svc.CodePassword)
+	teacher := h.Login(tests.AppA, "oldteacher", "c2VjcmV0").Token
+	if p := tests.QueryString(t, target, "SELECT pwd FROM t_account WHERE uid = 'oldteacher'"); !strings.HasPrefix(p, "$2") {
+		t.Fatalf("not re-hashed after the import: %q", p)
+	}
+	var d struct{ RoomNum int64 }
+	h.Call(tests.AppA, teacher, "live", "create", tests.M{"title": "new"}).Want(t, 0).Decode(t, &d)
+	tests.Eq(t, "next room", d.RoomNum, int64(10005))
+	h.Regist(tests.AppA, "newcomer", "pw", 0)
+	tests.Eq(t, "next uin", tests.QueryInt(t, target, "SELECT uin FROM t_account WHERE uid = 'newcomer'"), int64(10005))
 }

@@ -1,0 +1,263 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// importTables are the tables an import copies, in order (accounts first:
+// courses take their appid from their teacher's account).
+var importTables = []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"}
+
+// importBatch is how many rows one transaction of an import writes.
+const importBatch = 2000
+
+// Progress is told how far an import is: rows of table copied so far of total.
+type Progress func(table string, done, total int64)
+
+// Import copies a MySQL database of the original server (or one sxb-edu
+// migrated) into this store, which must be empty. The source is only
+// read: it is not migrated, and the PHP server may keep running on it
+// until the cutover. Numbers (uins, rooms, ids) are kept, and the store's
+// numbering continues after the highest. It returns the rows per table,
+// counted in this store after the copy.
+func (s *Store) Import(ctx context.Context, fromURL string, progress Progress) (map[string]int64, error) {
+	if s.d.name != "sqlite" {
+		return nil, fmt.Errorf("import: the target must be a SQLite file (a MySQL database is served in place)")
+	}
+	for _, t := range importTables {
+		var n int64
+		if err := s.w.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t).Scan(&n); err != nil {
+			return nil, fmt.Errorf("import: count %s: %w", t, err)
+		}
+		if n > 0 {
+			return nil, fmt.Errorf("import: the target database is not empty (%s has %d rows); import into a new file", t, n)
+		}
+	}
+	c, err := MySQLConfig(fromURL)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		return nil, err
+	}
+	src := sql.OpenDB(conn)
+	defer src.Close()
+	cols, err := sourceColumns(ctx, src, c.DBName)
+	if err != nil {
+		return nil, err
+	}
+	for t, want := range referenceColumns {
+		for _, col := range want {
+			if !cols[t][col] {
+				return nil, fmt.Errorf("import: %s is not the original server's schema: %s lacks %s", c.DBName, t, col)
+			}
+		}
+	}
+	appids := map[int64]int64{} // uin -> appid, for courses
+	for _, t := range importTables {
+		if cols[t] == nil { // t_setting exists only once sxb-edu ran on it
+			continue
+		}
+		if err := s.importTable(ctx, src, t, cols[t], appids, progress); err != nil {
+			return nil, fmt.Errorf("import %s: %w", t, err)
+		}
+	}
+	counts := map[string]int64{}
+	for _, t := range importTables {
+		var n int64
+		if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t).Scan(&n); err != nil {
+			return nil, err
+		}
+		counts[t] = n
+	}
+	return counts, nil
+}
+
+func sourceColumns(ctx context.Context, src *sql.DB, dbName string) (map[string]map[string]bool, error) {
+	rows, err := src.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = ?`, dbName)
+	if err != nil {
+		return nil, fmt.Errorf("import: read the source's schema: %w", err)
+	}
+	defer rows.Close()
+	cols := map[string]map[string]bool{}
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
+			return nil, err
+		}
+		t, c = strings.ToLower(t), strings.ToLower(c)
+		if cols[t] == nil {
+			cols[t] = map[string]bool{}
+		}
+		cols[t][c] = true
+	}
+	return cols, rows.Err()
+}
+
+// importColumns are the columns copied per table (the target's names);
+// t_course's appid and order_time are computed when the source lacks them.
+var importColumns = map[string][]string{
+	"t_account":      referenceColumns["t_account"],
+	"t_course":       append(append([]string{}, referenceColumns["t_course"]...), "appid", "order_time"),
+	"t_class_member": referenceColumns["t_class_member"],
+	"t_video_record": referenceColumns["t_video_record"],
+	"t_bind_file":    referenceColumns["t_bind_file"],
+	"t_setting":      {"name", "value"},
+}
+
+// importOrder keeps the order that matters: members in order of first
+// entry (the SQLite list order is insertion order).
+var importOrder = map[string]string{
+	"t_account": "uin", "t_course": "room_id", "t_video_record": "id", "t_bind_file": "id", "t_setting": "name",
+}
+
+func (s *Store) importTable(ctx context.Context, src *sql.DB, table string, have map[string]bool,
+	appids map[int64]int64, progress Progress) error {
+	var total int64
+	if err := src.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&total); err != nil {
+		return err
+	}
+	want := importColumns[table]
+	var sel []string
+	for _, c := range want {
+		if have[c] {
+			sel = append(sel, c)
+		} else {
+			sel = append(sel, "NULL")
+		}
+	}
+	order := importOrder[table]
+	if table == "t_class_member" {
+		order = "room_id, uin"
+		if have["entered_at"] {
+			order = "entered_at, room_id, uin"
+		}
+	}
+	rows, err := src.QueryContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+table+" ORDER BY "+order)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	insert := "INSERT INTO " + table + " (" + strings.Join(want, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(want)-1) + ")"
+	var done int64
+	var tx *sql.Tx
+	var stmt *sql.Stmt
+	flush := func() error {
+		if tx == nil {
+			return nil
+		}
+		stmt.Close()
+		err := tx.Commit()
+		tx, stmt = nil, nil
+		if progress != nil {
+			progress(table, done, total)
+		}
+		return err
+	}
+	defer func() {
+		if tx != nil {
+			tx.Rollback()
+		}
+	}()
+	for rows.Next() {
+		vals := make([]any, len(want))
+		ptrs := make([]any, len(want))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok {
+				vals[i] = string(b)
+			}
+		}
+		fill(table, want, vals, appids)
+		if tx == nil {
+			if tx, err = s.w.BeginTx(ctx, nil); err != nil {
+				return err
+			}
+			if stmt, err = tx.PrepareContext(ctx, insert); err != nil {
+				return err
+			}
+		}
+		if _, err := stmt.ExecContext(ctx, vals...); err != nil {
+			return fmt.Errorf("row %d: %w", done+1, err)
+		}
+		done++
+		if done%importBatch == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if progress != nil && total == 0 {
+		progress(table, 0, 0)
+	}
+	return nil
+}
+
+// fill completes a row for the SQLite schema: NULLs of NOT NULL columns
+// become their defaults, and a course without appid or order time gets
+// its teacher's appid and its start (else creation) time.
+func fill(table string, cols []string, vals []any, appids map[int64]int64) {
+	idx := func(name string) int {
+		for i, c := range cols {
+			if c == name {
+				return i
+			}
+		}
+		return -1
+	}
+	num := func(v any) int64 {
+		switch x := v.(type) {
+		case int64:
+			return x
+		case string:
+			var n int64
+			fmt.Sscan(x, &n)
+			return n
+		}
+		return 0
+	}
+	for i, c := range cols {
+		if vals[i] != nil || (table == "t_account" && (c == "token" || c == "user_sig")) {
+			continue
+		}
+		switch c {
+		case "title", "cover", "im_group_id", "replay_idx_url", "video_id", "video_url", "file_name", "url", "value", "uid", "pwd", "name":
+			vals[i] = ""
+		default:
+			vals[i] = int64(0)
+		}
+	}
+	switch table {
+	case "t_account":
+		appids[num(vals[idx("uin")])] = num(vals[idx("appid")])
+	case "t_course":
+		if a := idx("appid"); num(vals[a]) == 0 {
+			vals[a] = appids[num(vals[idx("host_uin")])]
+		}
+		if o := idx("order_time"); num(vals[o]) == 0 {
+			if start := num(vals[idx("start_time")]); start > 0 {
+				vals[o] = start
+			} else {
+				vals[o] = num(vals[idx("create_time")])
+			}
+		}
+	}
+}
