@@ -55,7 +55,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 
 // CreateAccount adds an account; a uid taken in any ASCII case gives ErrExists.
 func (s *Store) CreateAccount(ctx context.Context, a *Account, now int64) error {
-	res, err := s.w.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		"INSERT INTO t_account (uid, appid, role, pwd, register_time) VALUES (?, ?, ?, ?, ?)",
 		a.UID, a.AppID, a.Role, a.PwdHash, now)
 	if isUnique(err) {
@@ -76,7 +76,7 @@ func (s *Store) AccountByUID(ctx context.Context, uid string) (*Account, error) 
 
 // SetPassword replaces an account's password hash.
 func (s *Store) SetPassword(ctx context.Context, uin int64, hash string) error {
-	_, err := s.w.ExecContext(ctx, "UPDATE t_account SET pwd = ? WHERE uin = ?", hash, uin)
+	_, err := s.exec(ctx, "UPDATE t_account SET pwd = ? WHERE uin = ?", hash, uin)
 	return err
 }
 

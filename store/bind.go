@@ -46,7 +46,7 @@ func (s *Store) Bind(ctx context.Context, b BindFile, perPlace, perUser int) err
 
 // Unbind removes a binding; false when it was not bound.
 func (s *Store) Unbind(ctx context.Context, room, uin int64, url string) (bool, error) {
-	res, err := s.w.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		"DELETE FROM t_bind_file WHERE room_id = ? AND uin = ? AND "+urlMatch, room, uin, url, url)
 	if err != nil {
 		return false, err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -68,5 +69,41 @@ func engines(t *testing.T, fn func(t *testing.T, s *Store, db string)) {
 			t.Cleanup(func() { s.Close() })
 			fn(t, s, db)
 		})
+	}
+}
+
+// On MySQL a room list is cached until this server writes, and what
+// another server wrote to the same database shows within listTTL.
+func TestRoomListCacheMySQL(t *testing.T) {
+	db := testMySQL(t)
+	s := open(t, db)
+	defer s.Close()
+	a := &Account{UID: "t", AppID: 1, Role: 1, PwdHash: "$2a$04$x"}
+	must(t, s.CreateAccount(bg, a, 1))
+	id, err := s.CreateRoom(bg, a, "before", "", 10)
+	must(t, err)
+	f := RoomFilter{AppID: 1, State: -1, Limit: 10}
+	title := func() string {
+		_, items, err := s.Rooms(bg, f)
+		must(t, err)
+		return items[0].Title
+	}
+	if got := title(); got != "before" {
+		t.Fatal(got)
+	}
+	// This server's own write is seen at once.
+	must(t, s.Enter(bg, id, a.Uin, 11))
+	if _, items, _ := s.Rooms(bg, f); items[0].MemSize != 1 {
+		t.Fatalf("memsize %d after this server's enter", items[0].MemSize)
+	}
+	// Another server's write, within listTTL.
+	other := open(t, db)
+	defer other.Close()
+	if _, err := other.w.Exec("UPDATE t_course SET title = 'after' WHERE room_id = ?", id); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(listTTL + 100*time.Millisecond)
+	if got := title(); got != "after" {
+		t.Fatalf("another server's write not seen after %v: %q", listTTL, got)
 	}
 }

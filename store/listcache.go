@@ -4,10 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // roomLists caches room-list answers for as long as the database does not
-// change. A room list is two queries and twenty-odd rows with a member
+// change. On MySQL, where nothing cheap tells, an entry lives until this
+// server writes, and at most listTTL (what other servers on the same
+// database wrote shows within it). A room list is two queries and twenty-odd rows with a member
 // count each; the same first page is asked for by every client of an app,
 // far more often than rooms or members change.
 //
@@ -17,8 +21,13 @@ import (
 // leave a stale list behind. The version is read before the queries, so a
 // commit racing with them makes the entry stale at once, never wrong.
 type roomLists struct {
-	db *sql.DB   // one read-only connection, only for data_version
+	db *sql.DB   // SQLite: one read-only connection, only for data_version
 	dv *sql.Stmt // PRAGMA data_version, prepared once
+
+	// MySQL: the version is a count of this server's writes, and entries
+	// expire after ttl.
+	local atomic.Int64
+	ttl   time.Duration
 
 	mu      sync.Mutex
 	version int64
@@ -28,7 +37,14 @@ type roomLists struct {
 type roomListEntry struct {
 	total int64
 	items []RoomItem
+	at    time.Time
 }
+
+// listTTL bounds how old a cached room list may be on MySQL.
+const listTTL = time.Second
+
+// wrote counts a write of this server (the MySQL cache version).
+func (c *roomLists) wrote() { c.local.Add(1) }
 
 // maxRoomLists bounds the entries kept for one version (filters are
 // client-chosen: time bounds, hosts, pages).
@@ -62,6 +78,9 @@ func (c *roomLists) close() error {
 // current reads the database's data version; ok is false when it cannot
 // be read (then nothing is cached).
 func (c *roomLists) current(ctx context.Context) (int64, bool) {
+	if c.ttl > 0 {
+		return c.local.Load(), true
+	}
 	if c.db == nil {
 		return 0, false
 	}
@@ -79,6 +98,9 @@ func (c *roomLists) get(f RoomFilter, version int64) (roomListEntry, bool) {
 		return roomListEntry{}, false
 	}
 	e, ok := c.entries[f]
+	if ok && c.ttl > 0 && time.Since(e.at) > c.ttl {
+		return roomListEntry{}, false
+	}
 	return e, ok
 }
 
@@ -92,5 +114,6 @@ func (c *roomLists) put(f RoomFilter, version int64, e roomListEntry) {
 		c.version = version
 		c.entries = make(map[RoomFilter]roomListEntry)
 	}
+	e.at = time.Now()
 	c.entries[f] = e
 }

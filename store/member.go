@@ -29,12 +29,13 @@ func (s *Store) enter(ctx context.Context, db execer, room, uin, now int64) erro
 
 // Enter makes uin a present member of room.
 func (s *Store) Enter(ctx context.Context, room, uin, now int64) error {
+	defer s.lists.wrote()
 	return s.enter(ctx, s.w, room, uin, now)
 }
 
 // Leave marks uin as having left room; false when uin never entered it.
 func (s *Store) Leave(ctx context.Context, room, uin int64) (bool, error) {
-	res, err := s.w.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		"UPDATE t_class_member SET has_exited = 1 WHERE uin = ? AND room_id = ?", uin, room)
 	if err != nil {
 		return false, err

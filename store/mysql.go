@@ -76,6 +76,7 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", Redact(dbURL), err)
 	}
 	s := &Store{w: db, r: db, d: mysqlDialect}
+	s.lists.ttl = listTTL
 	if err := s.migrateMySQL(ctx, c.DBName); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)

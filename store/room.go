@@ -199,7 +199,7 @@ func (s *Store) Rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, err
 	}
 	total, items, err := s.rooms(ctx, f)
 	if err == nil && cacheable {
-		s.lists.put(f, version, roomListEntry{total, items})
+		s.lists.put(f, version, roomListEntry{total: total, items: items})
 	}
 	return total, items, err
 }
@@ -263,7 +263,7 @@ func (s *Store) rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, err
 // is ended, allowed (0 < allowed time <= now) and not yet requested. Only
 // one caller wins; the others get ErrConflict.
 func (s *Store) ClaimReplayIndex(ctx context.Context, id, now int64) error {
-	res, err := s.w.ExecContext(ctx,
+	res, err := s.exec(ctx,
 		`UPDATE t_course SET trigger_replay_idx_time = ?, can_trigger_replay_idx_time = 0
 		 WHERE room_id = ? AND state = 2 AND can_trigger_replay_idx_time > 0
 		 AND can_trigger_replay_idx_time <= ? AND trigger_replay_idx_time = 0`, now, id, now)
@@ -280,7 +280,7 @@ func (s *Store) ClaimReplayIndex(ctx context.Context, id, now int64) error {
 // url means the index already existed, so the room is ready for playback.
 func (s *Store) ReplayIndexRequested(ctx context.Context, id, result int64, url string, created int64) error {
 	if url == "" {
-		_, err := s.w.ExecContext(ctx,
+		_, err := s.exec(ctx,
 			"UPDATE t_course SET trigger_replay_idx_result = ? WHERE room_id = ?", result, id)
 		return err
 	}

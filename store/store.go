@@ -207,7 +207,16 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
+	defer s.lists.wrote()
 	return tx.Commit()
+}
+
+// exec runs one write statement. Writes go through exec or tx, so that
+// the room-list cache learns of them (on MySQL; see listcache.go). The
+// heartbeat flush does not: it changes nothing a room list shows.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	defer s.lists.wrote()
+	return s.w.ExecContext(ctx, query, args...)
 }
 
 // Setting reads a stored server setting.
@@ -222,7 +231,7 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 
 // SetSetting stores a server setting.
 func (s *Store) SetSetting(ctx context.Context, name, value string) error {
-	_, err := s.w.ExecContext(ctx,
+	_, err := s.exec(ctx,
 		s.d.setSetting,
 		name, value)
 	return err
