@@ -165,7 +165,9 @@ func (r *rig) present(id int64) []string {
 	return out
 }
 
-func TestReapSilentTeacher(t *testing.T) {
+func TestReapSilentTeacher(t *testing.T) { tests.EachEngine(t, testReapSilentTeacher) }
+
+func testReapSilentTeacher(t *testing.T) {
 	r := newRig(t, nil)
 	teacher, s1 := r.user("t", 1), r.user("s1", 0)
 	id := r.class(teacher, s1)
@@ -200,7 +202,9 @@ func TestReapSilentTeacher(t *testing.T) {
 	}
 }
 
-func TestReapSilentStudent(t *testing.T) {
+func TestReapSilentStudent(t *testing.T) { tests.EachEngine(t, testReapSilentStudent) }
+
+func testReapSilentStudent(t *testing.T) {
 	r := newRig(t, nil)
 	teacher, s1, s2 := r.user("t", 1), r.user("s1", 0), r.user("s2", 0)
 	id := r.class(teacher, s1, s2)
@@ -241,7 +245,9 @@ func TestReapSilentStudent(t *testing.T) {
 	}
 }
 
-func TestHeartbeatingClassLeftAlone(t *testing.T) {
+func TestHeartbeatingClassLeftAlone(t *testing.T) { tests.EachEngine(t, testHeartbeatingClassLeftAlone) }
+
+func testHeartbeatingClassLeftAlone(t *testing.T) {
 	r := newRig(t, nil)
 	teacher := r.user("t", 1)
 	students := []*store.Session{r.user("s1", 0), r.user("s2", 0), r.user("s3", 0)}
@@ -283,7 +289,9 @@ func TestHeartbeatingClassLeftAlone(t *testing.T) {
 	}
 }
 
-func TestReapGraceAfterRestart(t *testing.T) {
+func TestReapGraceAfterRestart(t *testing.T) { tests.EachEngine(t, testReapGraceAfterRestart) }
+
+func testReapGraceAfterRestart(t *testing.T) {
 	r := newRig(t, nil)
 	teacher, s1 := r.user("t", 1), r.user("s1", 0)
 	id := r.class(teacher, s1)
@@ -314,7 +322,9 @@ func TestReapGraceAfterRestart(t *testing.T) {
 	}
 }
 
-func TestReapPurgesOldMembers(t *testing.T) {
+func TestReapPurgesOldMembers(t *testing.T) { tests.EachEngine(t, testReapPurgesOldMembers) }
+
+func testReapPurgesOldMembers(t *testing.T) {
 	r := newRig(t, nil)
 	teacher, s1 := r.user("t", 1), r.user("s1", 0)
 	id := r.class(teacher, s1)
@@ -333,7 +343,9 @@ func TestReapPurgesOldMembers(t *testing.T) {
 
 // TestScheduledReplayIndex: the in-process scheduler requests the index of
 // every ended room once its waiting time passed, once.
-func TestScheduledReplayIndex(t *testing.T) {
+func TestScheduledReplayIndex(t *testing.T) { tests.EachEngine(t, testScheduledReplayIndex) }
+
+func testScheduledReplayIndex(t *testing.T) {
 	var mu sync.Mutex
 	var bodies []map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -389,7 +401,9 @@ func TestScheduledReplayIndex(t *testing.T) {
 
 // TestRunFlushes: the background loop writes heartbeats behind, and
 // flushes what is left when it stops.
-func TestRunFlushes(t *testing.T) {
+func TestRunFlushes(t *testing.T) { tests.EachEngine(t, testRunFlushes) }
+
+func testRunFlushes(t *testing.T) {
 	run := func(r *rig) (stop func()) {
 		r.h.RunBackground()
 		return r.h.Stop
