@@ -75,7 +75,7 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", Redact(dbURL), err)
 	}
-	s := &Store{w: db, r: db, d: mysqlDialect}
+	s := &Store{w: db, r: db, d: mysqlDialect, dbName: c.DBName}
 	s.lists.ttl = listTTL
 	if err := s.migrateMySQL(ctx, c.DBName); err != nil {
 		db.Close()
@@ -251,4 +251,84 @@ func uidArgs(d dialect, uid string) []any {
 		return []any{uid, uid}
 	}
 	return []any{uid}
+}
+
+// lockWait is how long LockRoom waits for another server's state change.
+const lockWait = 10 // seconds
+
+// LockRoom takes a lock on room id that holds across every server on the
+// database: a MySQL user-level lock (GET_LOCK), held by a connection of its
+// own until unlock. On SQLite, one server has the file: a no-op.
+func (s *Store) LockRoom(ctx context.Context, id int64) (func(), error) {
+	if s.d.name != "mysql" {
+		return func() {}, nil
+	}
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("sxb:%s:room:%d", s.dbName, id)
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, lockWait).Scan(&got); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lock room %d: %w", id, err)
+	}
+	if !got.Valid || got.Int64 != 1 {
+		conn.Close()
+		return nil, fmt.Errorf("lock room %d: still held by another server after %d s", id, lockWait)
+	}
+	return func() {
+		conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", name)
+		conn.Close()
+	}, nil
+}
+
+// syncChunk is how many tokens one SyncSessions query checks.
+const syncChunk = 500
+
+// SyncSessions drops the cached sessions whose token is no longer in the
+// database: another server logged the user out or in again. Run every
+// half second, a dead token stops working everywhere within a second. On
+// SQLite, only this server writes tokens: a no-op.
+func (s *Store) SyncSessions(ctx context.Context) error {
+	if s.d.name != "mysql" {
+		return nil
+	}
+	var tokens []string
+	s.sessions.Range(func(k, _ any) bool {
+		tokens = append(tokens, k.(string))
+		return true
+	})
+	for len(tokens) > 0 {
+		n := min(len(tokens), syncChunk)
+		chunk := tokens[:n]
+		tokens = tokens[n:]
+		args := make([]any, len(chunk))
+		for i, t := range chunk {
+			args[i] = t
+		}
+		rows, err := s.r.QueryContext(ctx, "SELECT token FROM t_account WHERE token IN (?"+
+			strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		if err != nil {
+			return fmt.Errorf("sync sessions: %w", err)
+		}
+		alive := make(map[string]bool, len(chunk))
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				rows.Close()
+				return fmt.Errorf("sync sessions: %w", err)
+			}
+			alive[t] = true
+		}
+		rows.Close()
+		s.sessMu.Lock()
+		for _, t := range chunk {
+			if !alive[t] {
+				s.sessions.Delete(t)
+			}
+		}
+		s.sessMu.Unlock()
+	}
+	return nil
 }

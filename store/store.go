@@ -30,9 +30,10 @@ var (
 
 // Store is the database and the caches in front of it.
 type Store struct {
-	w *sql.DB // SQLite: the one writer connection; MySQL: the pool
-	r *sql.DB // SQLite: readers (WAL lets them run beside the writer); MySQL: the pool
-	d dialect
+	w      *sql.DB // SQLite: the one writer connection; MySQL: the pool
+	r      *sql.DB // SQLite: readers (WAL lets them run beside the writer); MySQL: the pool
+	d      dialect
+	dbName string // MySQL: the database (names its server-wide locks)
 
 	sessMu   sync.Mutex
 	sessions sync.Map // token -> *Session

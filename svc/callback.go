@@ -137,7 +137,11 @@ func (s *Service) recCall(ctx context.Context, b Body) error {
 	}
 	rec.Uin = user.Uin
 	rec.RoomID = Intval(q.Get("groupid"))
-	defer s.rooms.lock(rec.RoomID, false)()
+	unlock, err := s.lockRoom(ctx, rec.RoomID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := s.Store.Room(ctx, rec.RoomID); err != nil {
 		return err
 	}
@@ -211,7 +215,12 @@ func (s *Service) IdxFileEndCall(ctx context.Context, r *Req) (any, error) {
 		}
 	}
 	id := Intval(group)
-	defer s.rooms.lock(id, false)()
+	unlock, err := s.lockRoom(ctx, id)
+	if err != nil {
+		s.Log.Error("idxfileendcall", "room", id, "err", err)
+		return idxReply(CodeServer, "Server internal error")
+	}
+	defer unlock()
 	room, err := s.Store.Room(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return idxReply(CodeRoomNotExist, "get room info failed")

@@ -245,7 +245,9 @@ func testReapSilentStudent(t *testing.T) {
 	}
 }
 
-func TestHeartbeatingClassLeftAlone(t *testing.T) { tests.EachEngine(t, testHeartbeatingClassLeftAlone) }
+func TestHeartbeatingClassLeftAlone(t *testing.T) {
+	tests.EachEngine(t, testHeartbeatingClassLeftAlone)
+}
 
 func testHeartbeatingClassLeftAlone(t *testing.T) {
 	r := newRig(t, nil)

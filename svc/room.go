@@ -81,7 +81,11 @@ func (s *Service) StartCourse(ctx context.Context, r *Req) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer s.rooms.lock(id, false)()
+	unlock, err := s.lockRoom(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	room, err := s.teacherRoom(ctx, r, id, " only the teacher who created the course can start it.")
 	if err != nil {
 		return nil, err
@@ -113,7 +117,11 @@ func (s *Service) EndClass(ctx context.Context, r *Req) (any, error) {
 	if id <= 0 {
 		return nil, E(CodeReqData, "Invalid roomnum")
 	}
-	defer s.rooms.lock(id, false)()
+	unlock, err := s.lockRoom(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	room, err := s.teacherRoom(ctx, r, id, "only the teacher can end the course.")
 	if err != nil {
 		return nil, err

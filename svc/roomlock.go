@@ -1,6 +1,9 @@
 package svc
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
 // roomLocks serialise what happens to one room so that an IM message and
 // the state it announces stay in order (a start's 1001 before anything
@@ -49,4 +52,17 @@ func (l *roomLocks) lock(id int64, shared bool) (unlock func()) {
 		}
 		l.mu.Unlock()
 	}
+}
+
+// lockRoom takes room id's lock alone, in this process and, on a database
+// several servers share, across them (store.LockRoom): a state change and
+// its IM message happen once whichever server is asked.
+func (s *Service) lockRoom(ctx context.Context, id int64) (unlock func(), err error) {
+	local := s.rooms.lock(id, false)
+	shared, err := s.Store.LockRoom(ctx, id)
+	if err != nil {
+		local()
+		return nil, internal("lock room", err)
+	}
+	return func() { shared(); local() }, nil
 }

@@ -25,6 +25,9 @@ type Store interface {
 	RoomOwner(ctx context.Context, id int64) (store.Owner, error)
 	StartRoom(ctx context.Context, id, hostUin, seq, now int64) error
 	EndRoom(ctx context.Context, id, seq, now, idxDelay int64) error
+	// LockRoom serialises the state changes of a room across the servers
+	// sharing the database (a no-op where only one can).
+	LockRoom(ctx context.Context, id int64) (unlock func(), err error)
 	Rooms(ctx context.Context, f store.RoomFilter) (int64, []store.RoomItem, error)
 
 	// Members and their heartbeats.
@@ -35,6 +38,9 @@ type Store interface {
 	MemberHistory(ctx context.Context, room, hostUin int64) ([]string, error)
 	Heartbeat(room, uin int64, host bool, now int64)
 	Flush(ctx context.Context) error
+	// SyncSessions forgets cached sessions whose token another server
+	// ended (a no-op where only one server can).
+	SyncSessions(ctx context.Context) error
 	Pending() int
 	Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBefore, idxDelay int64) ([]int64, int64, error)
 

@@ -1,0 +1,156 @@
+package main_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"sxb-edu/svc"
+	"sxb-edu/tests"
+)
+
+// Three real servers on one MariaDB database walk a class with requests
+// spread over them; concurrent state changes happen once with one IM
+// message; a logout anywhere holds everywhere within a second; a SIGKILL
+// of one mid-class loses no acknowledged write.
+func TestSeveralInstances(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	bin := tests.Build(t)
+	im := tests.NewFakeTencent(t)
+	cfg := tests.ConfigFile(t, tests.M{"im_base_url": im.URL, "flush_interval_ms": 200})
+	var ps []*tests.Proc
+	for i := 0; i < 3; i++ {
+		ps = append(ps, tests.Run(t, bin, db, cfg))
+	}
+	at := func(i int) *tests.Proc { return ps[i%len(ps)] }
+	messages := func(typ int) int {
+		n := 0
+		for _, c := range im.Calls() {
+			if strings.Contains(string(c.Raw), fmt.Sprintf(`\"type\":%d`, typ)) {
+				n++
+			}
+		}
+		return n
+	}
+
+	at(0).MustCall("regist", tests.M{"id": "teacher", "pwd": "pw", "role": 1})
+	teacher := at(1).Login("teacher", "pw")
+	var rd struct{ RoomNum int64 }
+	json.Unmarshal(at(2).MustCall("create", tests.M{"token": teacher, "title": "spread"}), &rd)
+	room := rd.RoomNum
+
+	// Start from every server at once: once, one 1001.
+	var wg sync.WaitGroup
+	codes := make([]int, len(ps))
+	for i := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _, _ = at(i).Call("startcourse", tests.M{"token": teacher, "roomnum": room})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, c := range codes {
+		if c == 0 {
+			ok++
+		} else if c != svc.CodeRoomState {
+			t.Fatalf("concurrent starts answered %v", codes)
+		}
+	}
+	if ok != 1 || messages(1001) != 1 {
+		t.Fatalf("concurrent starts: %d succeeded, %d start messages", ok, messages(1001))
+	}
+
+	// Students register, log in and enter through different servers.
+	var students []string
+	for i := 0; i < 9; i++ {
+		id := fmt.Sprintf("s%d", i)
+		at(i).MustCall("regist", tests.M{"id": id, "pwd": "pw", "role": 0})
+		tok := at(i + 1).Login(id, "pw")
+		at(i + 2).MustCall("reportmemid", tests.M{"token": tok, "roomnum": room, "operate": 0})
+		students = append(students, tok)
+	}
+	at(0).MustCall("reportbind", tests.M{"token": teacher, "roomnum": room, "operate": 0,
+		"bind_file": tests.M{"type": 0, "file_name": "f", "url": "http://f/1"}})
+	at(1).MustCall("reportmemid", tests.M{"token": students[0], "roomnum": room, "operate": 1})
+	for i, tok := range append([]string{teacher}, students...) {
+		at(i).MustCall("heartbeat", tests.M{"token": tok, "roomnum": room})
+	}
+	// Every server sees the same class (room lists within their 1-s cache).
+	for i := range ps {
+		var ml struct{ Total int64 }
+		json.Unmarshal(at(i).MustCall("roomidlist", tests.M{"token": students[1], "roomnum": room, "index": 0, "size": 50}), &ml)
+		var bl struct{ Total int64 }
+		json.Unmarshal(at(i).MustCall("querybind", tests.M{"token": students[2], "roomnum": room, "index": 0, "size": 50}), &bl)
+		if ml.Total != 9 || bl.Total != 1 {
+			t.Fatalf("server %d: %d members, %d files", i, ml.Total, bl.Total)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			var rl struct{ Rooms []struct{ MemSize int64 } }
+			json.Unmarshal(at(i).MustCall("roomlist", tests.M{"token": students[1], "index": 0, "size": 10}), &rl)
+			if len(rl.Rooms) == 1 && rl.Rooms[0].MemSize == 9 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server %d: room list %+v after 2 s", i, rl)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	// A logout on one server holds on every server within a second.
+	at(0).MustCall("logout", tests.M{"token": students[8]})
+	start := time.Now()
+	for i := 1; i < len(ps); i++ {
+		for {
+			code, _, _ := at(i).Call("heartbeat", tests.M{"token": students[8], "roomnum": room})
+			if code == svc.CodeTokenExpire {
+				break
+			}
+			if time.Since(start) > 1500*time.Millisecond {
+				t.Fatalf("server %d still takes a token logged out on server 0 after %v", i, time.Since(start))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	t.Logf("logout on one server refused by the others after %v", time.Since(start))
+
+	// SIGKILL one server mid-class: the others carry on, nothing
+	// acknowledged is lost.
+	killed := ps[2]
+	killed.MustCall("reportmemid", tests.M{"token": students[0], "roomnum": room, "operate": 0})
+	killed.MustCall("reportbind", tests.M{"token": teacher, "roomnum": room, "operate": 0,
+		"bind_file": tests.M{"type": 1, "file_name": "g", "url": "http://f/2"}})
+	if err := killed.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-killed.Exited
+	ps = ps[:2]
+	for i := range ps {
+		var ml struct{ Total int64 }
+		json.Unmarshal(at(i).MustCall("roomidlist", tests.M{"token": students[1], "roomnum": room, "index": 0, "size": 50}), &ml)
+		var bl struct{ Total int64 }
+		json.Unmarshal(at(i).MustCall("querybind", tests.M{"token": students[2], "roomnum": room, "index": 0, "size": 50}), &bl)
+		if ml.Total != 10 || bl.Total != 2 {
+			t.Fatalf("after the kill, server %d: %d members, %d files", i, ml.Total, bl.Total)
+		}
+	}
+	// End from both survivors at once: once, one 1002.
+	for i := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _, _ = at(i).Call("exitroom", tests.M{"token": teacher, "roomnum": room})
+		}()
+	}
+	wg.Wait()
+	if (codes[0] == 0) == (codes[1] == 0) || messages(1002) != 1 {
+		t.Fatalf("concurrent ends answered %v, %d end messages", codes[:2], messages(1002))
+	}
+}
