@@ -10,8 +10,8 @@ import (
 // written once, in the subset both speak.
 type dialect struct {
 	name string
-	// enter makes (uin, room) a present member with a heartbeat; args
-	// uin, room, now, and for MySQL the entry order.
+	// enter makes (uin, room) a present member with a heartbeat, when the
+	// room is living; args uin, now, (MySQL: the entry order,) room.
 	enter string
 	// exactUID finds an account by its exact uid through an index.
 	exactUID string
@@ -33,7 +33,8 @@ const (
 
 var sqliteDialect = dialect{
 	name: "sqlite",
-	enter: `INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time) VALUES (?, ?, 0, ?)
+	enter: `INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time)
+		 SELECT ?, room_id, 0, ? FROM t_course WHERE room_id = ? AND state = 1
 		 ON CONFLICT (uin, room_id) DO UPDATE SET has_exited = 0,
 		 last_heartbeat_time = MAX(last_heartbeat_time, excluded.last_heartbeat_time)`,
 	exactUID:    "uid = ? COLLATE BINARY",
@@ -91,9 +92,10 @@ func sqliteFlush(kind flushKind, rows [][3]any) (string, []any) {
 var mysqlDialect = dialect{
 	name: "mysql",
 	// entered_at is set once, at the first entry: the list order.
-	enter: `INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time, entered_at) VALUES (?, ?, 0, ?, ?)
+	enter: `INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time, entered_at)
+		 SELECT ?, room_id, 0, ?, ? FROM t_course WHERE room_id = ? AND state = 1
 		 ON DUPLICATE KEY UPDATE has_exited = 0,
-		 last_heartbeat_time = GREATEST(last_heartbeat_time, VALUES(last_heartbeat_time))`,
+		 last_heartbeat_time = GREATEST(t_class_member.last_heartbeat_time, VALUES(last_heartbeat_time))`,
 	// The unique index is case-insensitive; it finds the candidates, the
 	// binary comparison keeps the exact one.
 	exactUID:    "uid = ? AND uid = ? COLLATE utf8mb4_bin",

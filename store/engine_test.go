@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -92,7 +93,10 @@ func TestRoomListCacheMySQL(t *testing.T) {
 		t.Fatal(got)
 	}
 	// This server's own write is seen at once.
-	must(t, s.Enter(bg, id, a.Uin, 11))
+	if err := s.Enter(bg, id, a.Uin, 11); !errors.Is(err, ErrConflict) {
+		t.Fatalf("enter into a room not living: %v", err)
+	}
+	must(t, s.StartRoom(bg, id, a.Uin, 0, 11)) // the teacher enters
 	if _, items, _ := s.Rooms(bg, f); items[0].MemSize != 1 {
 		t.Fatalf("memsize %d after this server's enter", items[0].MemSize)
 	}
@@ -106,4 +110,31 @@ func TestRoomListCacheMySQL(t *testing.T) {
 	if got := title(); got != "after" {
 		t.Fatalf("another server's write not seen after %v: %q", listTTL, got)
 	}
+}
+
+// A member enters only a living room: the check is in the statement, so an
+// end that another server committed first wins.
+func TestEnterOnlyLiving(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, _ string) {
+		a := &Account{UID: "t", AppID: 1, Role: 1, PwdHash: "$2a$04$x"}
+		must(t, s.CreateAccount(bg, a, 1))
+		id, err := s.CreateRoom(bg, a, "r", "", 10)
+		must(t, err)
+		if err := s.Enter(bg, id, 77, 11); !errors.Is(err, ErrConflict) {
+			t.Fatalf("created room: %v", err)
+		}
+		must(t, s.StartRoom(bg, id, a.Uin, 0, 12))
+		must(t, s.Enter(bg, id, 77, 13))
+		must(t, s.Enter(bg, id, 77, 14)) // again: fine
+		must(t, s.EndRoom(bg, id, 0, 15, 300))
+		if err := s.Enter(bg, id, 77, 16); !errors.Is(err, ErrConflict) {
+			t.Fatalf("ended room: %v", err)
+		}
+		if n, _ := s.PresentCount(bg, id); n != 0 {
+			t.Fatalf("%d present in an ended room", n)
+		}
+		if err := s.Enter(bg, 999999, 77, 16); !errors.Is(err, ErrConflict) {
+			t.Fatalf("no such room: %v", err)
+		}
+	})
 }

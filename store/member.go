@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -16,18 +17,26 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// enter makes uin a present member of room with a heartbeat at now. A
-// member keeps the place of its first entry (the list order).
+// enter makes uin a present member of room with a heartbeat at now, if
+// the room is living (ErrConflict if not: the check is in the statement,
+// so a class ended meanwhile, by any server, takes nobody in). A member
+// keeps the place of its first entry (the list order).
 func (s *Store) enter(ctx context.Context, db execer, room, uin, now int64) error {
-	args := []any{uin, room, now}
+	args := []any{uin, now}
 	if s.d.name == "mysql" {
 		args = append(args, entrySeq())
 	}
-	_, err := db.ExecContext(ctx, s.d.enter, args...)
-	return err
+	res, err := db.ExecContext(ctx, s.d.enter, append(args, room)...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return cmp.Or(err, ErrConflict)
+	}
+	return nil
 }
 
-// Enter makes uin a present member of room.
+// Enter makes uin a present member of room, if it is living.
 func (s *Store) Enter(ctx context.Context, room, uin, now int64) error {
 	defer s.lists.wrote()
 	return s.enter(ctx, s.w, room, uin, now)

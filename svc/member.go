@@ -67,7 +67,11 @@ func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
 		}
 		return nil, nil
 	}
-	if err := s.Store.Enter(ctx, id, uin, s.now()); err != nil {
+	err = s.Store.Enter(ctx, id, uin, s.now())
+	if errors.Is(err, store.ErrConflict) { // ended meanwhile (by another server)
+		return nil, E(CodeRoomState, "can only enter/exit a state=living room")
+	}
+	if err != nil {
 		return nil, internal("enter room", err)
 	}
 	if _, err := s.sendMsg(ctx, r.AppID, id, msgEnter, r.TimeStamp, uidValue{r.User.UID}); err != nil {
