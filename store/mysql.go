@@ -253,6 +253,9 @@ func uidArgs(d dialect, uid string) []any {
 	return []any{uid}
 }
 
+// Shared reports whether several servers may use the database: MySQL.
+func (s *Store) Shared() bool { return s.d.name == "mysql" }
+
 // lockWait is how long LockRoom waits for another server's state change.
 const lockWait = 10 // seconds
 

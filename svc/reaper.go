@@ -17,7 +17,14 @@ func (s *Service) Reap(ctx context.Context) error {
 	if now-s.started.Unix() < roomTimeout {
 		return nil
 	}
-	rooms, members, err := s.Store.Reap(ctx, now, now-roomTimeout, now-seconds(s.Cfg.MemberTimeout),
+	// Reap flushes this server's heartbeats first; another server's may
+	// wait up to its flush interval to be written, so on a shared
+	// database a member is given that much longer.
+	var margin int64
+	if s.Store.Shared() {
+		margin = seconds(s.Cfg.FlushInterval + time.Second - 1)
+	}
+	rooms, members, err := s.Store.Reap(ctx, now, now-roomTimeout-margin, now-seconds(s.Cfg.MemberTimeout)-margin,
 		now-memberRetention, seconds(s.Cfg.ReplayIdxDelay))
 	if err != nil {
 		return err

@@ -56,6 +56,9 @@ type Store interface {
 	ReplayIndexReady(ctx context.Context, id int64, url string, result, now int64) error
 	DueReplayIndex(ctx context.Context, now int64) ([]int64, error)
 
+	// Shared reports whether several servers may use the database.
+	Shared() bool
+
 	// Health and gauges.
 	Ping(ctx context.Context) error
 	Stats(ctx context.Context) (store.Stats, error)
