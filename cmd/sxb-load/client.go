@@ -11,21 +11,26 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // client speaks the protocol to one server the way the apps do: POST
 // /index.php?svc=..&cmd=.. with a JSON body, over kept-alive connections.
 type client struct {
-	base  string
+	bases []string // several servers: requests go round-robin
+	next  atomic.Uint64
 	appid int64
 	hc    *http.Client
-	urls  sync.Map // "svc/cmd" -> full URL
+	urls  sync.Map // "svc/cmd" -> full URLs, one per base
 }
 
 // newClient makes a client whose transport keeps up to conns connections
-// open and never opens more (so a stall queues instead of churning ports).
+// per server open and never opens more (so a stall queues instead of
+// churning ports). base may name several servers, comma-separated: each
+// request goes to the next, so one user's requests land on all of them.
 func newClient(base string, appid int64, conns int, timeout time.Duration) *client {
 	tr := &http.Transport{
 		Proxy:               nil,
@@ -37,17 +42,35 @@ func newClient(base string, appid int64, conns int, timeout time.Duration) *clie
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	return &client{base: base, appid: appid, hc: &http.Client{Transport: tr, Timeout: timeout}}
+	return &client{bases: splitURLs(base), appid: appid, hc: &http.Client{Transport: tr, Timeout: timeout}}
+}
+
+// splitURLs reads a comma-separated list of server base URLs.
+func splitURLs(s string) []string {
+	var out []string
+	for _, u := range strings.Split(s, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 func (c *client) url(svc, cmd string) string {
 	k := svc + "/" + cmd
-	if u, ok := c.urls.Load(k); ok {
-		return u.(string)
+	v, ok := c.urls.Load(k)
+	if !ok {
+		us := make([]string, len(c.bases))
+		for i, b := range c.bases {
+			us[i] = b + "/index.php?svc=" + url.QueryEscape(svc) + "&cmd=" + url.QueryEscape(cmd)
+		}
+		v, _ = c.urls.LoadOrStore(k, us)
 	}
-	u := c.base + "/index.php?svc=" + url.QueryEscape(svc) + "&cmd=" + url.QueryEscape(cmd)
-	c.urls.Store(k, u)
-	return u
+	us := v.([]string)
+	if len(us) == 1 {
+		return us[0]
+	}
+	return us[c.next.Add(1)%uint64(len(us))]
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

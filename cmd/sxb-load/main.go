@@ -85,7 +85,8 @@ func main() {
 	var o options
 	fs := flag.NewFlagSet("sxb-load", flag.ExitOnError)
 	fs.StringVar(&o.mode, "mode", "saturate", "classroom | saturate | ceiling | register")
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
+	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080",
+		"server base URL (loopback only); several, comma-separated, share the load round-robin (servers on one MySQL database)")
 	fs.Int64Var(&o.appid, "appid", 1400000000, "SDKAppID sent as appid")
 	fs.StringVar(&o.pwd, "pwd", "sxb-load-password", "password of the generated users")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-request timeout")
@@ -177,11 +178,13 @@ func (o *options) check() error {
 		return fmt.Errorf("unknown -mode %q", o.mode)
 	}
 	if o.mode != "ceiling" {
-		if err := checkLoopback(o.url); err != nil {
-			return err
+		for _, u := range splitURLs(o.url) {
+			if err := checkLoopback(u); err != nil {
+				return err
+			}
 		}
 	}
-	o.url = strings.TrimRight(o.url, "/")
+	o.url = strings.Join(splitURLs(o.url), ",")
 	if o.dur <= 0 || o.dur > maxDuration || o.warmup < 0 || o.warmup > maxDuration {
 		return fmt.Errorf("-d and -warmup must be within 0..%s", maxDuration)
 	}

@@ -91,3 +91,19 @@ func TestLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// Several servers: each request goes to the next, so one user's requests
+// land on all of them.
+func TestClientRoundRobin(t *testing.T) {
+	c := newClient("http://127.0.0.1:1, http://127.0.0.1:2/", 1, 1, time.Second)
+	seen := map[string]int{}
+	for i := 0; i < 10; i++ {
+		seen[c.url("live", "heartbeat")]++
+	}
+	if len(seen) != 2 || seen["http://127.0.0.1:1/index.php?svc=live&cmd=heartbeat"] != 5 {
+		t.Fatalf("requests per server: %v", seen)
+	}
+	if one := newClient("http://127.0.0.1:1", 1, 1, time.Second); one.url("a", "b") != one.url("a", "b") {
+		t.Fatal("one server: the URL changes")
+	}
+}
