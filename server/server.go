@@ -194,7 +194,7 @@ func (s *Server) stop() error {
 }
 
 // demoKey returns the demo app's userSig key, made on first start (made
-// is true then).
+// is true then). Servers starting together on one database agree on one.
 func demoKey(st *store.Store) (key string, made bool, err error) {
 	ctx := context.Background()
 	key, err = st.Setting(ctx, "demo_app_key")
@@ -208,9 +208,10 @@ func demoKey(st *store.Store) (key string, made bool, err error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", false, err
 	}
-	key = hex.EncodeToString(b[:])
-	if err := st.SetSetting(ctx, "demo_app_key", key); err != nil {
+	mine := hex.EncodeToString(b[:])
+	key, err = st.AddSetting(ctx, "demo_app_key", mine)
+	if err != nil {
 		return "", false, fmt.Errorf("store demo key: %w", err)
 	}
-	return key, true, nil
+	return key, key == mine, nil
 }

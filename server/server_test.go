@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"sxb-edu/server"
 	"sxb-edu/svc"
+	"sxb-edu/tests"
 )
 
 // demoKey starts and stops a server with no app configured on db and
@@ -50,5 +52,38 @@ func TestDemoKeyKept(t *testing.T) {
 	}
 	if k3, _ := demoKey(t, filepath.Join(t.TempDir(), "other.db")); k3 == k1 {
 		t.Fatal("two databases share a demo key")
+	}
+}
+
+// Servers started at once on one empty MySQL database migrate it one at a
+// time and agree on the demo app's key.
+func TestConcurrentStartsMySQL(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	const n = 4
+	keys := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg, _ := svc.LoadConfig("")
+			srv, err := server.New(cfg, server.Options{DB: db, KeepMaxProcs: true, Log: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			keys[i] = cfg.Apps[0].Key
+			srv.Close()
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < n; i++ {
+		if errs[i] != nil {
+			t.Fatalf("server %d: %v", i, errs[i])
+		}
+		if keys[i] != keys[0] || keys[i] == "" {
+			t.Fatalf("demo keys differ: %q", keys)
+		}
 	}
 }

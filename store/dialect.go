@@ -17,7 +17,7 @@ type dialect struct {
 	exactUID string
 	// memberOrder orders member rows by first entry.
 	memberOrder string
-	setSetting  string
+	addSetting  string // insert unless the name is there
 	// flush builds the statement and arguments that write one chunk of
 	// write-behind rows (see heartbeat.go); kind is members, rooms or tokens.
 	flush func(kind flushKind, rows [][3]any) (string, []any)
@@ -39,7 +39,7 @@ var sqliteDialect = dialect{
 		 last_heartbeat_time = MAX(last_heartbeat_time, excluded.last_heartbeat_time)`,
 	exactUID:    "uid = ? COLLATE BINARY",
 	memberOrder: "m.rowid",
-	setSetting:  "INSERT INTO t_setting (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+	addSetting:  "INSERT OR IGNORE INTO t_setting (name, value) VALUES (?, ?)",
 	flush:       sqliteFlush,
 }
 
@@ -100,7 +100,7 @@ var mysqlDialect = dialect{
 	// binary comparison keeps the exact one.
 	exactUID:    "uid = ? AND uid = ? COLLATE utf8mb4_bin",
 	memberOrder: "m.entered_at, m.uin",
-	setSetting:  "INSERT INTO t_setting (name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value)",
+	addSetting:  "INSERT IGNORE INTO t_setting (name, value) VALUES (?, ?)",
 	flush:       mysqlFlush,
 }
 

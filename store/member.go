@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -127,12 +128,17 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 		if err != nil {
 			return fmt.Errorf("reap: find silent rooms: %w", err)
 		}
+		rooms = rooms[:0]
 		for _, id := range ids {
-			if err := endRoom(ctx, tx, id, 0, now, idxDelay); err != nil {
+			err := endRoom(ctx, tx, id, 0, now, idxDelay)
+			if errors.Is(err, ErrConflict) {
+				continue // another server ended it meanwhile
+			}
+			if err != nil {
 				return fmt.Errorf("reap: end room %d: %w", id, err)
 			}
+			rooms = append(rooms, id)
 		}
-		rooms = ids
 		res, err := tx.ExecContext(ctx,
 			`UPDATE t_class_member SET has_exited = 1 WHERE has_exited = 0 AND last_heartbeat_time < ?
 			 AND uin != (SELECT host_uin FROM t_course c WHERE c.room_id = t_class_member.room_id)`, memberBefore)

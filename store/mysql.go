@@ -77,7 +77,16 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 	}
 	s := &Store{w: db, r: db, d: mysqlDialect, dbName: c.DBName}
 	s.lists.ttl = listTTL
-	if err := s.migrateMySQL(ctx, c.DBName); err != nil {
+	// Servers started together on one database migrate one at a time:
+	// the others wait and find it done.
+	unlock, err := s.namedLock(ctx, "migrate", 60)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)
+	}
+	err = s.migrateMySQL(ctx, c.DBName)
+	unlock()
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)
 	}
@@ -260,25 +269,30 @@ func (s *Store) Shared() bool { return s.d.name == "mysql" }
 const lockWait = 10 // seconds
 
 // LockRoom takes a lock on room id that holds across every server on the
-// database: a MySQL user-level lock (GET_LOCK), held by a connection of its
-// own until unlock. On SQLite, one server has the file: a no-op.
+// database (see namedLock). On SQLite, one server has the file: a no-op.
 func (s *Store) LockRoom(ctx context.Context, id int64) (func(), error) {
 	if s.d.name != "mysql" {
 		return func() {}, nil
 	}
+	return s.namedLock(ctx, fmt.Sprintf("room:%d", id), lockWait)
+}
+
+// namedLock takes a MySQL user-level lock (GET_LOCK) named for this
+// database, held by a connection of its own until unlock.
+func (s *Store) namedLock(ctx context.Context, what string, wait int) (func(), error) {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	name := fmt.Sprintf("sxb:%s:room:%d", s.dbName, id)
+	name := "sxb:" + s.dbName + ":" + what
 	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, lockWait).Scan(&got); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, wait).Scan(&got); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("lock room %d: %w", id, err)
+		return nil, fmt.Errorf("lock %s: %w", what, err)
 	}
 	if !got.Valid || got.Int64 != 1 {
 		conn.Close()
-		return nil, fmt.Errorf("lock room %d: still held by another server after %d s", id, lockWait)
+		return nil, fmt.Errorf("lock %s: still held by another server after %d s", what, wait)
 	}
 	return func() {
 		conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", name)

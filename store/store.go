@@ -230,10 +230,11 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 	return v, err
 }
 
-// SetSetting stores a server setting.
-func (s *Store) SetSetting(ctx context.Context, name, value string) error {
-	_, err := s.exec(ctx,
-		s.d.setSetting,
-		name, value)
-	return err
+// AddSetting stores a setting unless it is there already, and returns the
+// stored value: several servers starting at once agree on one.
+func (s *Store) AddSetting(ctx context.Context, name, value string) (string, error) {
+	if _, err := s.exec(ctx, s.d.addSetting, name, value); err != nil {
+		return "", err
+	}
+	return s.Setting(ctx, name)
 }
