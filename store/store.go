@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -35,9 +36,10 @@ type Store struct {
 	d      dialect
 	dbName string // MySQL: the database (names its server-wide locks)
 
-	sessMu   sync.Mutex
-	sessions sync.Map // token -> *Session
-	owners   sync.Map // room id -> Owner (never changes once created)
+	sessMu   sync.Mutex   // held by login and logout, and to cache a session
+	sessGen  atomic.Int64 // counts logins and logouts (see SessionByToken)
+	sessions sync.Map     // token -> *Session
+	owners   sync.Map     // room id -> Owner (never changes once created)
 
 	live  liveness
 	lists roomLists
