@@ -138,3 +138,33 @@ func TestEnterOnlyLiving(t *testing.T) {
 		}
 	})
 }
+
+// On MySQL, the lookups every request makes use an index, never a scan of
+// the accounts: by token (sessions, their sync and activity) and by uid.
+func TestMySQLIndexes(t *testing.T) {
+	db := testMySQL(t)
+	s := open(t, db)
+	defer s.Close()
+	for i := 0; i < 50; i++ { // plans of a table with rows, not of an empty one
+		must(t, s.CreateAccount(bg, &Account{UID: fmt.Sprint("u", i), AppID: 1, PwdHash: "h"}, 1))
+		must(t, s.Login(bg, &Account{Uin: int64(10001 + i)}, fmt.Sprint("tok", i), "sig", 1))
+	}
+	for q, key := range map[string]string{
+		"SELECT uin FROM t_account WHERE token = 'tok7'":                                            "idx_account_token",
+		"SELECT uin FROM t_account WHERE " + strings.ReplaceAll(mysqlDialect.exactUID, "?", "'u7'"): "idx_uid",
+		"SELECT COUNT(*) FROM t_class_member WHERE room_id = 1 AND has_exited = 0":                  "idx_member_room",
+	} {
+		var id, selectType, table, typ, possible, k, keyLen, ref, rows, extra sql.NullString
+		row := s.r.QueryRow("EXPLAIN " + q)
+		cols, _ := s.r.Query("EXPLAIN " + q)
+		names, _ := cols.Columns()
+		cols.Close()
+		if len(names) != 10 {
+			t.Skipf("EXPLAIN has %d columns here", len(names))
+		}
+		must(t, row.Scan(&id, &selectType, &table, &typ, &possible, &k, &keyLen, &ref, &rows, &extra))
+		if k.String != key {
+			t.Errorf("%s: uses key %q (%s), want %s", q, k.String, typ.String, key)
+		}
+	}
+}

@@ -200,8 +200,24 @@ func isUnique(err error) bool {
 		errors.As(err, &me) && me.Number == 1062 // ER_DUP_ENTRY
 }
 
-// tx runs fn in one write transaction.
+// tx runs fn in one write transaction. On MySQL a transaction chosen as a
+// deadlock's victim is run again (a few times): concurrent writers on one
+// room (an end beside leaves) can meet that way.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	defer s.lists.wrote()
+	for attempt := 1; ; attempt++ {
+		err := s.tx1(ctx, fn)
+		if attempt < txAttempts && retryable(err) {
+			continue
+		}
+		return err
+	}
+}
+
+// txAttempts bounds the runs of a transaction that keeps losing deadlocks.
+const txAttempts = 3
+
+func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -210,8 +226,14 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	defer s.lists.wrote()
 	return tx.Commit()
+}
+
+// retryable recognises a MySQL deadlock victim (1213) or lock wait timeout
+// (1205): nothing was written, and running it again may succeed.
+func retryable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
 // exec runs one write statement. Writes go through exec or tx, so that
@@ -219,7 +241,13 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // heartbeat flush does not: it changes nothing a room list shows.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	defer s.lists.wrote()
-	return s.w.ExecContext(ctx, query, args...)
+	for attempt := 1; ; attempt++ {
+		res, err := s.w.ExecContext(ctx, query, args...)
+		if attempt < txAttempts && retryable(err) {
+			continue
+		}
+		return res, err
+	}
 }
 
 // Setting reads a stored server setting.
