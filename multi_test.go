@@ -43,17 +43,22 @@ func TestSeveralInstances(t *testing.T) {
 	json.Unmarshal(at(2).MustCall("create", tests.M{"token": teacher, "title": "spread"}), &rd)
 	room := rd.RoomNum
 
-	// Start from every server at once: once, one 1001.
-	var wg sync.WaitGroup
-	codes := make([]int, len(ps))
-	for i := range ps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes[i], _, _ = at(i).Call("startcourse", tests.M{"token": teacher, "roomnum": room})
-		}()
+	// everywhere sends cmd from every server at once.
+	everywhere := func(cmd string) []int {
+		var wg sync.WaitGroup
+		codes := make([]int, len(ps))
+		for i := range ps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i], _, _ = at(i).Call(cmd, tests.M{"token": teacher, "roomnum": room})
+			}()
+		}
+		wg.Wait()
+		return codes
 	}
-	wg.Wait()
+	// Start from every server at once: once, one 1001.
+	codes := everywhere("startcourse")
 	ok := 0
 	for _, c := range codes {
 		if c == 0 {
@@ -71,8 +76,8 @@ func TestSeveralInstances(t *testing.T) {
 	for i := 0; i < 9; i++ {
 		id := fmt.Sprintf("s%d", i)
 		at(i).MustCall("regist", tests.M{"id": id, "pwd": "pw", "role": 0})
-		tok := at(i + 1).Login(id, "pw")
-		at(i + 2).MustCall("reportmemid", tests.M{"token": tok, "roomnum": room, "operate": 0})
+		tok := at(i+1).Login(id, "pw")
+		at(i+2).MustCall("reportmemid", tests.M{"token": tok, "roomnum": room, "operate": 0})
 		students = append(students, tok)
 	}
 	at(0).MustCall("reportbind", tests.M{"token": teacher, "roomnum": room, "operate": 0,
@@ -81,15 +86,22 @@ func TestSeveralInstances(t *testing.T) {
 	for i, tok := range append([]string{teacher}, students...) {
 		at(i).MustCall("heartbeat", tests.M{"token": tok, "roomnum": room})
 	}
-	// Every server sees the same class (room lists within their 1-s cache).
-	for i := range ps {
-		var ml struct{ Total int64 }
-		json.Unmarshal(at(i).MustCall("roomidlist", tests.M{"token": students[1], "roomnum": room, "index": 0, "size": 50}), &ml)
-		var bl struct{ Total int64 }
-		json.Unmarshal(at(i).MustCall("querybind", tests.M{"token": students[2], "roomnum": room, "index": 0, "size": 50}), &bl)
-		if ml.Total != 9 || bl.Total != 1 {
-			t.Fatalf("server %d: %d members, %d files", i, ml.Total, bl.Total)
+	// sameClass checks that every server lists the class's members and files.
+	sameClass := func(members, files int64) {
+		t.Helper()
+		for i := range ps {
+			var ml struct{ Total int64 }
+			json.Unmarshal(at(i).MustCall("roomidlist", tests.M{"token": students[1], "roomnum": room, "index": 0, "size": 50}), &ml)
+			var bl struct{ Total int64 }
+			json.Unmarshal(at(i).MustCall("querybind", tests.M{"token": students[2], "roomnum": room, "index": 0, "size": 50}), &bl)
+			if ml.Total != members || bl.Total != files {
+				t.Fatalf("server %d of %d: %d members, %d files", i, len(ps), ml.Total, bl.Total)
+			}
 		}
+	}
+	// Every server sees the same class (room lists within their 1-s cache).
+	sameClass(9, 1)
+	for i := range ps {
 		deadline := time.Now().Add(2 * time.Second)
 		for {
 			var rl struct{ Rooms []struct{ MemSize int64 } }
@@ -132,25 +144,10 @@ func TestSeveralInstances(t *testing.T) {
 	}
 	<-killed.Exited
 	ps = ps[:2]
-	for i := range ps {
-		var ml struct{ Total int64 }
-		json.Unmarshal(at(i).MustCall("roomidlist", tests.M{"token": students[1], "roomnum": room, "index": 0, "size": 50}), &ml)
-		var bl struct{ Total int64 }
-		json.Unmarshal(at(i).MustCall("querybind", tests.M{"token": students[2], "roomnum": room, "index": 0, "size": 50}), &bl)
-		if ml.Total != 10 || bl.Total != 2 {
-			t.Fatalf("after the kill, server %d: %d members, %d files", i, ml.Total, bl.Total)
-		}
-	}
+	sameClass(10, 2)
 	// End from both survivors at once: once, one 1002.
-	for i := range ps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes[i], _, _ = at(i).Call("exitroom", tests.M{"token": teacher, "roomnum": room})
-		}()
-	}
-	wg.Wait()
+	codes = everywhere("exitroom")
 	if (codes[0] == 0) == (codes[1] == 0) || messages(1002) != 1 {
-		t.Fatalf("concurrent ends answered %v, %d end messages", codes[:2], messages(1002))
+		t.Fatalf("concurrent ends answered %v, %d end messages", codes, messages(1002))
 	}
 }

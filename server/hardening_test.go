@@ -226,27 +226,7 @@ func TestHardLoginRateLimit(t *testing.T) {
 	h.Regist(tests.AppA, "alice", "right", 0)
 	h.Regist(tests.AppA, "bob", "right", 0)
 	post := func(hdr, id, pwd string) tests.Answer {
-		b, _ := json.Marshal(tests.M{"appid": tests.AppA, "timeStamp": 1, "id": id, "pwd": pwd})
-		req, _ := http.NewRequest(http.MethodPost, h.URL("account", "login"), bytes.NewReader(b))
-		if ip, ok := strings.CutPrefix(hdr, "real:"); ok {
-			req.Header.Set("X-Real-IP", ip)
-		} else if hdr != "" {
-			req.Header.Set("X-Forwarded-For", hdr)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var a tests.Answer
-		a.Raw, _ = io.ReadAll(resp.Body)
-		var env struct {
-			ErrorCode int
-			ErrorInfo string
-		}
-		json.Unmarshal(a.Raw, &env)
-		a.Status, a.Code, a.Info = resp.StatusCode, env.ErrorCode, env.ErrorInfo
-		return a
+		return h.CallFrom(tests.Forwarded(hdr), tests.AppA, "", "account", "login", tests.M{"id": id, "pwd": pwd})
 	}
 	const client = "203.0.113.1"
 	login := func(id, pwd string) tests.Answer { return post(client, id, pwd) }
@@ -315,22 +295,8 @@ func TestHardLoginRateLimit(t *testing.T) {
 	// X-Real-IP set by the proxy wins over what the client put in
 	// X-Forwarded-For.
 	both := func(real, fwd string) tests.Answer {
-		b, _ := json.Marshal(tests.M{"appid": tests.AppA, "timeStamp": 1, "id": "ghost-next", "pwd": "x"})
-		req, _ := http.NewRequest(http.MethodPost, h.URL("account", "login"), bytes.NewReader(b))
-		req.Header.Set("X-Real-IP", real)
-		req.Header.Set("X-Forwarded-For", fwd)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var a tests.Answer
-		json.NewDecoder(resp.Body).Decode(&struct {
-			ErrorCode *int
-			ErrorInfo *string
-		}{&a.Code, &a.Info})
-		a.Status = resp.StatusCode
-		return a
+		hdr := http.Header{"X-Real-Ip": {real}, "X-Forwarded-For": {fwd}}
+		return h.CallFrom(hdr, tests.AppA, "", "account", "login", tests.M{"id": "ghost-next", "pwd": "x"})
 	}
 	both("198.51.100.8", client).Want(t, svc.CodeUserNotExist)
 	both(client, "198.51.100.8").Want(t, svc.CodePassword)
@@ -777,24 +743,7 @@ func TestHardDiskFull(t *testing.T) {
 func TestHardOversizedIDs(t *testing.T) {
 	h := tests.New(t, func(c *svc.Config) { c.TrustedProxies = []string{"127.0.0.1", "::1"} })
 	post := func(cmd string, f tests.M) tests.Answer {
-		f["appid"], f["timeStamp"] = tests.AppA, 1
-		b, _ := json.Marshal(f)
-		req, _ := http.NewRequest(http.MethodPost, h.URL("account", cmd), bytes.NewReader(b))
-		req.Header.Set("X-Forwarded-For", "203.0.113.7")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var a tests.Answer
-		a.Raw, _ = io.ReadAll(resp.Body)
-		var env struct {
-			ErrorCode int
-			ErrorInfo string
-		}
-		json.Unmarshal(a.Raw, &env)
-		a.Status, a.Code, a.Info = resp.StatusCode, env.ErrorCode, env.ErrorInfo
-		return a
+		return h.CallFrom(tests.Forwarded("203.0.113.7"), tests.AppA, "", "account", cmd, f)
 	}
 	huge := strings.Repeat("界", 333333) // 1 MB of three-byte characters
 	logBefore := len(h.LogText())
@@ -900,28 +849,9 @@ func TestHardRegistrationFlood(t *testing.T) {
 		c.HashQueue = 16
 	})
 	h.Regist(tests.AppA, "legit", "pw", 0)
-	var post func(addr, cmd string, f tests.M) (tests.Answer, time.Duration)
-	// What one login costs here, alone (the race detector makes hashes far
-	// slower): during the flood a login waits for at most the hash running
-	// before it.
-	post = func(addr, cmd string, f tests.M) (tests.Answer, time.Duration) {
-		f["appid"], f["timeStamp"] = tests.AppA, 1
-		b, _ := json.Marshal(f)
-		req, _ := http.NewRequest(http.MethodPost, h.URL("account", cmd), bytes.NewReader(b))
-		req.Header.Set("X-Forwarded-For", addr)
+	post := func(addr, cmd string, f tests.M) (tests.Answer, time.Duration) {
 		t0 := time.Now()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-			return tests.Answer{}, 0
-		}
-		defer resp.Body.Close()
-		var a tests.Answer
-		json.NewDecoder(resp.Body).Decode(&struct {
-			ErrorCode *int
-			ErrorInfo *string
-		}{&a.Code, &a.Info})
-		a.Status = resp.StatusCode
+		a := h.CallFrom(tests.Forwarded(addr), tests.AppA, "", "account", cmd, f)
 		return a, time.Since(t0)
 	}
 	_, alone := post("203.0.113.5", "login", tests.M{"id": "legit", "pwd": "pw"})

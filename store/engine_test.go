@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 var testDBSeq atomic.Int64
@@ -25,16 +23,10 @@ func testMySQL(t *testing.T) string {
 	if base == "" {
 		base = "mysql://root@127.0.0.1:3306/"
 	}
-	c, err := MySQLConfig(strings.TrimSuffix(base, "/") + "/mysql")
+	admin, _, err := DialMySQL(strings.TrimSuffix(base, "/")+"/mysql", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.DBName = ""
-	conn, err := mysql.NewConnector(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := sql.OpenDB(conn)
 	if err := admin.Ping(); err != nil {
 		admin.Close()
 		if os.Getenv("CI") != "" {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 // importTables are the tables an import copies, in order (accounts first:
@@ -38,24 +36,19 @@ func (s *Store) Import(ctx context.Context, fromURL string, progress Progress) (
 			return nil, fmt.Errorf("import: the target database is not empty (%s has %d rows); import into a new file", t, n)
 		}
 	}
-	c, err := MySQLConfig(fromURL)
+	src, dbName, err := DialMySQL(fromURL, false)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := mysql.NewConnector(c)
-	if err != nil {
-		return nil, err
-	}
-	src := sql.OpenDB(conn)
 	defer src.Close()
-	cols, err := sourceColumns(ctx, src, c.DBName)
+	cols, err := sourceColumns(ctx, src, dbName)
 	if err != nil {
 		return nil, err
 	}
 	for t, want := range referenceColumns {
 		for _, col := range want {
 			if !cols[t][col] {
-				return nil, fmt.Errorf("import: %s is not the original server's schema: %s lacks %s", c.DBName, t, col)
+				return nil, fmt.Errorf("import: %s is not the original server's schema: %s lacks %s", dbName, t, col)
 			}
 		}
 	}

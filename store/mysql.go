@@ -56,16 +56,31 @@ func Redact(db string) string {
 	return u.String()
 }
 
-func openMySQL(dbURL string, o Options) (*Store, error) {
+// DialMySQL opens a connection pool to the MySQL server of a mysql://
+// URL, as it is: nothing is migrated. serverOnly connects without
+// selecting the database (to create or drop it). It returns the database's
+// name too.
+func DialMySQL(dbURL string, serverOnly bool) (*sql.DB, string, error) {
 	c, err := MySQLConfig(dbURL)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	name := c.DBName
+	if serverOnly {
+		c.DBName = ""
 	}
 	conn, err := mysql.NewConnector(c)
 	if err != nil {
+		return nil, "", err
+	}
+	return sql.OpenDB(conn), name, nil
+}
+
+func openMySQL(dbURL string, o Options) (*Store, error) {
+	db, dbName, err := DialMySQL(dbURL, false)
+	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
 	db.SetConnMaxLifetime(time.Hour)
@@ -75,7 +90,7 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", Redact(dbURL), err)
 	}
-	s := &Store{w: db, r: db, d: mysqlDialect, dbName: c.DBName}
+	s := &Store{w: db, r: db, d: mysqlDialect, dbName: dbName}
 	s.lists.ttl = listTTL
 	// Servers started together on one database migrate one at a time:
 	// the others wait and find it done.
@@ -84,7 +99,7 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)
 	}
-	err = s.migrateMySQL(ctx, c.DBName)
+	err = s.migrateMySQL(ctx, dbName)
 	unlock()
 	if err != nil {
 		db.Close()

@@ -505,17 +505,7 @@ func TestAccountLookupsUseIndexes(t *testing.T) {
 		"SELECT uin FROM t_account WHERE uid = ? COLLATE BINARY": "idx_account_uid_exact",
 		"SELECT uin FROM t_account WHERE uid = ?":                "sqlite_autoindex_t_account",
 	} {
-		rows, err := s.r.Query("EXPLAIN QUERY PLAN "+q, "x")
-		must(t, err)
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			must(t, rows.Scan(&id, &parent, &notused, &detail))
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		text := strings.Join(plan, "; ")
+		text := queryPlan(t, s, q, "x")
 		if !strings.Contains(text, want) || strings.Contains(text, "SCAN") {
 			t.Errorf("%s: plan %q, want %s", q, text, want)
 		}
@@ -552,17 +542,8 @@ func TestBindLimitsAndIndex(t *testing.T) {
 		if s.d.name != "sqlite" {
 			return // MySQL's plan: idx_bind_room is a prefix index on url(64) there
 		}
-		rows, err := s.r.Query("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM t_bind_file WHERE room_id = ? AND uin = ? AND "+urlMatch, 1, 2, "u", "u")
-		must(t, err)
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			must(t, rows.Scan(&id, &parent, &notused, &detail))
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if p := strings.Join(plan, "; "); !strings.Contains(p, "idx_bind_room") || !strings.Contains(p, "substr") && !strings.Contains(p, "<expr>") {
+		q := "SELECT COUNT(*) FROM t_bind_file WHERE room_id = ? AND uin = ? AND " + urlMatch
+		if p := queryPlan(t, s, q, 1, 2, "u", "u"); !strings.Contains(p, "idx_bind_room") || !strings.Contains(p, "substr") && !strings.Contains(p, "<expr>") {
 			t.Fatalf("plan %q", p)
 		}
 	})
@@ -581,4 +562,20 @@ func TestFilesPrivate(t *testing.T) {
 			t.Errorf("%s has mode %v", p, fi.Mode().Perm())
 		}
 	}
+}
+
+// queryPlan is SQLite's plan of q, its steps joined by "; ".
+func queryPlan(t *testing.T, s *Store, q string, args ...any) string {
+	t.Helper()
+	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+q, args...)
+	must(t, err)
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		must(t, rows.Scan(&id, &parent, &notused, &detail))
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; ")
 }

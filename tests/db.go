@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/go-sql-driver/mysql"
 	_ "github.com/mattn/go-sqlite3"
 
 	"sxb-edu/store"
@@ -20,15 +19,11 @@ var tables = []string{"t_account", "t_course", "t_class_member", "t_video_record
 func openRO(t testing.TB, path string) *sql.DB {
 	t.Helper()
 	if store.IsMySQL(path) {
-		c, err := store.MySQLConfig(path)
+		db, _, err := store.DialMySQL(path, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		conn, err := mysql.NewConnector(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sql.OpenDB(conn)
+		return db
 	}
 	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
 	if err != nil {
@@ -75,30 +70,6 @@ func Digest(t testing.TB, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// QueryInt reads one integer from the database (a file or a mysql:// URL) directly.
-func QueryInt(t testing.TB, path, q string, args ...any) int64 {
-	t.Helper()
-	db := openRO(t, path)
-	defer db.Close()
-	var n int64
-	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return n
-}
-
-// QueryString reads one string from the database directly.
-func QueryString(t testing.TB, path, q string, args ...any) string {
-	t.Helper()
-	db := openRO(t, path)
-	defer db.Close()
-	var v string
-	if err := db.QueryRow(q, args...).Scan(&v); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return v
-}
-
 // Exec runs statements on the database (a file or a mysql:// URL) directly,
 // outside the server: fixtures such as a legacy database.
 func Exec(t testing.TB, path string, stmts ...string) {
@@ -118,4 +89,27 @@ func Exec(t testing.TB, path string, stmts ...string) {
 			t.Fatalf("%.80s: %v", q, err)
 		}
 	}
+}
+
+// QueryInt reads one integer from the database (a file or a mysql:// URL) directly.
+func QueryInt(t testing.TB, path, q string, args ...any) int64 {
+	t.Helper()
+	return query[int64](t, path, q, args...)
+}
+
+// QueryString reads one string from the database directly.
+func QueryString(t testing.TB, path, q string, args ...any) string {
+	t.Helper()
+	return query[string](t, path, q, args...)
+}
+
+func query[T any](t testing.TB, path, q string, args ...any) T {
+	t.Helper()
+	db := openRO(t, path)
+	defer db.Close()
+	var v T
+	if err := db.QueryRow(q, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return v
 }

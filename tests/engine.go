@@ -1,8 +1,8 @@
 package tests
 
 import (
+	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"os"
 	"strings"
@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"sxb-edu/store"
 )
@@ -39,15 +37,12 @@ func mysqlBase() (string, string) {
 		if !explicit {
 			base = DefaultMySQL
 		}
-		c, err := store.MySQLConfig(strings.TrimSuffix(base, "/") + "/mysql")
+		db, _, err := store.DialMySQL(strings.TrimSuffix(base, "/")+"/mysql", true)
 		if err == nil {
-			c.DBName, c.Timeout = "", 2*time.Second
-			var conn driver.Connector
-			if conn, err = mysql.NewConnector(c); err == nil {
-				db := sql.OpenDB(conn)
-				err = db.Ping()
-				db.Close()
-			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			err = db.PingContext(ctx)
+			cancel()
+			db.Close()
 		}
 		switch {
 		case err == nil:
@@ -117,14 +112,9 @@ func NewMySQLDatabase(t testing.TB) string {
 
 // adminDB connects to the MySQLEnv server without a database.
 func adminDB(t testing.TB, base string) *sql.DB {
-	c, err := store.MySQLConfig(strings.TrimSuffix(base, "/") + "/mysql")
+	db, _, err := store.DialMySQL(strings.TrimSuffix(base, "/")+"/mysql", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.DBName = ""
-	conn, err := mysql.NewConnector(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sql.OpenDB(conn)
+	return db
 }

@@ -230,9 +230,18 @@ func (a Answer) Decode(t testing.TB, v any) {
 // parses what it can of the answer.
 func (h *Env) Do(method, path, contentType string, body []byte) Answer {
 	h.T.Helper()
+	return h.DoWith(method, path, contentType, body, nil)
+}
+
+// DoWith is Do with extra request headers (X-Forwarded-For, X-Real-IP).
+func (h *Env) DoWith(method, path, contentType string, body []byte, hdr http.Header) Answer {
+	h.T.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, h.HTTP.URL+path, bytes.NewReader(body))
 	if err != nil {
 		h.T.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -279,6 +288,12 @@ func (h *Env) Post(svcName, cmd string, body any) Answer {
 // to fields (token omitted when empty).
 func (h *Env) Call(appid int64, token, svcName, cmd string, fields M) Answer {
 	h.T.Helper()
+	return h.CallFrom(nil, appid, token, svcName, cmd, fields)
+}
+
+// CallFrom is Call with extra request headers: a client behind a proxy.
+func (h *Env) CallFrom(hdr http.Header, appid int64, token, svcName, cmd string, fields M) Answer {
+	h.T.Helper()
 	b := M{"appid": appid, "timeStamp": h.Unix()}
 	if token != "" {
 		b["token"] = token
@@ -286,7 +301,23 @@ func (h *Env) Call(appid int64, token, svcName, cmd string, fields M) Answer {
 	for k, v := range fields {
 		b[k] = v
 	}
-	return h.Post(svcName, cmd, b)
+	raw, err := json.Marshal(b)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return h.DoWith(http.MethodPost, strings.TrimPrefix(h.URL(svcName, cmd), h.HTTP.URL), "application/json", raw, hdr)
+}
+
+// Forwarded is the headers of a trusted proxy naming client addr in
+// X-Forwarded-For, or, written "real:ADDR", in X-Real-IP.
+func Forwarded(addr string) http.Header {
+	if ip, ok := strings.CutPrefix(addr, "real:"); ok {
+		return http.Header{"X-Real-Ip": {ip}}
+	}
+	if addr == "" {
+		return nil
+	}
+	return http.Header{"X-Forwarded-For": {addr}}
 }
 
 // Regist registers an account and requires success.
