@@ -57,7 +57,8 @@ type Config struct {
 	// (default 15 s); past it the server exits with an error.
 	ShutdownTimeout time.Duration `json:"shutdown_timeout_s" unit:"s"`
 	// HashQueue is how many logins and registrations may wait for a hash
-	// (default 64); past that they are answered "busy" at once.
+	// (default 256: at cost 10 about 13 s of hashing, within the 30-s write
+	// timeout); past that they are answered "busy" at once.
 	HashQueue int `json:"hash_queue"`
 	// HashCost is the bcrypt cost of new password hashes (4..31, default
 	// DefaultHashCost). Lower is faster to register and log in but weaker
@@ -299,7 +300,7 @@ func (c *Config) Defaults() {
 		c.LoginConcurrent = 1
 	}
 	if c.HashQueue <= 0 {
-		c.HashQueue = 64
+		c.HashQueue = 256
 	}
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = 10000
