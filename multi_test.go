@@ -116,22 +116,33 @@ func TestSeveralInstances(t *testing.T) {
 		}
 	}
 
-	// A logout on one server holds on every server within a second.
-	at(0).MustCall("logout", tests.M{"token": students[8]})
-	start := time.Now()
-	for i := 1; i < len(ps); i++ {
-		for {
-			code, _, _ := at(i).Call("heartbeat", tests.M{"token": students[8], "roomnum": room})
-			if code == svc.CodeTokenExpire {
-				break
+	// A logout, or a new login, on one server holds on every server within
+	// a second.
+	refusedEverywhere := func(what string, from int, tok string) {
+		t.Helper()
+		start := time.Now()
+		for i := range ps {
+			if i == from {
+				continue
 			}
-			if time.Since(start) > 1500*time.Millisecond {
-				t.Fatalf("server %d still takes a token logged out on server 0 after %v", i, time.Since(start))
+			for {
+				code, _, _ := at(i).Call("heartbeat", tests.M{"token": tok, "roomnum": room})
+				if code == svc.CodeTokenExpire {
+					break
+				}
+				if time.Since(start) > 1500*time.Millisecond {
+					t.Fatalf("server %d still takes a token ended by a %s on server %d after %v", i, what, from, time.Since(start))
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
-			time.Sleep(50 * time.Millisecond)
 		}
+		t.Logf("%s on one server refused by the others after %v", what, time.Since(start))
 	}
-	t.Logf("logout on one server refused by the others after %v", time.Since(start))
+	at(0).MustCall("logout", tests.M{"token": students[8]})
+	refusedEverywhere("logout", 0, students[8])
+	old := students[7]
+	students[7] = at(1).Login("s7", "pw")
+	refusedEverywhere("new login", 1, old)
 
 	// SIGKILL one server mid-class: the others carry on, nothing
 	// acknowledged is lost.

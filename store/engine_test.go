@@ -160,3 +160,35 @@ func TestMySQLIndexes(t *testing.T) {
 		}
 	}
 }
+
+// Two servers writing behind on one database never move a time backwards:
+// the older heartbeat or token activity, written later, changes nothing.
+func TestWriteBehindNeverBackwards(t *testing.T) {
+	db := testMySQL(t)
+	a, b := open(t, db), open(t, db)
+	defer a.Close()
+	defer b.Close()
+	host := &Account{UID: "t", AppID: 1, Role: 1, PwdHash: "h"}
+	must(t, a.CreateAccount(bg, host, 1))
+	must(t, a.Login(bg, host, "tok", "sig", 1))
+	id, err := a.CreateRoom(bg, host, "r", "", 1)
+	must(t, err)
+	must(t, a.StartRoom(bg, id, host.Uin, 0, 2))
+	sa, err := a.SessionByToken(bg, "tok")
+	must(t, err)
+	sb, err := b.SessionByToken(bg, "tok")
+	must(t, err)
+	a.Heartbeat(id, host.Uin, true, 500)
+	sa.Touch(500)
+	must(t, a.flush(bg, 0))
+	b.Heartbeat(id, host.Uin, true, 400) // older, flushed after
+	sb.Touch(400)
+	must(t, b.flush(bg, 0))
+	var member, room, token int64
+	must(t, a.r.QueryRow("SELECT last_heartbeat_time FROM t_class_member WHERE room_id = ? AND uin = ?", id, host.Uin).Scan(&member))
+	must(t, a.r.QueryRow("SELECT last_update_time FROM t_course WHERE room_id = ?", id).Scan(&room))
+	must(t, a.r.QueryRow("SELECT last_request_time FROM t_account WHERE uin = ?", host.Uin).Scan(&token))
+	if member != 500 || room != 500 || token != 500 {
+		t.Fatalf("member %d, room %d, token %d after an older write: want 500", member, room, token)
+	}
+}
