@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,5 +191,38 @@ func TestWriteBehindNeverBackwards(t *testing.T) {
 	must(t, a.r.QueryRow("SELECT last_request_time FROM t_account WHERE uin = ?", host.Uin).Scan(&token))
 	if member != 500 || room != 500 || token != 500 {
 		t.Fatalf("member %d, room %d, token %d after an older write: want 500", member, room, token)
+	}
+}
+
+// The same file bound at once through two servers is bound once.
+func TestConcurrentBindsMySQL(t *testing.T) {
+	db := testMySQL(t)
+	a, b := open(t, db), open(t, db)
+	defer a.Close()
+	defer b.Close()
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			errs[i] = s.Bind(bg, BindFile{Uin: 7, RoomID: 9, URL: "http://same"}, 100, 1000)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else if !errors.Is(err, ErrExists) {
+			t.Fatal(err)
+		}
+	}
+	if n, _, _ := a.Binds(bg, BindFilter{RoomID: 9, Uin: 7, Limit: 10}); ok != 1 || n != 1 {
+		t.Fatalf("%d binds succeeded, %d stored", ok, n)
 	}
 }
