@@ -811,6 +811,11 @@ func TestHardUnsignedCallbacks(t *testing.T) {
 			if tests.Digest(t, h.DBPath) != before {
 				t.Fatal("a refused callback changed the database")
 			}
+			// Counted as refused by the transport, not as a protocol code.
+			m := string(h.Do(http.MethodGet, "/metrics", "", nil).Raw)
+			if got := hdMetric(m, `sxb_requests_total{cmd="reccall",code="http_403",svc="live"}`); got != 1 {
+				t.Fatalf("refused reccall counted %v times under http_403", got)
+			}
 			if !strings.Contains(h.LogText(), "callbacks are refused") {
 				t.Fatalf("start-up log does not say callbacks are refused:\n%s", h.LogText())
 			}
