@@ -4,6 +4,8 @@
 package dispatch
 
 import (
+	"sxb-edu/goclass"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,6 +114,9 @@ type Server struct {
 	Metrics *Metrics
 	// Proxies are the trusted reverse proxies (see clientAddr).
 	Proxies []netip.Prefix
+	// Edu, when set, serves the GO课堂 room API under /edu_room/, with
+	// its load balancer checks GET /health and HEAD /.
+	Edu *goclass.Handler
 }
 
 // Register adds the protocol's routes to e: /index.php, any path ending in
@@ -134,6 +139,13 @@ func (s *Server) Register(e *echo.Echo) {
 		}
 		return echo.ErrNotFound
 	})
+	if s.Edu != nil {
+		edu := echo.WrapHandler(s.Edu)
+		e.Any("/edu_room", edu)
+		e.Any("/edu_room/*", edu)
+		e.GET("/health", echo.WrapHandler(http.HandlerFunc(goclass.Empty)))
+		e.HEAD("/", echo.WrapHandler(http.HandlerFunc(goclass.Empty)))
+	}
 	e.HTTPErrorHandler = httpError
 }
 

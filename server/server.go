@@ -5,6 +5,8 @@
 package server
 
 import (
+	"sxb-edu/goclass"
+
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -50,6 +52,8 @@ type Options struct {
 	Timeouts Timeouts
 	// IMClient makes the IM and replay-index calls (nil: 5-s timeout).
 	IMClient *http.Client
+	// ZegoClient makes the calls to ZEGO's server API (nil: 5-s timeout).
+	ZegoClient *http.Client
 	// Done, when set, is told of every answered request after the access log.
 	Done func(dispatch.Result)
 	// KeepMaxProcs leaves GOMAXPROCS alone (tests and benchmarks, whose
@@ -62,6 +66,7 @@ type Server struct {
 	Cfg     *svc.Config
 	Store   *store.Store
 	Svc     *svc.Service
+	Edu     *goclass.Service // nil unless the configuration has "zego"
 	HTTP    *http.Server
 	Metrics *dispatch.Metrics
 	Log     *slog.Logger
@@ -122,6 +127,12 @@ func New(cfg *svc.Config, o Options) (*Server, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	d := &dispatch.Server{Svc: service, Log: log, Metrics: s.Metrics, Done: done, Proxies: cfg.Proxies}
+	if cfg.Zego != nil {
+		s.Edu = goclass.New(cfg.Zego, goclass.Deps{Store: st, Client: o.ZegoClient, Now: o.Now, Log: log})
+		d.Edu = goclass.NewHandler(s.Edu)
+		log.Info("GO课堂 room API on /edu_room/", "small_app", cfg.Zego.Small.AppID, "large_app", cfg.Zego.Large.AppID,
+			"envelope", cfg.Zego.AESKey != "", "envelope_required", cfg.Zego.RequireEnvelope)
+	}
 	d.Register(e)
 	t := o.Timeouts
 	def := DefaultTimeouts
@@ -145,7 +156,15 @@ func (s *Server) Start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.bgStop, s.bgDone = cancel, make(chan struct{})
-	go func() { s.Svc.Run(ctx); close(s.bgDone) }()
+	go func() {
+		var wg sync.WaitGroup
+		if s.Edu != nil {
+			wg.Go(func() { s.Edu.Run(ctx) })
+		}
+		s.Svc.Run(ctx)
+		wg.Wait()
+		close(s.bgDone)
+	}()
 }
 
 // Serve answers HTTP on ln until Shutdown or Close, with at most

@@ -1,6 +1,8 @@
 package svc
 
 import (
+	"sxb-edu/goclass"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -75,6 +77,9 @@ type Config struct {
 	Cloud Cloud `json:"cloud"`
 	COS   COS   `json:"cos"`
 	VOD   VOD   `json:"vod"`
+
+	// Zego turns on the GO课堂 room API (/edu_room/…) when present.
+	Zego *goclass.Config `json:"zego"`
 }
 
 // App is one SDKAppID with the key its userSigs are made with.
@@ -175,6 +180,13 @@ func keyPath(parent, key string) string {
 // keys the type does not have.
 func decodeStrict(path string, raw []byte, v reflect.Value) error {
 	switch {
+	case v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct:
+		p := reflect.New(v.Type().Elem())
+		if err := decodeStrict(path, raw, p.Elem()); err != nil {
+			return err
+		}
+		v.Set(p)
+		return nil
 	case v.Kind() == reflect.Struct:
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
@@ -324,6 +336,9 @@ func (c *Config) Defaults() {
 	if c.VOD.SignActions == nil {
 		c.VOD.SignActions = DefaultSignActions
 	}
+	if c.Zego != nil {
+		c.Zego.Defaults()
+	}
 	for i := range c.Apps {
 		if c.Apps[i].Admin == "" {
 			c.Apps[i].Admin = "admin"
@@ -342,6 +357,11 @@ func (c *Config) Validate() error {
 		return err
 	}
 	c.Proxies = p
+	if c.Zego != nil {
+		if err := c.Zego.Validate(); err != nil {
+			return err
+		}
+	}
 	seen := map[int64]bool{}
 	for _, a := range c.Apps {
 		if a.SDKAppID <= 0 {

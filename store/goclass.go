@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// EduRoom is a GO课堂 (ZEGO) room: Type 1 is a small class, 2 a large one;
+// Name is the room id its users typed.
+type EduRoom struct {
+	ID                        int64
+	Type                      int
+	Name                      string
+	TeacherUID, SharingUID    int64
+	DefaultCamera, DefaultMic int
+	AllowCamera, AllowMic     int
+	AttendeeSeq, JoinLiveSeq  int64
+	CreatedMS                 int64
+	DestroyMS                 int64 // when an empty room goes; 0 while anyone is in it
+}
+
+// EduMember is one person in a GO课堂 room.
+type EduMember struct {
+	UID                   int64
+	NickName              string
+	Role                  int
+	Camera, Mic, CanShare int
+	LoginMS, JoinLiveMS   int64
+	JoinedLive            bool // in the co-streaming (join-live) list
+	HeartbeatMS           int64
+}
+
+// EduRef names a room (and a member of it).
+type EduRef struct {
+	Type int
+	Name string
+	UID  int64
+}
+
+// EduTx is a transaction on one GO课堂 room, which it holds locked: no
+// other server or request changes the room until it ends.
+type EduTx struct {
+	tx   *sql.Tx
+	Room EduRoom
+}
+
+const eduRoomCols = `id, room_type, room_name, teacher_uid, sharing_uid, default_camera,
+	default_mic, allow_camera, allow_mic, attendee_seq, join_live_seq, created_ms, destroy_ms`
+
+const eduMemberCols = `uid, nick_name, role, camera, mic, can_share, login_ms,
+	join_live_ms, joined_live, heartbeat_ms`
+
+// EduRoom runs fn in a transaction on the room (typ, name), locked. With
+// create set, a missing room is made from it first; without, a missing
+// room is ErrNotFound and fn does not run. fn's error rolls back.
+func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduRoom, fn func(*EduTx) error) error {
+	lock := ""
+	if s.d.name == "mysql" {
+		lock = " FOR UPDATE"
+	}
+	sel := "SELECT " + eduRoomCols + " FROM t_edu_room WHERE room_type = ? AND room_name = ?" + lock
+	missing := false
+	run := func() error {
+		missing = false
+		return s.tx(ctx, func(tx *sql.Tx) error {
+			t := &EduTx{tx: tx}
+			err := scanEduRoom(tx.QueryRowContext(ctx, sel, typ, name), &t.Room)
+			if errors.Is(err, sql.ErrNoRows) {
+				missing = true
+				return ErrNotFound
+			}
+			if err != nil {
+				return fmt.Errorf("read room: %w", err)
+			}
+			return fn(t)
+		})
+	}
+	err := run()
+	if !missing || create == nil {
+		return err
+	}
+	// Made in a statement of its own, so that the locked transaction
+	// finds a row (on MySQL, locking a missing row locks a gap, and two
+	// creators then deadlock).
+	ins := "INSERT OR IGNORE INTO t_edu_room (room_type, room_name, default_camera, default_mic, allow_camera, allow_mic, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	if s.d.name == "mysql" {
+		ins = strings.Replace(ins, "INSERT OR IGNORE", "INSERT IGNORE", 1)
+	}
+	if _, err := s.exec(ctx, ins, typ, name, create.DefaultCamera, create.DefaultMic,
+		create.AllowCamera, create.AllowMic, create.CreatedMS); err != nil {
+		return fmt.Errorf("create room: %w", err)
+	}
+	return run()
+}
+
+func scanEduRoom(row *sql.Row, r *EduRoom) error {
+	return row.Scan(&r.ID, &r.Type, &r.Name, &r.TeacherUID, &r.SharingUID, &r.DefaultCamera,
+		&r.DefaultMic, &r.AllowCamera, &r.AllowMic, &r.AttendeeSeq, &r.JoinLiveSeq, &r.CreatedMS, &r.DestroyMS)
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanEduMember(row scanner, m *EduMember) error {
+	return row.Scan(&m.UID, &m.NickName, &m.Role, &m.Camera, &m.Mic, &m.CanShare, &m.LoginMS,
+		&m.JoinLiveMS, &m.JoinedLive, &m.HeartbeatMS)
+}
+
+// Member reads one member; nil when uid is not in the room.
+func (t *EduTx) Member(ctx context.Context, uid int64) (*EduMember, error) {
+	var m EduMember
+	err := scanEduMember(t.tx.QueryRowContext(ctx, "SELECT "+eduMemberCols+
+		" FROM t_edu_member WHERE room = ? AND uid = ?", t.Room.ID, uid), &m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read member: %w", err)
+	}
+	return &m, nil
+}
+
+// Members lists the room's members by uid; joinLive lists only those in
+// the join-live list.
+func (t *EduTx) Members(ctx context.Context, joinLive bool) ([]EduMember, error) {
+	q := "SELECT " + eduMemberCols + " FROM t_edu_member WHERE room = ?"
+	if joinLive {
+		q += " AND joined_live = 1"
+	}
+	rows, err := t.tx.QueryContext(ctx, q+" ORDER BY uid", t.Room.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
+	}
+	defer rows.Close()
+	out := []EduMember{}
+	for rows.Next() {
+		var m EduMember
+		if err := scanEduMember(rows, &m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Count counts the room's members (joinLive: those in the join-live list).
+func (t *EduTx) Count(ctx context.Context, joinLive bool) (int, error) {
+	q := "SELECT COUNT(*) FROM t_edu_member WHERE room = ?"
+	if joinLive {
+		q += " AND joined_live = 1"
+	}
+	var n int
+	if err := t.tx.QueryRowContext(ctx, q, t.Room.ID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count members: %w", err)
+	}
+	return n, nil
+}
+
+// PutMember writes a member, new or changed.
+func (t *EduTx) PutMember(ctx context.Context, m *EduMember) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE t_edu_member SET nick_name = ?, role = ?, camera = ?, mic = ?,
+		can_share = ?, login_ms = ?, join_live_ms = ?, joined_live = ?, heartbeat_ms = ? WHERE room = ? AND uid = ?`,
+		m.NickName, m.Role, m.Camera, m.Mic, m.CanShare, m.LoginMS, m.JoinLiveMS, m.JoinedLive, m.HeartbeatMS,
+		t.Room.ID, m.UID)
+	if err != nil {
+		return fmt.Errorf("update member: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	_, err = t.tx.ExecContext(ctx, "INSERT INTO t_edu_member (room, "+eduMemberCols+
+		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.Room.ID, m.UID, m.NickName, m.Role, m.Camera,
+		m.Mic, m.CanShare, m.LoginMS, m.JoinLiveMS, m.JoinedLive, m.HeartbeatMS)
+	if err != nil {
+		return fmt.Errorf("add member: %w", err)
+	}
+	return nil
+}
+
+// Heartbeat records a member's heartbeat.
+func (t *EduTx) Heartbeat(ctx context.Context, uid, ms int64) error {
+	_, err := t.tx.ExecContext(ctx, "UPDATE t_edu_member SET heartbeat_ms = ? WHERE room = ? AND uid = ?", ms, t.Room.ID, uid)
+	return err
+}
+
+// DeleteMember removes a member.
+func (t *EduTx) DeleteMember(ctx context.Context, uid int64) error {
+	_, err := t.tx.ExecContext(ctx, "DELETE FROM t_edu_member WHERE room = ? AND uid = ?", t.Room.ID, uid)
+	if err != nil {
+		return fmt.Errorf("remove member: %w", err)
+	}
+	return nil
+}
+
+// SaveRoom writes the room's changing fields.
+func (t *EduTx) SaveRoom(ctx context.Context) error {
+	r := &t.Room
+	_, err := t.tx.ExecContext(ctx, `UPDATE t_edu_room SET teacher_uid = ?, sharing_uid = ?, attendee_seq = ?,
+		join_live_seq = ?, destroy_ms = ? WHERE id = ?`, r.TeacherUID, r.SharingUID, r.AttendeeSeq,
+		r.JoinLiveSeq, r.DestroyMS, r.ID)
+	if err != nil {
+		return fmt.Errorf("save room: %w", err)
+	}
+	return nil
+}
+
+// DeleteRoom removes the room and its members.
+func (t *EduTx) DeleteRoom(ctx context.Context) error {
+	if _, err := t.tx.ExecContext(ctx, "DELETE FROM t_edu_member WHERE room = ?", t.Room.ID); err != nil {
+		return fmt.Errorf("remove members: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, "DELETE FROM t_edu_room WHERE id = ?", t.Room.ID); err != nil {
+		return fmt.Errorf("remove room: %w", err)
+	}
+	return nil
+}
+
+// EduSilent lists the members whose last heartbeat is before ms.
+func (s *Store) EduSilent(ctx context.Context, beforeMS int64) ([]EduRef, error) {
+	return s.eduRefs(ctx, `SELECT r.room_type, r.room_name, m.uid FROM t_edu_member m
+		JOIN t_edu_room r ON r.id = m.room WHERE m.heartbeat_ms < ? ORDER BY m.heartbeat_ms LIMIT 1000`, beforeMS)
+}
+
+// EduScheduleEmpty gives every empty room without a destroy time one
+// (atMS); a room emptied by a crash between writes is not kept forever.
+func (s *Store) EduScheduleEmpty(ctx context.Context, atMS int64) error {
+	_, err := s.exec(ctx, `UPDATE t_edu_room SET destroy_ms = ? WHERE destroy_ms = 0
+		AND NOT EXISTS (SELECT 1 FROM t_edu_member m WHERE m.room = t_edu_room.id)`, atMS)
+	return err
+}
+
+// EduDue lists the rooms whose destroy time has come.
+func (s *Store) EduDue(ctx context.Context, nowMS int64) ([]EduRef, error) {
+	return s.eduRefs(ctx, `SELECT room_type, room_name, 0 FROM t_edu_room
+		WHERE destroy_ms > 0 AND destroy_ms <= ? ORDER BY destroy_ms LIMIT 1000`, nowMS)
+}
+
+// EduRooms lists every GO课堂 room (the console's view).
+func (s *Store) EduRooms(ctx context.Context) ([]EduRoom, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+eduRoomCols+" FROM t_edu_room ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []EduRoom
+	for rows.Next() {
+		var r EduRoom
+		if err := rows.Scan(&r.ID, &r.Type, &r.Name, &r.TeacherUID, &r.SharingUID, &r.DefaultCamera,
+			&r.DefaultMic, &r.AllowCamera, &r.AllowMic, &r.AttendeeSeq, &r.JoinLiveSeq, &r.CreatedMS, &r.DestroyMS); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) eduRefs(ctx context.Context, q string, arg int64) ([]EduRef, error) {
+	rows, err := s.r.QueryContext(ctx, q, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []EduRef
+	for rows.Next() {
+		var r EduRef
+		if err := rows.Scan(&r.Type, &r.Name, &r.UID); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
