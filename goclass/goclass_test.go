@@ -524,3 +524,47 @@ func TestReplayedRequest(t *testing.T) {
 		t.Fatal("seq 7 replayed after a minute")
 	}
 }
+
+// Two servers on one MySQL database: the caps hold across them, and a
+// silent member is removed (and announced) once.
+func TestSeveralServers(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	z := tests.NewFakeZego(t)
+	edit := func(c *svc.Config) { c.Zego = tests.ZegoConfig(z); c.Zego.Small.MaxPeople = 8 }
+	a := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
+	b := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
+	const n = 20
+	codes := make(chan int, n)
+	for i := range n {
+		h := a
+		if i%2 == 1 {
+			h = b
+		}
+		go func() { codes <- login(h, "shared", 1, int64(100+i), "s", 2).Code }()
+	}
+	got := map[int]int{}
+	for range n {
+		got[<-codes]++
+	}
+	if got[0] != 7 || got[goclass.CodePeopleFull] != n-7 {
+		t.Fatalf("people cap across servers: %v", got)
+	}
+	z.Calls()
+	// Everyone falls silent; both servers reap at once.
+	a.Advance(63 * time.Second)
+	b.Advance(63 * time.Second)
+	done := make(chan bool)
+	go func() { a.App.Edu.Reap(context.Background()); done <- true }()
+	b.App.Edu.Reap(context.Background())
+	<-done
+	leaves := 0
+	for _, m := range z.Msgs() {
+		if m.Cmd == 103 {
+			leaves++
+		}
+	}
+	if leaves != 6 { // the last one out tells no one
+		t.Fatalf("%d leave notifications for 7 silent members", leaves)
+	}
+	a.Edu("heartbeat", req("shared", 1, 100)).Want(t, goclass.CodeNeedLogin)
+}

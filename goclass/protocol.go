@@ -30,17 +30,17 @@ func (e *Error) Error() string { return e.Message }
 
 // The reference's error answers.
 var (
-	errInvalid     = &Error{CodeInvalid, "invalid parameter"}
-	errNeedLogin   = &Error{CodeNeedLogin, "need login first"}
-	errNoRoom      = &Error{CodeNoRoom, "room not exist"}
-	errNotInRoom   = &Error{CodeNotInRoom, "user not in room"}
-	errNoPerm      = &Error{CodeNoPermission, "no permission"}
-	errNotTeacher  = &Error{CodeNoPermission, "user not teacher"}
-	errTeacherIn   = &Error{CodeTeacherIn, "Teacher Already In Room"}
-	errPeopleFull  = &Error{CodePeopleFull, "people num overflow"}
-	errJoinFull    = &Error{CodeJoinLiveFull, "join live num overflow"}
-	errSharing     = &Error{CodeSharing, "sharing"}
-	errNotSharing  = &Error{CodeNotSharing, "user not sharing"}
+	errInvalid    = &Error{CodeInvalid, "invalid parameter"}
+	errNeedLogin  = &Error{CodeNeedLogin, "need login first"}
+	errNoRoom     = &Error{CodeNoRoom, "room not exist"}
+	errNotInRoom  = &Error{CodeNotInRoom, "user not in room"}
+	errNoPerm     = &Error{CodeNoPermission, "no permission"}
+	errNotTeacher = &Error{CodeNoPermission, "user not teacher"}
+	errTeacherIn  = &Error{CodeTeacherIn, "Teacher Already In Room"}
+	errPeopleFull = &Error{CodePeopleFull, "people num overflow"}
+	errJoinFull   = &Error{CodeJoinLiveFull, "join live num overflow"}
+	errSharing    = &Error{CodeSharing, "sharing"}
+	errNotSharing = &Error{CodeNotSharing, "user not sharing"}
 )
 
 // Roles, room types and the on/off states.
