@@ -79,8 +79,8 @@ func TestConfigExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Apps) != 1 {
-		t.Fatalf("apps %+v", cfg.Apps)
+	if len(cfg.Apps) != 1 || cfg.Zego == nil || cfg.Zego.Large.MaxJoinLive != 1 {
+		t.Fatalf("apps %+v, zego %+v", cfg.Apps, cfg.Zego)
 	}
 	text, err := os.ReadFile(path)
 	if err != nil {
@@ -99,7 +99,7 @@ func TestConfigExample(t *testing.T) {
 				missing = append(missing, name)
 			}
 			ft := f.Type
-			if ft.Kind() == reflect.Slice {
+			if ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Duration(0)) {
