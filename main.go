@@ -3,6 +3,11 @@
 package main
 
 import (
+	"bufio"
+	"strings"
+	"sxb-edu/console"
+	"time"
+
 	"context"
 	"errors"
 	"flag"
@@ -62,6 +67,9 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if len(args) > 0 && args[0] == "import" {
 		return runImport(args[1:], stdout)
 	}
+	if len(args) > 0 && args[0] == "admin" {
+		return runAdmin(args[1:], os.Stdin, stdout)
+	}
 	fs := flag.NewFlagSet("sxb-edu", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", env("SXB_ADDR", ":8080"), "listen address (env SXB_ADDR)")
@@ -72,7 +80,8 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 		"debug, info, warn or error (env SXB_LOG_LEVEL); debug adds successful heartbeats to the access log")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: sxb-edu [flags]\n       sxb-edu import -from mysql://… -db new.db\n\n"+
+		fmt.Fprintf(stdout, "Usage: sxb-edu [flags]\n       sxb-edu import -from mysql://… -db new.db\n"+
+			"       sxb-edu admin create [-db …] NAME   (the password is read from standard input)\n\n"+
 			"Serves the 随心播.教育 protocol on one SQLite file or a MySQL database.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
@@ -110,6 +119,12 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 		"version", version(), "im", cfg.IMBaseURL != "", "replay_index", cfg.ReplayIndexURL != "",
 		"callback_signing", cfg.CallbackKey != "",
 		"cloud_signing", cfg.Cloud.SecretID != "" && cfg.Cloud.SecretKey != "")
+	if link, err := srv.Console.SetupLink(context.Background()); err != nil {
+		log.Error("console: setup link", "err", err)
+	} else if link != "" {
+		log.Warn("the operator console has no account yet: open this one-time link to create one, or run sxb-edu admin create NAME",
+			"link", "http://"+consoleHost(ln.Addr().String())+link)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -164,5 +179,46 @@ func runImport(args []string, stdout io.Writer) error {
 	for _, t := range []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"} {
 		fmt.Fprintf(stdout, "  %-15s %d\n", t, counts[t])
 	}
+	return nil
+}
+
+// consoleHost is a host:port a browser on this machine can open.
+func consoleHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || host == "::" || host == "0.0.0.0" {
+		return "localhost:" + port
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// runAdmin manages console accounts: sxb-edu admin create [-db …] NAME,
+// with the password as the first line of standard input.
+func runAdmin(args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("admin: want sxb-edu admin create [-db …] NAME")
+	}
+	fs := flag.NewFlagSet("sxb-edu admin create", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dbPath := fs.String("db", env("SXB_DB", "./sxb-edu.db"), "SQLite database file, or mysql://… (env SXB_DB)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("admin create: want one NAME")
+	}
+	fmt.Fprintf(stdout, "password for %s: ", fs.Arg(0))
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return errors.New("admin create: no password on standard input")
+	}
+	st, err := store.Open(*dbPath, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := console.CreateAdmin(context.Background(), st, fs.Arg(0), strings.TrimRight(line, "\r\n"), time.Now()); err != nil {
+		return fmt.Errorf("admin create: %w", err)
+	}
+	fmt.Fprintf(stdout, "\nconsole account %s created: sign in at /admin/\n", fs.Arg(0))
 	return nil
 }

@@ -117,6 +117,8 @@ type Server struct {
 	// Edu, when set, serves the GO课堂 room API under /edu_room/, with
 	// its load balancer checks GET /health and HEAD /.
 	Edu *goclass.Handler
+	// Console, when set, is the operator console under /admin/.
+	Console http.Handler
 }
 
 // Register adds the protocol's routes to e: /index.php, any path ending in
@@ -145,6 +147,11 @@ func (s *Server) Register(e *echo.Echo) {
 		e.Any("/edu_room/*", edu)
 		e.GET("/health", echo.WrapHandler(http.HandlerFunc(goclass.Empty)))
 		e.HEAD("/", echo.WrapHandler(http.HandlerFunc(goclass.Empty)))
+	}
+	if s.Console != nil {
+		h := echo.WrapHandler(s.Console)
+		e.Any("/admin", h)
+		e.Any("/admin/*", h)
 	}
 	e.HTTPErrorHandler = httpError
 }

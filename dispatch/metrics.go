@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"sxb-edu/svc"
 )
@@ -147,3 +148,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(c.s.Store.Pending()))
 	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, up)
 }
+
+// Gather reads the current values of every metric (the console samples
+// them for its overview).
+func (m *Metrics) Gather() ([]*dto.MetricFamily, error) { return m.reg.Gather() }

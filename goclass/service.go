@@ -625,3 +625,32 @@ func (s *Service) SendMessage(ctx context.Context, roomID string, typ8 int8, uid
 	_, lr := s.class(typ)
 	return lr.chat(ctx, roomID, uid, nick, text)
 }
+
+// AdminEnd ends a room from the operator console: the members are told
+// (105, no operator) and ZEGO clears it, as when its teacher ends it.
+func (s *Service) AdminEnd(ctx context.Context, typ int, name string) *Error {
+	return s.inRoom(ctx, typ, name, false, errNoRoom, func(t *store.EduTx, c *change) error {
+		c.add(cmdEndTeach, endNote{})
+		if err := c.recipients(ctx, t); err != nil {
+			return err
+		}
+		c.clear = true
+		return t.DeleteRoom(ctx)
+	})
+}
+
+// Room reads a room and its members (the console's view).
+func (s *Service) Room(ctx context.Context, typ int, name string) (*store.EduRoom, []store.EduMember, *Error) {
+	var room store.EduRoom
+	var ms []store.EduMember
+	e := s.inRoom(ctx, typ, name, false, errNoRoom, func(t *store.EduTx, _ *change) error {
+		room = t.Room
+		var err error
+		ms, err = t.Members(ctx, false)
+		return err
+	})
+	if e != nil {
+		return nil, nil, e
+	}
+	return &room, ms, nil
+}

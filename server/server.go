@@ -5,6 +5,8 @@
 package server
 
 import (
+	"sxb-edu/console"
+
 	"sxb-edu/goclass"
 
 	"cmp"
@@ -67,6 +69,7 @@ type Server struct {
 	Store   *store.Store
 	Svc     *svc.Service
 	Edu     *goclass.Service // nil unless the configuration has "zego"
+	Console *console.Console
 	HTTP    *http.Server
 	Metrics *dispatch.Metrics
 	Log     *slog.Logger
@@ -133,6 +136,8 @@ func New(cfg *svc.Config, o Options) (*Server, error) {
 		log.Info("GO课堂 room API on /edu_room/", "small_app", cfg.Zego.Small.AppID, "large_app", cfg.Zego.Large.AppID,
 			"envelope", cfg.Zego.AESKey != "", "envelope_required", cfg.Zego.RequireEnvelope)
 	}
+	s.Console = console.New(console.Deps{Store: st, Svc: service, Edu: s.Edu, Gather: s.Metrics.Gather, Log: log, Now: o.Now})
+	d.Console = s.Console
 	d.Register(e)
 	t := o.Timeouts
 	def := DefaultTimeouts
@@ -161,6 +166,7 @@ func (s *Server) Start() {
 		if s.Edu != nil {
 			wg.Go(func() { s.Edu.Run(ctx) })
 		}
+		wg.Go(func() { s.Console.Run(ctx) })
 		s.Svc.Run(ctx)
 		wg.Wait()
 		close(s.bgDone)

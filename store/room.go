@@ -57,10 +57,7 @@ var roomColsC = func() string {
 
 func scanRoom(row interface{ Scan(...any) error }) (*Room, error) {
 	r := &Room{}
-	err := row.Scan(&r.ID, &r.CreateTime, &r.StartTime, &r.StartSeq, &r.EndTime, &r.EndSeq,
-		&r.LastRecSeq, &r.LastUpdate, &r.CanTriggerTime, &r.TriggerTime,
-		&r.TriggerResult, &r.Title, &r.Cover, &r.HostUin, &r.State, &r.GroupID,
-		&r.IdxCreatedTime, &r.IdxCreatedResult, &r.IdxURL, &r.AppID)
+	err := row.Scan(roomDest(r)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -268,3 +268,9 @@ func (s *Store) AddSetting(ctx context.Context, name, value string) (string, err
 	}
 	return s.Setting(ctx, name)
 }
+
+// DeleteSetting removes a stored server setting.
+func (s *Store) DeleteSetting(ctx context.Context, name string) error {
+	_, err := s.exec(ctx, "DELETE FROM t_setting WHERE name = ?", name)
+	return err
+}

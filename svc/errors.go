@@ -23,6 +23,7 @@ const (
 	CodeRepeatBind   = 10104
 	CodeNotBound     = 10105
 	CodeRepeatExit   = 10107
+	CodeRemoved      = 10108 // not the original's: an operator removed the member
 	CodeServer       = 90000
 )
 
@@ -51,7 +52,7 @@ func E(code int, info string) *Error { return &Error{Code: code, Info: info} }
 var Codes = []int{CodeOK, CodeInvalidReq, CodeReqJSON, CodeReqData, CodeUserExist,
 	CodeUserNotExist, CodePassword, CodeRepeatLogout, CodeTokenExpire,
 	CodeRoomNotExist, CodeNoPrivilege, CodeRoomState, CodeSendIM, CodeRepeatBind,
-	CodeNotBound, CodeRepeatExit, CodeServer}
+	CodeNotBound, CodeRepeatExit, CodeRemoved, CodeServer}
 
 // ErrForbidden is returned by a callback whose signature does not verify.
 // It is not a protocol code: the transport answers it with HTTP 403.

@@ -67,6 +67,11 @@ func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
 		}
 		return nil, nil
 	}
+	if removed, err := s.Store.Removed(ctx, id, uin); err != nil {
+		return nil, internal("enter room", err)
+	} else if removed {
+		return nil, E(CodeRemoved, "removed from this class by an operator")
+	}
 	err = s.Store.Enter(ctx, id, uin, s.now())
 	if errors.Is(err, store.ErrConflict) { // ended meanwhile (by another server)
 		return nil, E(CodeRoomState, "can only enter/exit a state=living room")

@@ -32,6 +32,10 @@ type Store interface {
 
 	// Members and their heartbeats.
 	Enter(ctx context.Context, room, uin, now int64) error
+	Removed(ctx context.Context, room, uin int64) (bool, error)
+	RemoveMember(ctx context.Context, room, uin, now int64) error
+	UID(ctx context.Context, uin int64) (string, error)
+	SignOut(ctx context.Context, uin, now int64) (bool, error)
 	Leave(ctx context.Context, room, uin int64) (bool, error)
 	PresentCount(ctx context.Context, room int64) (int64, error)
 	Members(ctx context.Context, room, offset, limit int64) (int64, []store.Member, error)

@@ -1,0 +1,738 @@
+// Package console is the operator's web console at /admin/: server-
+// rendered pages (html/template, every asset embedded) over the same
+// service the protocols use. Its accounts are its own; every page and
+// the JSON the overview polls need a session; every form carries a CSRF
+// token; every action is audited.
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"golang.org/x/crypto/bcrypt"
+
+	"sxb-edu/goclass"
+	"sxb-edu/store"
+	"sxb-edu/svc"
+)
+
+//go:embed pages.html app.js
+var assets embed.FS
+
+// Deps are what the console works on.
+type Deps struct {
+	Store  *store.Store
+	Svc    *svc.Service
+	Edu    *goclass.Service // nil without the GO课堂 API
+	Gather func() ([]*dto.MetricFamily, error)
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Console serves /admin/.
+type Console struct {
+	d     Deps
+	pages *template.Template
+	mux   *http.ServeMux
+	stats sampler
+	fails failures
+	js    []byte
+}
+
+// Session lifetime (idle) and the login limits.
+const (
+	SessionIdle   = 12 * time.Hour
+	failWindow    = 15 * time.Minute
+	failMax       = 5
+	pageSize      = 50
+	sessionCookie = "sxb_admin"
+	loginCookie   = "sxb_admin_login"
+	setupSetting  = "admin_setup_token"
+	minPassword   = 8
+)
+
+// New builds the console.
+func New(d Deps) *Console {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	c := &Console{d: d, mux: http.NewServeMux()}
+	c.stats.gather = d.Gather
+	c.fails.m = map[string][]time.Time{}
+	c.pages = template.Must(template.New("").Funcs(template.FuncMap{
+		"time":  func(sec int64) string { return stamp(sec, time.Second) },
+		"ms":    func(ms int64) string { return stamp(ms, time.Millisecond) },
+		"age":   func(sec int64) string { return c.age(sec) },
+		"state": stateName,
+		"bytes": func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) },
+		"add":   func(a, b int64) int64 { return a + b },
+	}).ParseFS(assets, "pages.html"))
+	c.js, _ = assets.ReadFile("app.js")
+	c.routes()
+	return c
+}
+
+func stamp(v int64, unit time.Duration) string {
+	if v <= 0 {
+		return "—"
+	}
+	return time.Unix(0, v*int64(unit)).UTC().Format("2006-01-02 15:04:05")
+}
+
+func (c *Console) age(sec int64) string {
+	if sec <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%d s", c.d.Now().Unix()-sec)
+}
+
+func stateName(s int) string {
+	switch s {
+	case store.StateLiving:
+		return "in progress"
+	case store.StateEnded:
+		return "ended"
+	case 3:
+		return "ended, replay ready"
+	}
+	return "created"
+}
+
+// Run samples the metrics for the overview until ctx ends.
+func (c *Console) Run(ctx context.Context) {
+	if c.d.Gather == nil {
+		return
+	}
+	t := time.NewTicker(sampleEvery)
+	defer t.Stop()
+	c.stats.take(c.d.Now())
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.stats.take(c.d.Now())
+		}
+	}
+}
+
+// SetupLink returns the one-time path that creates the first account
+// while there is none ("" once there is one).
+func (c *Console) SetupLink(ctx context.Context) (string, error) {
+	n, err := c.d.Store.AdminCount(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	tok, err := c.d.Store.AddSetting(ctx, setupSetting, randomHex(16))
+	if err != nil {
+		return "", err
+	}
+	return "/admin/setup?token=" + tok, nil
+}
+
+// CreateAdmin adds a console account (sxb-edu admin create).
+func CreateAdmin(ctx context.Context, st *store.Store, name, pwd string, now time.Time) error {
+	if err := validAccount(name, pwd); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pwd), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	if err := st.CreateAdmin(ctx, name, string(hash), now.Unix()); errors.Is(err, store.ErrExists) {
+		return fmt.Errorf("an account named %q exists", name)
+	} else if err != nil {
+		return err
+	}
+	st.DeleteSetting(ctx, setupSetting)
+	return st.Audit(ctx, store.AuditEntry{At: now.Unix(), Admin: name, Action: "create admin", Target: name})
+}
+
+func validAccount(name, pwd string) error {
+	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\r\n") {
+		return errors.New("a name is 1 to 64 characters without spaces")
+	}
+	if len(pwd) < minPassword {
+		return fmt.Errorf("a password needs at least %d characters", minPassword)
+	}
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func hashToken(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+// ServeHTTP answers /admin/… with the console's security headers.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	c.mux.ServeHTTP(w, r)
+}
+
+// who is the session of a request.
+type who struct {
+	store.AdminSession
+	hash string
+}
+
+type ctxKey struct{}
+
+func (c *Console) routes() {
+	m := c.mux
+	m.HandleFunc("GET /admin/login", c.loginPage)
+	m.HandleFunc("POST /admin/login", c.login)
+	m.HandleFunc("GET /admin/setup", c.setupPage)
+	m.HandleFunc("POST /admin/setup", c.setup)
+	m.HandleFunc("/admin", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin/", http.StatusFound) })
+	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, *who)) {
+		m.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			s := c.session(r)
+			if s == nil {
+				if strings.HasSuffix(r.URL.Path, ".json") || r.Method != http.MethodGet {
+					http.Error(w, "login required", http.StatusUnauthorized)
+					return
+				}
+				http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
+				return
+			}
+			if r.Method == http.MethodPost && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.CSRF)) != 1 {
+				http.Error(w, "the form is stale or forged (CSRF token mismatch): reload the page", http.StatusForbidden)
+				return
+			}
+			h(w, r, s)
+		})
+	}
+	auth("GET /admin/{$}", c.overview)
+	auth("GET /admin/overview.json", c.overviewJSON)
+	auth("GET /admin/app.js", func(w http.ResponseWriter, r *http.Request, _ *who) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Write(c.js)
+	})
+	auth("GET /admin/classes", c.classes)
+	auth("GET /admin/classes/{id}", c.class)
+	auth("POST /admin/classes/{id}/end", c.endClass)
+	auth("POST /admin/classes/{id}/remove", c.removeMember)
+	auth("POST /admin/classes/{id}/unbind", c.unbind)
+	auth("GET /admin/rooms/{type}/{name}", c.eduRoom)
+	auth("POST /admin/rooms/{type}/{name}/end", c.endEduRoom)
+	auth("GET /admin/users", c.users)
+	auth("POST /admin/users/{uin}/password", c.resetPassword)
+	auth("POST /admin/users/{uin}/signout", c.signOut)
+	auth("GET /admin/audit", c.audit)
+	auth("POST /admin/logout", c.logout)
+	auth("/admin/", func(w http.ResponseWriter, r *http.Request, _ *who) { http.NotFound(w, r) })
+}
+
+// session finds the request's live session (nil: none or expired).
+func (c *Console) session(r *http.Request) *who {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || len(ck.Value) != 64 {
+		return nil
+	}
+	now := c.d.Now()
+	h := hashToken(ck.Value)
+	s, err := c.d.Store.AdminSessionByHash(r.Context(), h, now.Unix(), now.Add(SessionIdle).Unix())
+	if err != nil {
+		return nil
+	}
+	return &who{*s, h}
+}
+
+func secure(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/admin/", MaxAge: maxAge,
+		HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})
+}
+
+type page struct {
+	Title string
+	Who   *who
+	CSRF  string
+	Error string
+	Note  string
+	Data  any
+}
+
+func (c *Console) render(w http.ResponseWriter, status int, name string, p page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if p.Who != nil {
+		p.CSRF = p.Who.CSRF
+	}
+	if err := c.pages.ExecuteTemplate(w, name, p); err != nil {
+		c.d.Log.Error("console: render", "page", name, "err", err)
+	}
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	if c.session(r) != nil {
+		http.Redirect(w, r, "/admin/", http.StatusFound)
+		return
+	}
+	tok := randomHex(16)
+	c.setCookie(w, r, loginCookie, tok, 3600)
+	c.render(w, http.StatusOK, "login", page{Title: "Sign in", CSRF: tok, Data: r.URL.Query().Get("next")})
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	ck, err := r.Cookie(loginCookie)
+	if err != nil || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(r.PostFormValue("csrf"))) != 1 {
+		http.Error(w, "the form is stale or forged (CSRF token mismatch): reload the page", http.StatusForbidden)
+		return
+	}
+	name, pwd := r.PostFormValue("name"), r.PostFormValue("password")
+	now := c.d.Now()
+	again := func(status int, msg string) {
+		tok := randomHex(16)
+		c.setCookie(w, r, loginCookie, tok, 3600)
+		c.render(w, status, "login", page{Title: "Sign in", CSRF: tok, Error: msg, Data: r.PostFormValue("next")})
+	}
+	keys := []string{"ip:" + clientIP(r), "name:" + name}
+	if c.fails.blocked(keys, now) {
+		again(http.StatusTooManyRequests, "Too many failed sign-ins: wait a quarter of an hour.")
+		return
+	}
+	a, err := c.d.Store.AdminByName(r.Context(), name)
+	if err == nil {
+		err = bcrypt.CompareHashAndPassword([]byte(a.Pwd), []byte(pwd))
+	} else {
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(pwd)) // as slow as a real check
+	}
+	if err != nil {
+		c.fails.add(keys, now)
+		c.d.Log.Warn("console: failed sign-in", "name", clip(name), "addr", clientIP(r))
+		again(http.StatusUnauthorized, "Wrong name or password.")
+		return
+	}
+	c.fails.clear(keys)
+	tok := randomHex(32)
+	se := store.AdminSession{AdminID: a.ID, CSRF: randomHex(16), Expires: now.Add(SessionIdle).Unix()}
+	if err := c.d.Store.CreateAdminSession(r.Context(), hashToken(tok), se, now.Unix()); err != nil {
+		again(http.StatusInternalServerError, "Could not start a session: "+err.Error())
+		return
+	}
+	c.setCookie(w, r, sessionCookie, tok, int(SessionIdle/time.Second))
+	c.setCookie(w, r, loginCookie, "", -1)
+	c.audit1(r.Context(), a.Name, "sign in", a.Name, clientIP(r))
+	next := r.PostFormValue("next")
+	if !strings.HasPrefix(next, "/admin/") || strings.HasPrefix(next, "//") {
+		next = "/admin/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// dummyHash is checked for unknown names, so that timing does not tell
+// which names exist.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte(randomHex(8)), bcrypt.DefaultCost)
+	return h
+})
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *who) {
+	c.d.Store.DeleteAdminSession(r.Context(), s.hash)
+	c.setCookie(w, r, sessionCookie, "", -1)
+	c.audit1(r.Context(), s.Name, "sign out", s.Name, "")
+	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+}
+
+func (c *Console) setupToken(r *http.Request, tok string) bool {
+	want, err := c.d.Store.Setting(r.Context(), setupSetting)
+	return err == nil && want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(tok)) == 1
+}
+
+func (c *Console) setupPage(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("token")
+	if !c.setupToken(r, tok) {
+		http.Error(w, "this setup link is not valid (it works once, while the console has no account)", http.StatusForbidden)
+		return
+	}
+	c.render(w, http.StatusOK, "setup", page{Title: "Create the first account", CSRF: tok})
+}
+
+func (c *Console) setup(w http.ResponseWriter, r *http.Request) {
+	tok := r.PostFormValue("csrf") // the setup token is the form's secret
+	if !c.setupToken(r, tok) {
+		http.Error(w, "this setup link is not valid (it works once, while the console has no account)", http.StatusForbidden)
+		return
+	}
+	if n, err := c.d.Store.AdminCount(r.Context()); err != nil || n > 0 {
+		http.Error(w, "the console already has an account", http.StatusForbidden)
+		return
+	}
+	err := CreateAdmin(r.Context(), c.d.Store, r.PostFormValue("name"), r.PostFormValue("password"), c.d.Now())
+	if err != nil {
+		c.render(w, http.StatusBadRequest, "setup", page{Title: "Create the first account", CSRF: tok, Error: err.Error()})
+		return
+	}
+	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+}
+
+func (c *Console) audit1(ctx context.Context, admin, action, target, detail string) {
+	err := c.d.Store.Audit(ctx, store.AuditEntry{At: c.d.Now().Unix(), Admin: admin, Action: action, Target: target, Detail: detail})
+	if err != nil {
+		c.d.Log.Error("console: audit", "err", err)
+	}
+}
+
+// Overview is the overview's figures (also its JSON).
+type Overview struct {
+	Living    int64   `json:"classes_in_progress"`
+	Present   int64   `json:"members_present"`
+	EduRooms  int     `json:"goclass_rooms"`
+	DBBytes   int64   `json:"db_bytes"`
+	DBHealthy bool    `json:"db_healthy"`
+	DBError   string  `json:"db_error,omitempty"`
+	Traffic   Traffic `json:"traffic"`
+}
+
+func (c *Console) overviewData(ctx context.Context) Overview {
+	var o Overview
+	st, err := c.d.Store.Stats(ctx)
+	o.Living, o.Present = st.RoomsLiving, st.MembersPresent
+	if err == nil {
+		err = c.d.Store.Ping(ctx)
+	}
+	o.DBHealthy = err == nil
+	if err != nil {
+		o.DBError = err.Error()
+	}
+	o.DBBytes, _ = c.d.Store.Size(ctx)
+	if c.d.Edu != nil {
+		rooms, _ := c.d.Store.EduRooms(ctx)
+		o.EduRooms = len(rooms)
+	}
+	o.Traffic = c.stats.traffic()
+	return o
+}
+
+func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *who) {
+	c.render(w, http.StatusOK, "overview", page{Title: "Overview", Who: s, Data: c.overviewData(r.Context())})
+}
+
+func (c *Console) overviewJSON(w http.ResponseWriter, r *http.Request, s *who) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(c.overviewData(r.Context()))
+}
+
+func pageNum(r *http.Request) int64 {
+	p, _ := strconv.ParseInt(r.URL.Query().Get("page"), 10, 64)
+	return max(p, 1)
+}
+
+func day(s string, end bool) int64 {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return 0
+	}
+	if end {
+		t = t.Add(24*time.Hour - time.Second)
+	}
+	return t.Unix()
+}
+
+type classesData struct {
+	Rows               []store.CourseRow
+	Total, Page, Pages int64
+	State              int
+	Teacher, From, To  string
+	Query              string
+	Edu                []store.EduRoom
+	EduOn              bool
+}
+
+func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *who) {
+	q := r.URL.Query()
+	f := store.CourseFilter{State: -1, Teacher: strings.TrimSpace(q.Get("teacher")), From: day(q.Get("from"), false),
+		To: day(q.Get("to"), true), Limit: pageSize}
+	if v, err := strconv.Atoi(q.Get("state")); err == nil && q.Get("state") != "" {
+		f.State = v
+	}
+	d := classesData{State: f.State, Teacher: f.Teacher, From: q.Get("from"), To: q.Get("to"), Page: pageNum(r), EduOn: c.d.Edu != nil}
+	f.Offset = (d.Page - 1) * pageSize
+	total, rows, err := c.d.Store.Courses(r.Context(), f)
+	if err != nil {
+		c.render(w, http.StatusInternalServerError, "error", page{Title: "Classes", Who: s, Error: err.Error()})
+		return
+	}
+	d.Rows, d.Total, d.Pages = rows, total, (total+pageSize-1)/pageSize
+	qs := url.Values{"state": {q.Get("state")}, "teacher": {f.Teacher}, "from": {d.From}, "to": {d.To}}
+	d.Query = qs.Encode()
+	if c.d.Edu != nil {
+		d.Edu, _ = c.d.Store.EduRooms(r.Context())
+	}
+	c.render(w, http.StatusOK, "classes", page{Title: "Classes", Who: s, Data: d, Note: r.URL.Query().Get("note")})
+}
+
+type classData struct {
+	Room       *store.Room
+	Teacher    string
+	Members    []store.ClassMember
+	Binds      []store.BindFile
+	Recordings []store.Recording
+}
+
+func pathID(r *http.Request, name string) int64 {
+	v, _ := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return v
+}
+
+func (c *Console) class(w http.ResponseWriter, r *http.Request, s *who) {
+	id := pathID(r, "id")
+	ctx := r.Context()
+	room, err := c.d.Store.Room(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		c.render(w, http.StatusNotFound, "error", page{Title: "Class", Who: s, Error: fmt.Sprintf("There is no class %d.", id)})
+		return
+	}
+	d := classData{Room: room}
+	if err == nil {
+		d.Teacher, _ = c.d.Store.UID(ctx, room.HostUin)
+		d.Members, err = c.d.Store.ClassMembers(ctx, id)
+	}
+	if err == nil {
+		_, d.Binds, err = c.d.Store.Binds(ctx, store.BindFilter{RoomID: id, Limit: 1000})
+	}
+	if err == nil {
+		d.Recordings, err = c.d.Store.Recordings(ctx, id)
+	}
+	if err != nil {
+		c.render(w, http.StatusInternalServerError, "error", page{Title: "Class", Who: s, Error: err.Error()})
+		return
+	}
+	c.render(w, http.StatusOK, "class", page{Title: fmt.Sprintf("Class %d", id), Who: s, Data: d,
+		Note: r.URL.Query().Get("note"), Error: r.URL.Query().Get("error")})
+}
+
+// done redirects after an action, saying how it went.
+func done(w http.ResponseWriter, r *http.Request, to string, err error, note string) {
+	q := url.Values{"note": {note}}
+	if err != nil {
+		q = url.Values{"error": {err.Error()}}
+	}
+	http.Redirect(w, r, to+"?"+q.Encode(), http.StatusSeeOther)
+}
+
+func (c *Console) endClass(w http.ResponseWriter, r *http.Request, s *who) {
+	id := pathID(r, "id")
+	err := c.d.Svc.AdminEndClass(r.Context(), id)
+	if err == nil {
+		c.audit1(r.Context(), s.Name, "end class", strconv.FormatInt(id, 10), "")
+	}
+	done(w, r, fmt.Sprintf("/admin/classes/%d", id), err, "The class is ended.")
+}
+
+func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, s *who) {
+	id := pathID(r, "id")
+	uin, _ := strconv.ParseInt(r.PostFormValue("uin"), 10, 64)
+	err := c.d.Svc.AdminRemoveMember(r.Context(), id, uin)
+	uid, _ := c.d.Store.UID(r.Context(), uin)
+	if err == nil {
+		c.audit1(r.Context(), s.Name, "remove member", strconv.FormatInt(id, 10), uid)
+	}
+	done(w, r, fmt.Sprintf("/admin/classes/%d", id), err, "Removed "+uid+": they cannot enter this class again.")
+}
+
+func (c *Console) unbind(w http.ResponseWriter, r *http.Request, s *who) {
+	id := pathID(r, "id")
+	uin, _ := strconv.ParseInt(r.PostFormValue("uin"), 10, 64)
+	u := r.PostFormValue("url")
+	found, err := c.d.Store.Unbind(r.Context(), id, uin, u)
+	if err == nil && !found {
+		err = errors.New("that file is not bound to this class (any more)")
+	}
+	if err == nil {
+		c.audit1(r.Context(), s.Name, "unbind file", strconv.FormatInt(id, 10), u)
+	}
+	done(w, r, fmt.Sprintf("/admin/classes/%d", id), err, "The file is unbound.")
+}
+
+type eduData struct {
+	Room    *store.EduRoom
+	Members []store.EduMember
+}
+
+func (c *Console) eduRoom(w http.ResponseWriter, r *http.Request, s *who) {
+	if c.d.Edu == nil {
+		http.NotFound(w, r)
+		return
+	}
+	typ, _ := strconv.Atoi(r.PathValue("type"))
+	room, ms, e := c.d.Edu.Room(r.Context(), typ, r.PathValue("name"))
+	if e != nil {
+		c.render(w, http.StatusNotFound, "error", page{Title: "GO课堂 room", Who: s, Error: e.Message})
+		return
+	}
+	c.render(w, http.StatusOK, "eduroom", page{Title: "GO课堂 room " + room.Name, Who: s, Data: eduData{room, ms}})
+}
+
+func (c *Console) endEduRoom(w http.ResponseWriter, r *http.Request, s *who) {
+	if c.d.Edu == nil {
+		http.NotFound(w, r)
+		return
+	}
+	typ, _ := strconv.Atoi(r.PathValue("type"))
+	name := r.PathValue("name")
+	var err error
+	if e := c.d.Edu.AdminEnd(r.Context(), typ, name); e != nil {
+		err = e
+	} else {
+		c.audit1(r.Context(), s.Name, "end GO课堂 room", fmt.Sprintf("%d/%s", typ, name), "")
+	}
+	done(w, r, "/admin/classes", err, "The GO课堂 room "+name+" is ended.")
+}
+
+type usersData struct {
+	Rows               []store.UserRow
+	Q                  string
+	Total, Page, Pages int64
+}
+
+func (c *Console) users(w http.ResponseWriter, r *http.Request, s *who) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	d := usersData{Q: q, Page: pageNum(r)}
+	total, rows, err := c.d.Store.Users(r.Context(), q, (d.Page-1)*pageSize, pageSize)
+	if err != nil {
+		c.render(w, http.StatusInternalServerError, "error", page{Title: "Users", Who: s, Error: err.Error()})
+		return
+	}
+	d.Rows, d.Total, d.Pages = rows, total, (total+pageSize-1)/pageSize
+	c.render(w, http.StatusOK, "users", page{Title: "Users", Who: s, Data: d, Note: r.URL.Query().Get("note"), Error: r.URL.Query().Get("error")})
+}
+
+func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request, s *who) {
+	uin := pathID(r, "uin")
+	uid, err := c.d.Store.UID(r.Context(), uin)
+	if err == nil {
+		err = c.d.Svc.AdminResetPassword(r.Context(), uin, r.PostFormValue("password"))
+	}
+	if err == nil {
+		c.audit1(r.Context(), s.Name, "reset password", uid, "")
+	}
+	done(w, r, "/admin/users", err, "New password set for "+uid+"; they are signed out.")
+}
+
+func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *who) {
+	uin := pathID(r, "uin")
+	uid, err := c.d.Store.UID(r.Context(), uin)
+	var was bool
+	if err == nil {
+		was, err = c.d.Store.SignOut(r.Context(), uin, c.d.Now().Unix())
+	}
+	if err == nil {
+		c.audit1(r.Context(), s.Name, "sign user out", uid, strconv.FormatBool(was))
+	}
+	done(w, r, "/admin/users", err, uid+" is signed out everywhere.")
+}
+
+type auditData struct {
+	Rows               []store.AuditEntry
+	Total, Page, Pages int64
+}
+
+func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *who) {
+	d := auditData{Page: pageNum(r)}
+	total, rows, err := c.d.Store.AuditList(r.Context(), (d.Page-1)*pageSize, pageSize)
+	if err != nil {
+		c.render(w, http.StatusInternalServerError, "error", page{Title: "Audit", Who: s, Error: err.Error()})
+		return
+	}
+	d.Rows, d.Total, d.Pages = rows, total, (total+pageSize-1)/pageSize
+	c.render(w, http.StatusOK, "audit", page{Title: "Audit", Who: s, Data: d})
+}
+
+// failures counts failed sign-ins by address and by name.
+type failures struct {
+	mu sync.Mutex
+	m  map[string][]time.Time
+}
+
+func (f *failures) recent(k string, now time.Time) []time.Time {
+	var keep []time.Time
+	for _, t := range f.m[k] {
+		if now.Sub(t) < failWindow {
+			keep = append(keep, t)
+		}
+	}
+	if keep == nil {
+		delete(f.m, k)
+	} else {
+		f.m[k] = keep
+	}
+	return keep
+}
+
+func (f *failures) blocked(keys []string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range keys {
+		if len(f.recent(k, now)) >= failMax {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *failures) add(keys []string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.m) > 100000 { // a flood of names: forget the oldest view
+		f.m = map[string][]time.Time{}
+	}
+	for _, k := range keys {
+		f.m[k] = append(f.recent(k, now), now)
+	}
+}
+
+func (f *failures) clear(keys []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, k := range keys[1:] { // the address keeps its count
+		delete(f.m, k)
+	}
+}

@@ -1,0 +1,96 @@
+package svc
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"sxb-edu/store"
+)
+
+// What the operator console does through the service: the same effects,
+// locks and IM messages as the protocol's commands.
+
+// msgRemoved tells a class that an operator removed a member.
+const msgRemoved = 1005
+
+// AdminEndClass ends a living class as its teacher's exitroom does: state
+// 2 and the class-end IM message (with the teacher's id).
+func (s *Service) AdminEndClass(ctx context.Context, id int64) error {
+	unlock, err := s.lockRoom(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	room, err := s.Store.Room(ctx, id)
+	if err != nil {
+		return err
+	}
+	if room.State != store.StateLiving {
+		return E(CodeRoomState, "only state=living room can exit")
+	}
+	teacher, err := s.Store.UID(ctx, room.HostUin)
+	if err != nil {
+		return err
+	}
+	seq, err := s.sendMsg(ctx, room.AppID, id, msgClassEnd, s.now(), uidValue{teacher})
+	if err != nil {
+		return err
+	}
+	return s.Store.EndRoom(ctx, id, seq, s.now(), seconds(s.Cfg.ReplayIdxDelay))
+}
+
+// AdminRemoveMember takes uin out of class id for good: it leaves, cannot
+// enter again (reportmemid answers CodeRemoved), and a living class is
+// told by an IM message (type 1005, the member's id).
+func (s *Service) AdminRemoveMember(ctx context.Context, id, uin int64) error {
+	unlock, err := s.lockRoom(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	room, err := s.Store.Room(ctx, id)
+	if err != nil {
+		return err
+	}
+	if uin == room.HostUin {
+		return errors.New("the teacher cannot be removed from their own class: end it instead")
+	}
+	uid, err := s.Store.UID(ctx, uin)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.RemoveMember(ctx, id, uin, s.now()); err != nil {
+		return err
+	}
+	if room.State == store.StateLiving {
+		if _, err := s.sendMsg(ctx, room.AppID, id, msgRemoved, s.now(), uidValue{uid}); err != nil {
+			return fmt.Errorf("removed, but the class was not told: %w", err)
+		}
+	}
+	return nil
+}
+
+// AdminResetPassword sets an account's password and signs it out.
+func (s *Service) AdminResetPassword(ctx context.Context, uin int64, pwd string) error {
+	if len(pwd) < 6 {
+		return errors.New("a password needs at least 6 characters")
+	}
+	var hash []byte
+	err := s.hashing(ctx, hashLogin, func() (err error) {
+		// Apps send base64 of the password; pwdKey is what they log in with.
+		hash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), cmp.Or(s.Cfg.HashCost, DefaultHashCost))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.Store.SetPassword(ctx, uin, string(hash)); err != nil {
+		return err
+	}
+	_, err = s.Store.SignOut(ctx, uin, s.now())
+	return err
+}
