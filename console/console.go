@@ -120,15 +120,16 @@ func (c *Console) Run(ctx context.Context) {
 	if c.d.Gather == nil {
 		return
 	}
+	// Rates are of real traffic: real time, whatever the service's clock.
 	t := time.NewTicker(sampleEvery)
 	defer t.Stop()
-	c.stats.take(c.d.Now())
+	c.stats.take(time.Now())
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			c.stats.take(c.d.Now())
+		case now := <-t.C:
+			c.stats.take(now)
 		}
 	}
 }
@@ -605,10 +606,10 @@ func (c *Console) eduRoom(w http.ResponseWriter, r *http.Request, s *who) {
 	typ, _ := strconv.Atoi(r.PathValue("type"))
 	room, ms, e := c.d.Edu.Room(r.Context(), typ, r.PathValue("name"))
 	if e != nil {
-		c.render(w, http.StatusNotFound, "error", page{Title: "GO课堂 room", Who: s, Error: e.Message})
+		c.render(w, http.StatusNotFound, "error", page{Title: "GO-class room", Who: s, Error: e.Message})
 		return
 	}
-	c.render(w, http.StatusOK, "eduroom", page{Title: "GO课堂 room " + room.Name, Who: s, Data: eduData{room, ms}})
+	c.render(w, http.StatusOK, "eduroom", page{Title: "GO-class room " + room.Name, Who: s, Data: eduData{room, ms}})
 }
 
 func (c *Console) endEduRoom(w http.ResponseWriter, r *http.Request, s *who) {
@@ -622,9 +623,9 @@ func (c *Console) endEduRoom(w http.ResponseWriter, r *http.Request, s *who) {
 	if e := c.d.Edu.AdminEnd(r.Context(), typ, name); e != nil {
 		err = e
 	} else {
-		c.audit1(r.Context(), s.Name, "end GO课堂 room", fmt.Sprintf("%d/%s", typ, name), "")
+		c.audit1(r.Context(), s.Name, "end GO-class room", fmt.Sprintf("%d/%s", typ, name), "")
 	}
-	done(w, r, "/admin/classes", err, "The GO课堂 room "+name+" is ended.")
+	done(w, r, "/admin/classes", err, "The GO-class room "+name+" is ended.")
 }
 
 type usersData struct {

@@ -116,6 +116,9 @@ func (s *sampler) traffic() Traffic {
 		return t
 	}
 	secs := last.at.Sub(o10.at).Seconds()
+	if secs <= 0 {
+		return t
+	}
 	o60, _ := s.window(time.Minute)
 	o5m, _ := s.window(5 * time.Minute)
 	t.Errors5m = last.errors - o5m.errors

@@ -1,0 +1,300 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"sxb-edu/console"
+	"sxb-edu/svc"
+	"sxb-edu/tests"
+)
+
+type M = tests.M
+
+const (
+	adminName = "ops"
+	adminPwd  = "correct horse battery"
+)
+
+// browser is an HTTP client with cookies that does not follow redirects.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, h *tests.Env) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t, h.HTTP.URL, &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (b *browser) do(method, path string, form url.Values, hdr ...string) (*http.Response, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.base+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, string(raw)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf field in %s", page)
+	}
+	return m[1]
+}
+
+// signIn signs b in and returns the session's CSRF token.
+func (b *browser) signIn(name, pwd string) (*http.Response, string) {
+	b.t.Helper()
+	_, page := b.do("GET", "/admin/login", nil)
+	return b.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(b.t, page)}, "name": {name}, "password": {pwd}})
+}
+
+func newConsole(t *testing.T) (*tests.Env, *tests.FakeTencent) {
+	t.Helper()
+	im := tests.NewFakeTencent(t)
+	h := tests.New(t, func(c *svc.Config) { c.IMBaseURL = im.URL })
+	if err := console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return h, im
+}
+
+// Every console URL but the sign-in page needs a session.
+func TestNothingWithoutSession(t *testing.T) {
+	h, _ := newConsole(t)
+	b := newBrowser(t, h)
+	for _, path := range []string{"/admin/", "/admin/classes", "/admin/classes/10001", "/admin/rooms/1/x",
+		"/admin/users", "/admin/users?q=a", "/admin/audit", "/admin/app.js", "/admin/nothing"} {
+		resp, body := b.do("GET", path, nil)
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), "/admin/login?next=") ||
+			strings.Contains(body, "Overview") {
+			t.Fatalf("GET %s without a session: %d %s %q", path, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	}
+	if resp, _ := b.do("GET", "/admin/overview.json", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("overview.json: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/admin/classes/10001/end", "/admin/classes/10001/remove", "/admin/classes/10001/unbind",
+		"/admin/rooms/1/x/end", "/admin/users/10001/password", "/admin/users/10001/signout", "/admin/logout"} {
+		if resp, _ := b.do("POST", path, url.Values{"csrf": {"x"}}); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("POST %s without a session: %d", path, resp.StatusCode)
+		}
+	}
+	// A made-up session cookie is no session.
+	u, _ := url.Parse(h.HTTP.URL + "/admin/")
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "sxb_admin", Value: strings.Repeat("ab", 32), Path: "/admin/"}})
+	if resp, _ := b.do("GET", "/admin/", nil); resp.StatusCode != http.StatusFound {
+		t.Fatalf("forged cookie: %d", resp.StatusCode)
+	}
+}
+
+func TestSignIn(t *testing.T) {
+	h, _ := newConsole(t)
+	b := newBrowser(t, h)
+	if resp, body := b.signIn(adminName, "wrong password"); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Wrong name or password") {
+		t.Fatalf("wrong password: %d", resp.StatusCode)
+	}
+	if resp, _ := b.signIn("nobody", adminPwd); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unknown name: %d", resp.StatusCode)
+	}
+	// The sign-in form's CSRF token must match its cookie.
+	b.do("GET", "/admin/login", nil)
+	if resp, _ := b.do("POST", "/admin/login", url.Values{"csrf": {"forged"}, "name": {adminName}, "password": {adminPwd}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("forged login csrf: %d", resp.StatusCode)
+	}
+	resp, _ := b.signIn(adminName, adminPwd)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/" {
+		t.Fatalf("sign in: %d %v", resp.StatusCode, resp.Header)
+	}
+	ck := resp.Header.Values("Set-Cookie")
+	var sess string
+	for _, c := range ck {
+		if strings.HasPrefix(c, "sxb_admin=") {
+			sess = c
+		}
+	}
+	if !strings.Contains(sess, "HttpOnly") || !strings.Contains(sess, "SameSite=Strict") || strings.Contains(sess, "Secure") {
+		t.Fatalf("session cookie %q", sess)
+	}
+	if resp, body := b.do("GET", "/admin/", nil); resp.StatusCode != 200 || !strings.Contains(body, "Classes in progress") {
+		t.Fatalf("overview: %d", resp.StatusCode)
+	}
+	var o map[string]any
+	_, body := b.do("GET", "/admin/overview.json", nil)
+	if err := json.Unmarshal([]byte(body), &o); err != nil || o["db_healthy"] != true {
+		t.Fatalf("overview.json %s", body)
+	}
+	// Behind TLS the cookie is Secure.
+	b2 := newBrowser(t, h)
+	_, page := b2.do("GET", "/admin/login", nil, "X-Forwarded-Proto", "https")
+	resp, _ = b2.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(t, page)}, "name": {adminName}, "password": {adminPwd}}, "X-Forwarded-Proto", "https")
+	if c := strings.Join(resp.Header.Values("Set-Cookie"), ";"); !strings.Contains(c, "Secure") {
+		t.Fatalf("cookie behind TLS: %s", c)
+	}
+	// Sign out ends the session.
+	_, page = b.do("GET", "/admin/", nil)
+	b.do("POST", "/admin/logout", url.Values{"csrf": {csrfOf(t, page)}})
+	if resp, _ := b.do("GET", "/admin/", nil); resp.StatusCode != http.StatusFound {
+		t.Fatalf("after sign out: %d", resp.StatusCode)
+	}
+}
+
+func TestFailedSignInLimit(t *testing.T) {
+	h, _ := newConsole(t)
+	b := newBrowser(t, h)
+	for range 5 {
+		b.signIn(adminName, "guess")
+	}
+	if resp, body := b.signIn(adminName, adminPwd); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many") {
+		t.Fatalf("sixth attempt: %d", resp.StatusCode)
+	}
+	h.Advance(16 * time.Minute)
+	if resp, _ := b.signIn(adminName, adminPwd); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the window: %d", resp.StatusCode)
+	}
+}
+
+func TestSessionExpires(t *testing.T) {
+	h, _ := newConsole(t)
+	b := newBrowser(t, h)
+	b.signIn(adminName, adminPwd)
+	h.Advance(11 * time.Hour)
+	if resp, _ := b.do("GET", "/admin/", nil); resp.StatusCode != 200 {
+		t.Fatalf("within the idle time: %d", resp.StatusCode)
+	}
+	h.Advance(11 * time.Hour) // used 11 h ago: still on (the expiry slides)
+	if resp, _ := b.do("GET", "/admin/", nil); resp.StatusCode != 200 {
+		t.Fatalf("sliding: %d", resp.StatusCode)
+	}
+	h.Advance(console.SessionIdle + time.Minute)
+	if resp, _ := b.do("GET", "/admin/", nil); resp.StatusCode != http.StatusFound {
+		t.Fatalf("expired session: %d", resp.StatusCode)
+	}
+}
+
+func TestSetupLink(t *testing.T) {
+	h := tests.New(t, nil)
+	link, err := h.App.Console.SetupLink(context.Background())
+	if err != nil || !strings.HasPrefix(link, "/admin/setup?token=") {
+		t.Fatalf("link %q %v", link, err)
+	}
+	b := newBrowser(t, h)
+	if resp, _ := b.do("GET", "/admin/setup?token=wrong", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("wrong token: %d", resp.StatusCode)
+	}
+	tok := strings.TrimPrefix(link, "/admin/setup?token=")
+	if resp, _ := b.do("POST", "/admin/setup", url.Values{"csrf": {tok}, "name": {"first"}, "password": {"short"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("short password: %d", resp.StatusCode)
+	}
+	if resp, _ := b.do("POST", "/admin/setup", url.Values{"csrf": {tok}, "name": {"first"}, "password": {"long enough"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setup: %d", resp.StatusCode)
+	}
+	if resp, _ := b.do("GET", link, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("the link works twice: %d", resp.StatusCode)
+	}
+	if l, _ := h.App.Console.SetupLink(context.Background()); l != "" {
+		t.Fatalf("a link with an account: %q", l)
+	}
+	if resp, _ := b.signIn("first", "long enough"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", resp.StatusCode)
+	}
+}
+
+// The actions over HTTP: each has the protocol's effect and is audited;
+// a forged CSRF token changes nothing.
+func TestActions(t *testing.T) {
+	h, im := newConsole(t)
+	teacher, student := h.User(tests.AppA, "teach", 1), h.User(tests.AppA, "stud", 0)
+	var d struct{ RoomNum int64 }
+	h.Call(tests.AppA, teacher, "live", "create", M{"title": "Algebra"}).Want(t, 0).Decode(t, &d)
+	h.Call(tests.AppA, teacher, "live", "startcourse", M{"roomnum": d.RoomNum}).Want(t, 0)
+	h.Call(tests.AppA, student, "live", "reportmemid", M{"roomnum": d.RoomNum, "operate": 0}).Want(t, 0)
+	h.Call(tests.AppA, teacher, "live", "reportbind", M{"operate": 0, "roomnum": d.RoomNum, "bind_file": M{"type": 1, "file_name": "a.pdf", "url": "https://x/a.pdf"}}).Want(t, 0)
+	b := newBrowser(t, h)
+	b.signIn(adminName, adminPwd)
+	path := "/admin/classes/" + itoa(d.RoomNum)
+	resp, page := b.do("GET", path, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "stud") || !strings.Contains(page, "a.pdf") || !strings.Contains(page, "present") {
+		t.Fatalf("class page: %d %s", resp.StatusCode, page)
+	}
+	csrf := csrfOf(t, page)
+	studentUin := regexp.MustCompile(`name="uin" value="(\d+)"><button class="danger" data-remove="stud"`).FindStringSubmatch(page)[1]
+	// A forged token changes nothing.
+	if resp, _ := b.do("POST", path+"/end", url.Values{"csrf": {"forged"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("forged csrf: %d", resp.StatusCode)
+	}
+
+	before := len(im.Calls())
+	resp, _ = b.do("POST", path+"/remove", url.Values{"csrf": {csrf}, "uin": {studentUin}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "note=") {
+		t.Fatalf("remove: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	calls := im.Calls()[before:]
+	if len(calls) != 1 || !strings.Contains(string(calls[0].Raw), "1005") || !strings.Contains(string(calls[0].Raw), "stud") {
+		t.Fatalf("removal IM: %+v", calls)
+	}
+	h.Call(tests.AppA, student, "live", "reportmemid", M{"roomnum": d.RoomNum, "operate": 0}).WantInfo(t, svc.CodeRemoved, "removed from this class by an operator")
+	b.do("POST", path+"/unbind", url.Values{"csrf": {csrf}, "uin": {regexp.MustCompile(`name="uin" value="(\d+)"><input type="hidden" name="url"`).FindStringSubmatch(page)[1]}, "url": {"https://x/a.pdf"}})
+	resp, _ = b.do("POST", path+"/end", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "error=") {
+		t.Fatalf("end: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if st := tests.QueryInt(t, h.DBPath, "SELECT state FROM t_course WHERE room_id = ?", d.RoomNum); st != 2 {
+		t.Fatalf("state %d after the console ended it", st)
+	}
+	if n := tests.QueryInt(t, h.DBPath, "SELECT COUNT(*) FROM t_bind_file WHERE room_id = ?", d.RoomNum); n != 0 {
+		t.Fatalf("%d bindings after unbinding", n)
+	}
+	h.Call(tests.AppA, teacher, "live", "exitroom", M{"roomnum": d.RoomNum}).Want(t, svc.CodeRoomState)
+
+	// Users: a new password, and signing out everywhere.
+	_, page = b.do("GET", "/admin/users?q=stud", nil)
+	uin := regexp.MustCompile(`/admin/users/(\d+)/password`).FindStringSubmatch(page)[1]
+	b.do("POST", "/admin/users/"+uin+"/password", url.Values{"csrf": {csrf}, "password": {"fresh-pass"}})
+	h.Call(tests.AppA, student, "live", "roomlist", M{"index": 0, "size": 10}).Want(t, svc.CodeTokenExpire)
+	h.Login(tests.AppA, "stud", "fresh-pass")
+	tok := h.Login(tests.AppA, "teach", "pw-teach")
+	_, page = b.do("GET", "/admin/users?q=teach", nil)
+	uin = regexp.MustCompile(`/admin/users/(\d+)/signout`).FindStringSubmatch(page)[1]
+	b.do("POST", "/admin/users/"+uin+"/signout", url.Values{"csrf": {csrf}})
+	h.Call(tests.AppA, tok.Token, "live", "roomlist", M{"index": 0, "size": 10}).Want(t, svc.CodeTokenExpire)
+
+	_, page = b.do("GET", "/admin/audit", nil)
+	for _, a := range []string{"sign in", "remove member", "unbind file", "end class", "reset password", "sign user out"} {
+		if !strings.Contains(page, "<td>"+a+"</td>") {
+			t.Fatalf("audit lacks %q", a)
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
