@@ -233,68 +233,103 @@ func TestSetupLink(t *testing.T) {
 // The actions over HTTP: each has the protocol's effect and is audited;
 // a forged CSRF token changes nothing.
 func TestActions(t *testing.T) {
-	h, im := newConsole(t)
-	teacher, student := h.User(tests.AppA, "teach", 1), h.User(tests.AppA, "stud", 0)
-	var d struct{ RoomNum int64 }
-	h.Call(tests.AppA, teacher, "live", "create", M{"title": "Algebra"}).Want(t, 0).Decode(t, &d)
-	h.Call(tests.AppA, teacher, "live", "startcourse", M{"roomnum": d.RoomNum}).Want(t, 0)
-	h.Call(tests.AppA, student, "live", "reportmemid", M{"roomnum": d.RoomNum, "operate": 0}).Want(t, 0)
-	h.Call(tests.AppA, teacher, "live", "reportbind", M{"operate": 0, "roomnum": d.RoomNum, "bind_file": M{"type": 1, "file_name": "a.pdf", "url": "https://x/a.pdf"}}).Want(t, 0)
-	b := newBrowser(t, h)
-	b.signIn(adminName, adminPwd)
-	path := "/admin/classes/" + itoa(d.RoomNum)
-	resp, page := b.do("GET", path, nil)
-	if resp.StatusCode != 200 || !strings.Contains(page, "stud") || !strings.Contains(page, "a.pdf") || !strings.Contains(page, "present") {
-		t.Fatalf("class page: %d %s", resp.StatusCode, page)
-	}
-	csrf := csrfOf(t, page)
-	studentUin := regexp.MustCompile(`name="uin" value="(\d+)"><button class="danger" data-remove="stud"`).FindStringSubmatch(page)[1]
-	// A forged token changes nothing.
-	if resp, _ := b.do("POST", path+"/end", url.Values{"csrf": {"forged"}}); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("forged csrf: %d", resp.StatusCode)
-	}
-
-	before := len(im.Calls())
-	resp, _ = b.do("POST", path+"/remove", url.Values{"csrf": {csrf}, "uin": {studentUin}})
-	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "note=") {
-		t.Fatalf("remove: %d %s", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	calls := im.Calls()[before:]
-	if len(calls) != 1 || !strings.Contains(string(calls[0].Raw), "1005") || !strings.Contains(string(calls[0].Raw), "stud") {
-		t.Fatalf("removal IM: %+v", calls)
-	}
-	h.Call(tests.AppA, student, "live", "reportmemid", M{"roomnum": d.RoomNum, "operate": 0}).WantInfo(t, svc.CodeRemoved, "removed from this class by an operator")
-	b.do("POST", path+"/unbind", url.Values{"csrf": {csrf}, "uin": {regexp.MustCompile(`name="uin" value="(\d+)"><input type="hidden" name="url"`).FindStringSubmatch(page)[1]}, "url": {"https://x/a.pdf"}})
-	resp, _ = b.do("POST", path+"/end", url.Values{"csrf": {csrf}})
-	if resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "error=") {
-		t.Fatalf("end: %d %s", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	if st := tests.QueryInt(t, h.DBPath, "SELECT state FROM t_course WHERE room_id = ?", d.RoomNum); st != 2 {
-		t.Fatalf("state %d after the console ended it", st)
-	}
-	if n := tests.QueryInt(t, h.DBPath, "SELECT COUNT(*) FROM t_bind_file WHERE room_id = ?", d.RoomNum); n != 0 {
-		t.Fatalf("%d bindings after unbinding", n)
-	}
-	h.Call(tests.AppA, teacher, "live", "exitroom", M{"roomnum": d.RoomNum}).Want(t, svc.CodeRoomState)
-
-	// Users: a new password, and signing out everywhere.
-	_, page = b.do("GET", "/admin/users?q=stud", nil)
-	uin := regexp.MustCompile(`/admin/users/(\d+)/password`).FindStringSubmatch(page)[1]
-	b.do("POST", "/admin/users/"+uin+"/password", url.Values{"csrf": {csrf}, "password": {"fresh-pass"}})
-	h.Call(tests.AppA, student, "live", "roomlist", M{"index": 0, "size": 10}).Want(t, svc.CodeTokenExpire)
-	h.Login(tests.AppA, "stud", "fresh-pass")
-	tok := h.Login(tests.AppA, "teach", "pw-teach")
-	_, page = b.do("GET", "/admin/users?q=teach", nil)
-	uin = regexp.MustCompile(`/admin/users/(\d+)/signout`).FindStringSubmatch(page)[1]
-	b.do("POST", "/admin/users/"+uin+"/signout", url.Values{"csrf": {csrf}})
-	h.Call(tests.AppA, tok.Token, "live", "roomlist", M{"index": 0, "size": 10}).Want(t, svc.CodeTokenExpire)
-
-	_, page = b.do("GET", "/admin/audit", nil)
-	for _, a := range []string{"sign in", "remove member", "unbind file", "end class", "reset password", "sign user out"} {
-		if !strings.Contains(page, "<td>"+a+"</td>") {
-			t.Fatalf("audit lacks %q", a)
+	tests.EachEngine(t, func(t *testing.T) {
+		h, im := newConsole(t)
+		teacher, student := h.User(tests.AppA, "teach", 1), h.User(tests.AppA, "stud", 0)
+		var d struct{ RoomNum int64 }
+		h.Call(tests.AppA, teacher, "live", "create", M{"title": "Algebra"}).Want(t, 0).Decode(t, &d)
+		h.Call(tests.AppA, teacher, "live", "startcourse", M{"roomnum": d.RoomNum}).Want(t, 0)
+		h.Call(tests.AppA, student, "live", "reportmemid", M{"roomnum": d.RoomNum, "operate": 0}).Want(t, 0)
+		h.Call(tests.AppA, teacher, "live", "reportbind", M{"operate": 0, "roomnum": d.RoomNum, "bind_file": M{"type": 1, "file_name": "a.pdf", "url": "https://x/a.pdf"}}).Want(t, 0)
+		b := newBrowser(t, h)
+		b.signIn(adminName, adminPwd)
+		path := "/admin/classes/" + itoa(d.RoomNum)
+		resp, page := b.do("GET", path, nil)
+		if resp.StatusCode != 200 || !strings.Contains(page, "stud") || !strings.Contains(page, "a.pdf") || !strings.Contains(page, "present") {
+			t.Fatalf("class page: %d %s", resp.StatusCode, page)
 		}
-	}
+		csrf := csrfOf(t, page)
+		studentUin := regexp.MustCompile(`name="uin" value="(\d+)"><button class="danger" data-remove="stud"`).FindStringSubmatch(page)[1]
+		// A forged token changes nothing.
+		if resp, _ := b.do("POST", path+"/end", url.Values{"csrf": {"forged"}}); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("forged csrf: %d", resp.StatusCode)
+		}
+
+		before := len(im.Calls())
+		resp, _ = b.do("POST", path+"/remove", url.Values{"csrf": {csrf}, "uin": {studentUin}})
+		if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "note=") {
+			t.Fatalf("remove: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		calls := im.Calls()[before:]
+		if len(calls) != 1 || !strings.Contains(string(calls[0].Raw), "1005") || !strings.Contains(string(calls[0].Raw), "stud") {
+			t.Fatalf("removal IM: %+v", calls)
+		}
+		h.Call(tests.AppA, student, "live", "reportmemid", M{"roomnum": d.RoomNum, "operate": 0}).WantInfo(t, svc.CodeRemoved, "removed from this class by an operator")
+		b.do("POST", path+"/unbind", url.Values{"csrf": {csrf}, "uin": {regexp.MustCompile(`name="uin" value="(\d+)"><input type="hidden" name="url"`).FindStringSubmatch(page)[1]}, "url": {"https://x/a.pdf"}})
+		resp, _ = b.do("POST", path+"/end", url.Values{"csrf": {csrf}})
+		if resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "error=") {
+			t.Fatalf("end: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if st := tests.QueryInt(t, h.DBPath, "SELECT state FROM t_course WHERE room_id = ?", d.RoomNum); st != 2 {
+			t.Fatalf("state %d after the console ended it", st)
+		}
+		if n := tests.QueryInt(t, h.DBPath, "SELECT COUNT(*) FROM t_bind_file WHERE room_id = ?", d.RoomNum); n != 0 {
+			t.Fatalf("%d bindings after unbinding", n)
+		}
+		h.Call(tests.AppA, teacher, "live", "exitroom", M{"roomnum": d.RoomNum}).Want(t, svc.CodeRoomState)
+
+		// Users: a new password, and signing out everywhere.
+		if _, page := b.do("GET", "/admin/users?q=%25", nil); !strings.Contains(page, "No user matches") {
+			t.Fatal("a search for % matched users")
+		}
+		_, page = b.do("GET", "/admin/users?q=stud", nil)
+		uin := regexp.MustCompile(`/admin/users/(\d+)/password`).FindStringSubmatch(page)[1]
+		b.do("POST", "/admin/users/"+uin+"/password", url.Values{"csrf": {csrf}, "password": {"fresh-pass"}})
+		h.Call(tests.AppA, student, "live", "roomlist", M{"index": 0, "size": 10}).Want(t, svc.CodeTokenExpire)
+		h.Login(tests.AppA, "stud", "fresh-pass")
+		tok := h.Login(tests.AppA, "teach", "pw-teach")
+		_, page = b.do("GET", "/admin/users?q=teach", nil)
+		uin = regexp.MustCompile(`/admin/users/(\d+)/signout`).FindStringSubmatch(page)[1]
+		b.do("POST", "/admin/users/"+uin+"/signout", url.Values{"csrf": {csrf}})
+		h.Call(tests.AppA, tok.Token, "live", "roomlist", M{"index": 0, "size": 10}).Want(t, svc.CodeTokenExpire)
+
+		_, page = b.do("GET", "/admin/audit", nil)
+		for _, a := range []string{"sign in", "remove member", "unbind file", "end class", "reset password", "sign user out"} {
+			if !strings.Contains(page, "<td>"+a+"</td>") {
+				t.Fatalf("audit lacks %q", a)
+			}
+		}
+	})
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestGoClassRooms(t *testing.T) {
+	z := tests.NewFakeZego(t)
+	h := tests.New(t, func(c *svc.Config) { c.Zego = tests.ZegoConfig(z) })
+	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
+	h.Edu("login_room", M{"room_id": "math:1", "room_type": 2, "uid": 7, "nick_name": "Teacher Wang", "role": 1}).Want(t, 0)
+	h.Edu("login_room", M{"room_id": "math:1", "room_type": 2, "uid": 8, "nick_name": "Lei", "role": 2}).Want(t, 0)
+	z.Calls()
+	b := newBrowser(t, h)
+	b.signIn(adminName, adminPwd)
+	if _, page := b.do("GET", "/admin/classes", nil); !strings.Contains(page, `href="/admin/rooms/2/math:1"`) {
+		t.Fatalf("classes page lacks the GO-class room: %s", page)
+	}
+	_, page := b.do("GET", "/admin/rooms/2/math:1", nil)
+	if !strings.Contains(page, "Teacher Wang") || !strings.Contains(page, "Lei") {
+		t.Fatalf("room page: %s", page)
+	}
+	resp, _ := b.do("POST", "/admin/rooms/2/math:1/end", url.Values{"csrf": {csrfOf(t, page)}})
+	if resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "error=") {
+		t.Fatalf("end: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	calls := z.Calls()
+	if len(calls) != 2 || calls[0].Body["msg_content"] != `{"cmd":105,"data":{}}` || calls[1].Path != "/cgi/clearroom" {
+		t.Fatalf("zego calls: %+v", calls)
+	}
+	h.Edu("heartbeat", M{"room_id": "math:1", "room_type": 2, "uid": 8}).Want(t, 10005)
+	if _, page := b.do("GET", "/admin/audit", nil); !strings.Contains(page, "end GO-class room") {
+		t.Fatal("not audited")
+	}
+}

@@ -282,8 +282,9 @@ type UserRow struct {
 
 // Users lists accounts whose id contains q, by id, with the total.
 func (s *Store) Users(ctx context.Context, q string, offset, limit int64) (int64, []UserRow, error) {
-	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
-	cond := ` FROM t_account a WHERE a.uid LIKE ? ESCAPE '\'`
+	// "!" escapes: a backslash means different things to the two engines.
+	like := "%" + strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(q) + "%"
+	cond := " FROM t_account a WHERE a.uid LIKE ? ESCAPE '!'"
 	var total int64
 	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*)"+cond, like).Scan(&total); err != nil {
 		return 0, nil, err
