@@ -115,6 +115,7 @@ func TestBrowser(t *testing.T) {
 	run("end the class",
 		chromedp.Click("#confirm-end", chromedp.ByID),
 		chromedp.Click("#end", chromedp.ByID),
+		chromedp.WaitNotPresent("#end", chromedp.ByID), // the page after the action
 		chromedp.WaitVisible("#note", chromedp.ByID),
 		chromedp.Text("#state", &state, chromedp.ByID),
 	)

@@ -137,6 +137,7 @@ func (s *Store) RemoveMember(ctx context.Context, room, uin, now int64) error {
 	if s.d.name == "mysql" {
 		ins = "INSERT IGNORE INTO t_removed_member (room_id, uin, at) VALUES (?, ?, ?)"
 	}
+	defer s.left(room, uin)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, ins, room, uin, now); err != nil {
 			return fmt.Errorf("remove member: %w", err)

@@ -86,7 +86,7 @@ func TestRoomListCacheMySQL(t *testing.T) {
 		t.Fatal(got)
 	}
 	// This server's own write is seen at once.
-	if err := s.Enter(bg, id, a.Uin, 11); !errors.Is(err, ErrConflict) {
+	if err := s.Enter(bg, id, Member{Uin: a.Uin}, 11); !errors.Is(err, ErrConflict) {
 		t.Fatalf("enter into a room not living: %v", err)
 	}
 	must(t, s.StartRoom(bg, id, a.Uin, 0, 11)) // the teacher enters
@@ -113,20 +113,20 @@ func TestEnterOnlyLiving(t *testing.T) {
 		must(t, s.CreateAccount(bg, a, 1))
 		id, err := s.CreateRoom(bg, a, "r", "", 10)
 		must(t, err)
-		if err := s.Enter(bg, id, 77, 11); !errors.Is(err, ErrConflict) {
+		if err := s.Enter(bg, id, Member{Uin: 77}, 11); !errors.Is(err, ErrConflict) {
 			t.Fatalf("created room: %v", err)
 		}
 		must(t, s.StartRoom(bg, id, a.Uin, 0, 12))
-		must(t, s.Enter(bg, id, 77, 13))
-		must(t, s.Enter(bg, id, 77, 14)) // again: fine
+		must(t, s.Enter(bg, id, Member{Uin: 77}, 13))
+		must(t, s.Enter(bg, id, Member{Uin: 77}, 14)) // again: fine
 		must(t, s.EndRoom(bg, id, 0, 15, 300))
-		if err := s.Enter(bg, id, 77, 16); !errors.Is(err, ErrConflict) {
+		if err := s.Enter(bg, id, Member{Uin: 77}, 16); !errors.Is(err, ErrConflict) {
 			t.Fatalf("ended room: %v", err)
 		}
 		if n, _ := s.PresentCount(bg, id); n != 0 {
 			t.Fatalf("%d present in an ended room", n)
 		}
-		if err := s.Enter(bg, 999999, 77, 16); !errors.Is(err, ErrConflict) {
+		if err := s.Enter(bg, 999999, Member{Uin: 77}, 16); !errors.Is(err, ErrConflict) {
 			t.Fatalf("no such room: %v", err)
 		}
 	})

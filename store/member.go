@@ -10,6 +10,7 @@ import (
 
 // Member is a present member of a room.
 type Member struct {
+	Uin  int64
 	UID  string
 	Role int
 }
@@ -37,10 +38,14 @@ func (s *Store) enter(ctx context.Context, db execer, room, uin, now int64) erro
 	return nil
 }
 
-// Enter makes uin a present member of room, if it is living.
-func (s *Store) Enter(ctx context.Context, room, uin, now int64) error {
+// Enter makes m a present member of room, if it is living.
+func (s *Store) Enter(ctx context.Context, room int64, m Member, now int64) error {
 	defer s.lists.wrote()
-	return s.enter(ctx, s.w, room, uin, now)
+	err := s.enter(ctx, s.w, room, m.Uin, now)
+	if err == nil {
+		s.entered(room, m)
+	}
+	return err
 }
 
 // Leave marks uin as having left room; false when uin never entered it.
@@ -50,43 +55,36 @@ func (s *Store) Leave(ctx context.Context, room, uin int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	s.left(room, uin)
 	n, err := res.RowsAffected()
 	return n > 0, err
 }
 
-// PresentCount counts the members present in room.
+// PresentCount counts the members present in room (from memory; see
+// memberCache).
 func (s *Store) PresentCount(ctx context.Context, room int64) (int64, error) {
-	var n int64
-	err := s.r.QueryRowContext(ctx,
-		"SELECT COUNT(*) FROM t_class_member WHERE room_id = ? AND has_exited = 0", room).Scan(&n)
+	n, _, err := s.roomMembers(ctx, room)
 	return n, err
 }
 
 // Members lists the present members of room in entry order.
 func (s *Store) Members(ctx context.Context, room, offset, limit int64) (int64, []Member, error) {
-	total, err := s.PresentCount(ctx, room)
+	total, rows, err := s.roomMembers(ctx, room)
 	if err != nil {
-		return 0, nil, fmt.Errorf("members: count: %w", err)
+		return 0, nil, err
 	}
-	if total == 0 || limit == 0 {
-		return total, []Member{}, nil
-	}
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT a.uid, a.role FROM t_class_member m JOIN t_account a ON a.uin = m.uin
-		 WHERE m.room_id = ? AND m.has_exited = 0 ORDER BY `+s.d.memberOrder+` LIMIT ? OFFSET ?`, room, limit, offset)
-	if err != nil {
-		return 0, nil, fmt.Errorf("members: list: %w", err)
-	}
-	defer rows.Close()
 	out := []Member{}
-	for rows.Next() {
-		var m Member
-		if err := rows.Scan(&m.UID, &m.Role); err != nil {
-			return 0, nil, err
+	var i int64
+	for _, r := range rows {
+		if !r.present || r.uid == "" { // an account deleted since: not listed
+			continue
 		}
-		out = append(out, m)
+		if i >= offset && int64(len(out)) < limit {
+			out = append(out, Member{Uin: r.uin, UID: r.uid, Role: r.role})
+		}
+		i++
 	}
-	return total, out, rows.Err()
+	return total, out, nil
 }
 
 // MemberHistory lists every account that was ever a member of room, the
@@ -118,6 +116,13 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 	if err := s.Flush(ctx); err != nil {
 		return nil, 0, fmt.Errorf("reap: flush: %w", err)
 	}
+	var purged int64
+	defer func() {
+		if len(rooms) > 0 || members > 0 || purged > 0 {
+			s.membersChanged()
+			s.states.forget(rooms...)
+		}
+	}()
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx,
 			"SELECT room_id FROM t_course WHERE state = 1 AND last_update_time < ?", roomBefore)
@@ -146,9 +151,11 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 			return fmt.Errorf("reap: exit silent members: %w", err)
 		}
 		members, _ = res.RowsAffected()
-		if _, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE last_heartbeat_time < ?", purgeBefore); err != nil {
+		res, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE last_heartbeat_time < ?", purgeBefore)
+		if err != nil {
 			return fmt.Errorf("reap: purge old members: %w", err)
 		}
+		purged, _ = res.RowsAffected()
 		return nil
 	})
 	return rooms, members, err

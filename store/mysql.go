@@ -106,6 +106,8 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)
 	}
 	s.live.init()
+	s.members.init(memberTTL)
+	s.states.ttl = memberTTL
 	return s, nil
 }
 

@@ -88,6 +88,8 @@ func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover stri
 		}
 		return nil
 	})
+	s.dropMembers(id)
+	s.states.forget(id)
 	if err != nil {
 		return 0, err
 	}
@@ -125,6 +127,8 @@ func (s *Store) RoomOwner(ctx context.Context, id int64) (Owner, error) {
 
 // StartRoom moves a created room to living: the teacher becomes a member.
 func (s *Store) StartRoom(ctx context.Context, id, hostUin, seq, now int64) error {
+	defer s.dropMembers(id)
+	defer s.states.forget(id)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE t_course SET state = 1, start_time = ?, start_imseq = ?, end_time = 0, end_imseq = 0,
@@ -146,6 +150,8 @@ func (s *Store) StartRoom(ctx context.Context, id, hostUin, seq, now int64) erro
 // EndRoom moves a living room to ended: every member exits, the replay
 // index may be requested from now+idxDelay. seq is the end IM message's.
 func (s *Store) EndRoom(ctx context.Context, id, seq, now, idxDelay int64) error {
+	defer s.dropMembers(id)
+	defer s.states.forget(id)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		return endRoom(ctx, tx, id, seq, now, idxDelay)
 	})
@@ -281,6 +287,8 @@ func (s *Store) ReplayIndexRequested(ctx context.Context, id, result int64, url 
 			"UPDATE t_course SET trigger_replay_idx_result = ? WHERE room_id = ?", result, id)
 		return err
 	}
+	defer s.dropMembers(id)
+	defer s.states.forget(id)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`UPDATE t_course SET trigger_replay_idx_result = ?, replay_idx_url = ?,
@@ -299,6 +307,8 @@ func (s *Store) ReplayIndexRequested(ctx context.Context, id, result int64, url 
 // ReplayIndexReady stores the index of a room in state 2 or 3 and moves it
 // to 3; the member history is no longer needed and is deleted.
 func (s *Store) ReplayIndexReady(ctx context.Context, id int64, url string, result, now int64) error {
+	defer s.dropMembers(id)
+	defer s.states.forget(id)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE t_course SET state = 3, replay_idx_url = ?, last_update_time = ?,

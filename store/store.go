@@ -41,9 +41,12 @@ type Store struct {
 	sessions sync.Map     // token -> *Session
 	owners   sync.Map     // room id -> Owner (never changes once created)
 
-	live  liveness
-	lists roomLists
-	ckpt  checkpointer
+	live      liveness
+	lists     roomLists
+	members   memberCache
+	memberGen atomic.Int64 // moves with every member write (see memberCache)
+	states    roomStates
+	ckpt      checkpointer
 }
 
 // Options are the store's settings.
@@ -128,6 +131,7 @@ func openSQLite(path string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s.live.init()
+	s.members.init(0)
 	return s, nil
 }
 

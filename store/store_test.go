@@ -181,7 +181,7 @@ func TestHeartbeatsInMemory(t *testing.T) {
 		id, err := s.CreateRoom(bg, a, "r", "", 100)
 		must(t, err)
 		must(t, s.StartRoom(bg, id, a.Uin, 5, 100))
-		must(t, s.Enter(bg, id, b.Uin, 100))
+		must(t, s.Enter(bg, id, Member{Uin: b.Uin, UID: b.UID, Role: b.Role}, 100))
 		s.Heartbeat(id, a.Uin, true, 150)
 		s.Heartbeat(id, b.Uin, false, 160)
 		s.Heartbeat(id, b.Uin, false, 155) // older: ignored
@@ -245,9 +245,9 @@ func TestMembersAndReap(t *testing.T) {
 			t.Fatalf("start twice: %v", err)
 		}
 		for i, m := range st {
-			must(t, s.Enter(bg, id, m.Uin, int64(100+i)))
+			must(t, s.Enter(bg, id, Member{Uin: m.Uin, UID: m.UID, Role: m.Role}, int64(100+i)))
 		}
-		must(t, s.Enter(bg, id, st[0].Uin, 200)) // repeat enter keeps the place
+		must(t, s.Enter(bg, id, Member{Uin: st[0].Uin, UID: st[0].UID, Role: st[0].Role}, 200)) // repeat enter keeps the place
 		if ok, _ := s.Leave(bg, id, 424242); ok {
 			t.Fatal("exit of a non-member")
 		}
@@ -359,7 +359,7 @@ func TestRoomsFilter(t *testing.T) {
 		if items[0].MemSize != 1 || items[0].HostUID != "a" {
 			t.Fatalf("%+v", items[0])
 		}
-		must(t, s.Enter(bg, r1, b.Uin, 310))
+		must(t, s.Enter(bg, r1, Member{Uin: b.Uin, UID: b.UID, Role: b.Role}, 310))
 		_, items, _ = s.Rooms(bg, RoomFilter{AppID: 1, State: -1, RoomID: r1, Limit: 1})
 		if items[0].MemSize != 2 {
 			t.Fatalf("memsize after enter %d", items[0].MemSize)

@@ -1,6 +1,7 @@
 package svc
 
 import (
+	"runtime"
 	"sxb-edu/goclass"
 
 	"bytes"
@@ -50,7 +51,8 @@ type Config struct {
 	UserSigExpire  time.Duration `json:"usersig_expire_s" unit:"s"`   // default 180 days
 	TokenExpire    time.Duration `json:"token_expire_s" unit:"s"`     // idle time, default 7 days
 	BusyTimeout    time.Duration `json:"busy_timeout_ms" unit:"ms"`   // a write waits this long for a locked database, default 5 s
-	// LoginConcurrent is how many password hashes run at once (default 1).
+	// LoginConcurrent is how many password hashes run at once (default: the
+	// cores; the hashing threads run at the lowest OS priority).
 	LoginConcurrent int `json:"login_concurrency"`
 	// MaxConnections caps the open client connections (default 10000): an
 	// idle keep-alive connection holds memory until the idle timeout.
@@ -309,7 +311,7 @@ func (c *Config) Defaults() {
 	def(&c.COS.Expiration, 30*day)
 	def(&c.VOD.ClientSignExpire, 30*day)
 	if c.LoginConcurrent <= 0 {
-		c.LoginConcurrent = 1
+		c.LoginConcurrent = runtime.NumCPU()
 	}
 	if c.HashQueue <= 0 {
 		c.HashQueue = 256

@@ -40,9 +40,12 @@ func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
 		return nil, E(CodeReqData, " Invalid operate")
 	}
 	defer s.rooms.lock(id, true)()
-	room, err := s.appRoom(ctx, id, r.AppID)
+	room, err := s.Store.RoomForEnter(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && room.AppID != r.AppID {
+		return nil, E(CodeRoomNotExist, "get room info failed")
+	}
 	if err != nil {
-		return nil, err
+		return nil, internal("read room", err)
 	}
 	if room.State != store.StateLiving {
 		return nil, E(CodeRoomState, "can only enter/exit a state=living room")
@@ -72,7 +75,7 @@ func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
 	} else if removed {
 		return nil, E(CodeRemoved, "removed from this class by an operator")
 	}
-	err = s.Store.Enter(ctx, id, uin, s.now())
+	err = s.Store.Enter(ctx, id, store.Member{Uin: uin, UID: r.User.UID, Role: r.User.Role}, s.now())
 	if errors.Is(err, store.ErrConflict) { // ended meanwhile (by another server)
 		return nil, E(CodeRoomState, "can only enter/exit a state=living room")
 	}

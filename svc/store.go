@@ -31,7 +31,8 @@ type Store interface {
 	Rooms(ctx context.Context, f store.RoomFilter) (int64, []store.RoomItem, error)
 
 	// Members and their heartbeats.
-	Enter(ctx context.Context, room, uin, now int64) error
+	Enter(ctx context.Context, room int64, m store.Member, now int64) error
+	RoomForEnter(ctx context.Context, id int64) (*store.Room, error)
 	Removed(ctx context.Context, room, uin int64) (bool, error)
 	RemoveMember(ctx context.Context, room, uin, now int64) error
 	UID(ctx context.Context, uin int64) (string, error)

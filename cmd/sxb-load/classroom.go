@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"golang.org/x/crypto/bcrypt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,7 +28,17 @@ type classroom struct {
 	idlistWin, rlistWin           *Recorder
 
 	storming         atomic.Bool
+	start            time.Time // the entry begins
 	winStart, winEnd time.Time
+	// Per second of the entry (-per-second): enters and heartbeats.
+	enterSec, hbSec []*Recorder
+}
+
+// perSecond adds a request of the entry to its second's recorder.
+func (k *classroom) perSecond(recs []*Recorder, t0 time.Time, d time.Duration, kind string) {
+	if i := int(t0.Sub(k.start) / time.Second); i >= 0 && i < len(recs) {
+		recs[i].Add(d, kind)
+	}
 }
 
 func (k *classroom) send(ctx context.Context, rec *Recorder, cmd string, body []byte) {
@@ -40,11 +52,14 @@ func (k *classroom) send(ctx context.Context, rec *Recorder, cmd string, body []
 		switch {
 		case t0.Before(k.winStart):
 			rec = k.hbEntry
+			k.perSecond(k.hbSec, t0, d, kind)
 		case !in:
 			rec = k.hbLeave
 		case k.storming.Load():
 			k.hbStorm.Add(d, kind)
 		}
+	case k.enter:
+		k.perSecond(k.enterSec, t0, d, kind)
 	case k.idlist:
 		if in {
 			k.idlistWin.Add(d, kind)
@@ -218,7 +233,19 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 		hbEntry: NewRecorder("heartbeat"), hb: NewRecorder("heartbeat"), hbLeave: NewRecorder("heartbeat"),
 		hbStorm:   NewRecorder("heartbeat during storm"),
 		idlistWin: NewRecorder("roomidlist"), rlistWin: NewRecorder("roomlist")}
+	if o.perSecond {
+		n := int((o.ramp+o.hb)/time.Second) + 1
+		for range n {
+			k.enterSec = append(k.enterSec, NewRecorder("enter"))
+			k.hbSec = append(k.hbSec, NewRecorder("heartbeat"))
+		}
+	}
+	var hashCap float64
+	if o.storm > 0 {
+		hashCap = hashCapacity(o.hashCost, runtime.NumCPU(), 3*time.Second)
+	}
 	start := time.Now()
+	k.start = start
 	// The class is measured from one heartbeat interval after the last
 	// student came in, so the entry's queue has drained.
 	k.winStart = start.Add(o.ramp + o.hb)
@@ -300,6 +327,13 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 	<-memStopped
 	rep.add(fmt.Sprintf("entry: %d students enter over %s and start beating (then %s to settle)", nS, o.ramp, o.hb), o.ramp+o.hb,
 		k.enter, k.hbEntry)
+	if o.perSecond {
+		rep.note("entry, per second: second, enters (p99 ms), heartbeats (p99 ms)")
+		for i := range k.enterSec {
+			rep.note("  %3d  %6d (%7.2f)  %6d (%7.2f)", i, k.enterSec[i].Count(), ms(k.enterSec[i].Quantile(0.99)),
+				k.hbSec[i].Count(), ms(k.hbSec[i].Quantile(0.99)))
+		}
+	}
 	rep.add(fmt.Sprintf("class (measured): %d rooms × %d students, heartbeat every %s ±%.0f%%, lists every %s",
 		nT, o.students, o.hb, 100*o.jitter, o.listEvery), o.dur, k.hb, k.idlistWin, k.rlistWin)
 	rep.add("leaving: students leave over -ramp, then teachers end their classes", elapsed-o.ramp-o.hb-o.dur,
@@ -308,6 +342,11 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 	if o.storm > 0 {
 		rep.add(fmt.Sprintf("login storm: %d logins, %d at once, from %s into the class", o.storm, o.stormC, o.stormAt),
 			stormTook, stormLogin, k.hbStorm)
+		if stormTook > 0 && hashCap > 0 {
+			rate := float64(stormLogin.Count()) / stormTook.Seconds()
+			rep.note("login storm: %.1f logins/s = %.0f%% of the hash capacity (%.1f bcrypt-%d hashes/s on %d cores, measured by this tool before the run)",
+				rate, 100*rate/hashCap, hashCap, o.hashCost, runtime.NumCPU())
+		}
 		if stormTook > 0 && time.Duration(o.stormAt)+stormTook > o.dur {
 			rep.note("the storm outlasted the measured class (it ended %.1f s into it): its last logins had no class beside them",
 				(o.stormAt + stormTook).Seconds())
@@ -318,4 +357,22 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 		return serr
 	}
 	return ctx.Err()
+}
+
+// hashCapacity measures how many bcrypt hashes of cost this machine's
+// cores make per second, all of them hashing for d.
+func hashCapacity(cost, cores int, d time.Duration) float64 {
+	var n atomic.Int64
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range cores {
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				bcrypt.GenerateFromPassword([]byte("capacity"), cost)
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / d.Seconds()
 }

@@ -39,14 +39,16 @@ const (
 )
 
 type options struct {
-	mode    string
-	url     string
-	appid   int64
-	pwd     string
-	timeout time.Duration
-	conns   int
-	jsonOut string
-	pid     int
+	mode      string
+	perSecond bool
+	hashCost  int
+	url       string
+	appid     int64
+	pwd       string
+	timeout   time.Duration
+	conns     int
+	jsonOut   string
+	pid       int
 
 	// saturate / ceiling
 	cmds    string
@@ -112,6 +114,8 @@ func main() {
 	fs.IntVar(&o.setupC, "setup-c", 32, "classroom/register: concurrent requests while logging in and registering")
 	fs.StringVar(&o.tokens, "tokens", "", "classroom: file caching the users' tokens across runs (read if present, written after login)")
 	fs.StringVar(&o.prefix, "prefix", "cl", "classroom/register: user id prefix")
+	fs.BoolVar(&o.perSecond, "per-second", false, "classroom: also report enters and heartbeats per second of the entry")
+	fs.IntVar(&o.hashCost, "hash-cost", 10, "classroom -storm: the server's bcrypt cost (the tool measures the machine's hash capacity at it)")
 	fs.IntVar(&o.storm, "storm", 0, "classroom: logins of the login storm (0 = none)")
 	fs.IntVar(&o.stormC, "storm-c", 64, "classroom: logins at once in the storm")
 	fs.DurationVar(&o.stormAt, "storm-at", 15*time.Second, "classroom: the storm starts this long into the class")

@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// memberCache keeps each room's member rows (present or not, in entry
+// order) in memory, so that roomidlist and the enter's "anyone present"
+// check read no database at the top of the hour, when every student of a
+// room enters and lists its members within seconds. Enters and leaves of
+// this server update it in place. On SQLite this server is the only
+// writer, so it is exact; on MySQL an entry also expires after
+// memberTTL, so other servers' enters show within it (as room lists do).
+type memberCache struct {
+	ttl time.Duration // 0: entries never expire (SQLite)
+
+	mu    sync.Mutex
+	rooms map[int64]*roomMembers
+}
+
+type roomMembers struct {
+	rows    []memberRow
+	pos     map[int64]int // uin -> index in rows
+	present int64
+	at      time.Time
+}
+
+type memberRow struct {
+	uin     int64
+	uid     string
+	role    int
+	present bool
+}
+
+// memberTTL bounds how old a cached member list may be on MySQL.
+const memberTTL = time.Second
+
+// maxMemberRooms bounds the rooms kept; past it the cache starts over.
+const maxMemberRooms = 20000
+
+func (c *memberCache) init(ttl time.Duration) {
+	c.ttl = ttl
+	c.rooms = make(map[int64]*roomMembers)
+}
+
+// room returns the cached rows of room, loading them when missing or
+// expired. The caller holds c.mu... no: it returns a snapshot to read.
+func (s *Store) roomMembers(ctx context.Context, room int64) (total int64, rows []memberRow, err error) {
+	c := &s.members
+	c.mu.Lock()
+	e, ok := c.rooms[room]
+	if ok && (c.ttl == 0 || time.Since(e.at) < c.ttl) {
+		total, rows = e.present, e.rows
+		c.mu.Unlock()
+		return total, rows, nil
+	}
+	c.mu.Unlock()
+	// Load outside the lock; a write meanwhile drops what is loaded (see
+	// changed), so a stale load is never kept.
+	gen := s.memberGen.Load()
+	q, err := s.r.QueryContext(ctx, `SELECT m.uin, COALESCE(a.uid, ''), COALESCE(a.role, 0), m.has_exited
+		FROM t_class_member m LEFT JOIN t_account a ON a.uin = m.uin
+		WHERE m.room_id = ? ORDER BY `+s.d.memberOrder, room)
+	if err != nil {
+		return 0, nil, fmt.Errorf("members: %w", err)
+	}
+	defer q.Close()
+	e = &roomMembers{pos: map[int64]int{}, at: time.Now()}
+	for q.Next() {
+		var r memberRow
+		var exited bool
+		if err := q.Scan(&r.uin, &r.uid, &r.role, &exited); err != nil {
+			return 0, nil, err
+		}
+		r.present = !exited
+		if r.present {
+			e.present++
+		}
+		e.pos[r.uin] = len(e.rows)
+		e.rows = append(e.rows, r)
+	}
+	if err := q.Err(); err != nil {
+		return 0, nil, err
+	}
+	c.mu.Lock()
+	if s.memberGen.Load() == gen {
+		if len(c.rooms) >= maxMemberRooms {
+			c.rooms = make(map[int64]*roomMembers)
+		}
+		c.rooms[room] = e
+	}
+	c.mu.Unlock()
+	return e.present, e.rows, nil
+}
+
+// entered records that uin (uid, role) is present in room. The rows
+// slice is copied on change: readers keep the snapshot they took.
+func (s *Store) entered(room int64, m Member) {
+	c := &s.members
+	s.memberGen.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.rooms[room]
+	if !ok {
+		return
+	}
+	if i, ok := e.pos[m.Uin]; ok {
+		if !e.rows[i].present {
+			e.rows = append([]memberRow(nil), e.rows...)
+			e.rows[i].present = true
+			e.present++
+		}
+		return
+	}
+	if m.UID == "" { // not known here: read again
+		delete(c.rooms, room)
+		return
+	}
+	e.pos[m.Uin] = len(e.rows)
+	e.rows = append(e.rows[:len(e.rows):len(e.rows)], memberRow{m.Uin, m.UID, m.Role, true})
+	e.present++
+}
+
+// left records that uin is no longer present in room.
+func (s *Store) left(room, uin int64) {
+	c := &s.members
+	s.memberGen.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.rooms[room]
+	if !ok {
+		return
+	}
+	if i, ok := e.pos[uin]; ok && e.rows[i].present {
+		e.rows = append([]memberRow(nil), e.rows...)
+		e.rows[i].present = false
+		e.present--
+	}
+}
+
+// membersChanged forgets every cached list (the reaper's bulk changes).
+func (s *Store) membersChanged() {
+	c := &s.members
+	s.memberGen.Add(1)
+	c.mu.Lock()
+	c.rooms = make(map[int64]*roomMembers)
+	c.mu.Unlock()
+}
+
+// dropMembers forgets room's cached list (its members changed in bulk).
+func (s *Store) dropMembers(room int64) {
+	c := &s.members
+	s.memberGen.Add(1)
+	c.mu.Lock()
+	delete(c.rooms, room)
+	c.mu.Unlock()
+}
+
+// roomStates caches rooms for the enter's checks (state, app, teacher),
+// read by every student entering at the top of the hour. Every write that
+// changes a room's state forgets it; on MySQL an entry also expires after
+// memberTTL. A stale state cannot let anyone into an ended class: the
+// enter statement checks the state itself.
+type roomStates struct {
+	ttl time.Duration
+
+	mu  sync.Mutex
+	gen int64
+	m   map[int64]roomState
+}
+
+type roomState struct {
+	room *Room
+	at   time.Time
+}
+
+func (c *roomStates) forget(ids ...int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, id := range ids {
+		delete(c.m, id)
+	}
+}
+
+// RoomForEnter is Room from the state cache: the caller only reads it.
+func (s *Store) RoomForEnter(ctx context.Context, id int64) (*Room, error) {
+	c := &s.states
+	c.mu.Lock()
+	e, ok := c.m[id]
+	gen := c.gen
+	c.mu.Unlock()
+	if ok && (c.ttl == 0 || time.Since(e.at) < c.ttl) {
+		return e.room, nil
+	}
+	r, err := s.Room(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.gen == gen {
+		if c.m == nil || len(c.m) >= maxMemberRooms {
+			c.m = make(map[int64]roomState)
+		}
+		c.m[id] = roomState{r, time.Now()}
+	}
+	c.mu.Unlock()
+	return r, nil
+}
