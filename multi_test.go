@@ -87,15 +87,23 @@ func TestSeveralInstances(t *testing.T) {
 		at(i).MustCall("heartbeat", tests.M{"token": tok, "roomnum": room})
 	}
 	// sameClass checks that every server lists the class's members and files.
+	// Member lists are cached for up to a second, as room lists are.
 	sameClass := func(members, files int64) {
 		t.Helper()
 		for i := range ps {
-			var ml struct{ Total int64 }
-			json.Unmarshal(at(i).MustCall("roomidlist", tests.M{"token": students[1], "roomnum": room, "index": 0, "size": 50}), &ml)
-			var bl struct{ Total int64 }
-			json.Unmarshal(at(i).MustCall("querybind", tests.M{"token": students[2], "roomnum": room, "index": 0, "size": 50}), &bl)
-			if ml.Total != members || bl.Total != files {
-				t.Fatalf("server %d of %d: %d members, %d files", i, len(ps), ml.Total, bl.Total)
+			deadline := time.Now().Add(2 * time.Second)
+			for {
+				var ml struct{ Total int64 }
+				json.Unmarshal(at(i).MustCall("roomidlist", tests.M{"token": students[1], "roomnum": room, "index": 0, "size": 50}), &ml)
+				var bl struct{ Total int64 }
+				json.Unmarshal(at(i).MustCall("querybind", tests.M{"token": students[2], "roomnum": room, "index": 0, "size": 50}), &bl)
+				if ml.Total == members && bl.Total == files {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("server %d of %d: %d members, %d files", i, len(ps), ml.Total, bl.Total)
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
 		}
 	}

@@ -137,7 +137,7 @@ func (s *Store) RemoveMember(ctx context.Context, room, uin, now int64) error {
 	if s.d.name == "mysql" {
 		ins = "INSERT IGNORE INTO t_removed_member (room_id, uin, at) VALUES (?, ?, ?)"
 	}
-	defer s.left(room, uin)
+	defer s.removedFrom(room, uin)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, ins, room, uin, now); err != nil {
 			return fmt.Errorf("remove member: %w", err)
@@ -151,13 +151,6 @@ func (s *Store) RemoveMember(ctx context.Context, room, uin, now int64) error {
 
 // ErrRemoved is an enter by a member an operator removed from the class.
 var ErrRemoved = errors.New("store: removed from the class")
-
-// Removed reports whether uin was removed from room.
-func (s *Store) Removed(ctx context.Context, room, uin int64) (bool, error) {
-	var n int
-	err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM t_removed_member WHERE room_id = ? AND uin = ?", room, uin).Scan(&n)
-	return n > 0, err
-}
 
 // CourseFilter selects classes for the console.
 type CourseFilter struct {

@@ -226,3 +226,87 @@ func TestConcurrentBindsMySQL(t *testing.T) {
 		t.Fatalf("%d binds succeeded, %d stored", ok, n)
 	}
 }
+
+// Member lists come from memory: this server's enters, leaves and
+// removals show at once (in entry order, a re-entry keeping its place);
+// on MySQL another server's enter shows within memberTTL, and a room
+// seen empty is asked again (a class just started elsewhere).
+func TestMemberCache(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, db string) {
+		var acc []*Account
+		for _, uid := range []string{"t", "s1", "s2", "s3"} {
+			a := &Account{UID: uid, AppID: 1, Role: 0, PwdHash: "$2a$04$x"}
+			must(t, s.CreateAccount(bg, a, 1))
+			acc = append(acc, a)
+		}
+		id, err := s.CreateRoom(bg, acc[0], "r", "", 10)
+		must(t, err)
+		list := func(st *Store) string {
+			t.Helper()
+			n, ms, err := st.Members(bg, id, 0, 10)
+			must(t, err)
+			var ids []string
+			for _, m := range ms {
+				ids = append(ids, m.UID)
+			}
+			return fmt.Sprintf("%d %v", n, ids)
+		}
+		if got := list(s); got != "0 []" {
+			t.Fatal(got)
+		}
+		must(t, s.StartRoom(bg, id, acc[0].Uin, 0, 11))
+		for _, a := range acc[1:] {
+			must(t, s.Enter(bg, id, Member{Uin: a.Uin, UID: a.UID}, 12))
+		}
+		if got := list(s); got != "4 [t s1 s2 s3]" {
+			t.Fatal(got)
+		}
+		_, err = s.Leave(bg, id, acc[1].Uin)
+		must(t, err)
+		if got := list(s); got != "3 [t s2 s3]" {
+			t.Fatal(got)
+		}
+		must(t, s.Enter(bg, id, Member{Uin: acc[1].Uin, UID: "s1"}, 13)) // back, in its first place
+		if got := list(s); got != "4 [t s1 s2 s3]" {
+			t.Fatal(got)
+		}
+		must(t, s.RemoveMember(bg, id, acc[2].Uin, 14))
+		if got := list(s); got != "3 [t s1 s3]" {
+			t.Fatal(got)
+		}
+		if r, _ := s.Removed(bg, id, acc[2].Uin); !r {
+			t.Fatal("removal not seen")
+		}
+		if r, _ := s.Removed(bg, id, acc[3].Uin); r {
+			t.Fatal("s3 seen removed")
+		}
+		// A fresh server reads the same from the database.
+		other := open(t, db)
+		defer other.Close()
+		if got := list(other); got != "3 [t s1 s3]" {
+			t.Fatalf("from the database: %s", got)
+		}
+		if r, _ := other.Removed(bg, id, acc[2].Uin); !r {
+			t.Fatal("removal not stored")
+		}
+		if s.d.name != "mysql" {
+			return
+		}
+		// Another server's enter shows within memberTTL.
+		must(t, other.Enter(bg, id, Member{Uin: acc[2].Uin, UID: "s2"}, 15)) // (the store does not refuse it)
+		time.Sleep(memberTTL + 100*time.Millisecond)
+		if got := list(s); got != "4 [t s1 s2 s3]" {
+			t.Fatalf("another server's enter: %s", got)
+		}
+		// A room this server saw empty is asked again when it matters.
+		id2, err := s.CreateRoom(bg, acc[0], "r2", "", 20)
+		must(t, err)
+		if n, _ := s.PresentCount(bg, id2); n != 0 {
+			t.Fatal(n)
+		}
+		must(t, other.StartRoom(bg, id2, acc[0].Uin, 0, 21))
+		if n, _ := s.PresentCount(bg, id2); n != 1 {
+			t.Fatalf("a class started by another server: %d present", n)
+		}
+	})
+}

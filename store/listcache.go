@@ -1,32 +1,20 @@
 package store
 
 import (
-	"context"
-	"database/sql"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// roomLists caches room-list answers for as long as the database does not
-// change. On MySQL, where nothing cheap tells, an entry lives until this
-// server writes, and at most listTTL (what other servers on the same
-// database wrote shows within it). A room list is two queries and twenty-odd rows with a member
-// count each; the same first page is asked for by every client of an app,
-// far more often than rooms or members change.
-//
-// Whether anything changed is asked of SQLite itself: PRAGMA data_version
-// on a connection of its own moves whenever another connection (the writer,
-// or any other process) commits. So no write path, present or future, can
-// leave a stale list behind. The version is read before the queries, so a
-// commit racing with them makes the entry stale at once, never wrong.
+// roomLists caches room-list answers until this server changes a room,
+// and at most listTTL (what another server on the same MySQL database, or
+// another process on the SQLite file, wrote shows within it). A room list
+// is two queries and twenty-odd rows; the same first page is asked for by
+// every client of an app, far more often than rooms change. Members
+// entering and leaving do not count as changes: the member counts of a
+// list are read from the member cache when it is answered.
 type roomLists struct {
-	db *sql.DB   // SQLite: one read-only connection, only for data_version
-	dv *sql.Stmt // PRAGMA data_version, prepared once
-
-	// MySQL: the version is a count of this server's writes, and entries
-	// expire after ttl.
-	local atomic.Int64
+	local atomic.Int64 // this server's room writes: the version
 	ttl   time.Duration
 
 	mu      sync.Mutex
@@ -40,56 +28,15 @@ type roomListEntry struct {
 	at    time.Time
 }
 
-// listTTL bounds how old a cached room list may be on MySQL.
+// listTTL bounds how old a cached room list may be.
 const listTTL = time.Second
 
-// wrote counts a write of this server (the MySQL cache version).
+// wrote counts a write of this server (the cache version).
 func (c *roomLists) wrote() { c.local.Add(1) }
 
 // maxRoomLists bounds the entries kept for one version (filters are
 // client-chosen: time bounds, hosts, pages).
 const maxRoomLists = 256
-
-func (c *roomLists) open(dsn string) error {
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return err
-	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxIdleTime(0)
-	dv, err := db.Prepare("PRAGMA data_version")
-	if err != nil {
-		db.Close()
-		return err
-	}
-	c.db, c.dv = db, dv
-	return nil
-}
-
-func (c *roomLists) close() error {
-	if c.db == nil {
-		return nil
-	}
-	c.dv.Close()
-	return c.db.Close()
-}
-
-// current reads the database's data version; ok is false when it cannot
-// be read (then nothing is cached).
-func (c *roomLists) current(ctx context.Context) (int64, bool) {
-	if c.ttl > 0 {
-		return c.local.Load(), true
-	}
-	if c.db == nil {
-		return 0, false
-	}
-	var v int64
-	if err := c.dv.QueryRowContext(ctx).Scan(&v); err != nil {
-		return 0, false
-	}
-	return v, true
-}
 
 func (c *roomLists) get(f RoomFilter, version int64) (roomListEntry, bool) {
 	c.mu.Lock()
@@ -98,7 +45,7 @@ func (c *roomLists) get(f RoomFilter, version int64) (roomListEntry, bool) {
 		return roomListEntry{}, false
 	}
 	e, ok := c.entries[f]
-	if ok && c.ttl > 0 && time.Since(e.at) > c.ttl {
+	if ok && time.Since(e.at) > c.ttl {
 		return roomListEntry{}, false
 	}
 	return e, ok

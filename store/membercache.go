@@ -25,6 +25,7 @@ type roomMembers struct {
 	rows    []memberRow
 	pos     map[int64]int // uin -> index in rows
 	present int64
+	removed map[int64]bool // removed by an operator (see RemoveMember)
 	at      time.Time
 }
 
@@ -49,31 +50,61 @@ func (c *memberCache) init(ttl time.Duration) {
 // room returns the cached rows of room, loading them when missing or
 // expired. The caller holds c.mu... no: it returns a snapshot to read.
 func (s *Store) roomMembers(ctx context.Context, room int64) (total int64, rows []memberRow, err error) {
+	e, err := s.roomEntry(ctx, room, 0)
+	if err != nil {
+		return 0, nil, err
+	}
+	return e.present, e.rows, nil
+}
+
+// Removed reports whether an operator removed uin from room.
+func (s *Store) Removed(ctx context.Context, room, uin int64) (bool, error) {
+	e, err := s.roomEntry(ctx, room, uin)
+	if err != nil {
+		return false, err
+	}
+	return e.removed[uin], nil
+}
+
+// roomEntry returns room's cached entry (a snapshot: read it only),
+// loading it when missing or expired; uin is looked up in the same lock.
+func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, error) {
 	c := &s.members
 	c.mu.Lock()
 	e, ok := c.rooms[room]
 	if ok && (c.ttl == 0 || time.Since(e.at) < c.ttl) {
-		total, rows = e.present, e.rows
+		snap := &roomMembers{rows: e.rows, present: e.present, removed: map[int64]bool{uin: e.removed[uin]}}
 		c.mu.Unlock()
-		return total, rows, nil
+		return snap, nil
 	}
 	c.mu.Unlock()
 	// Load outside the lock; a write meanwhile drops what is loaded (see
 	// changed), so a stale load is never kept.
 	gen := s.memberGen.Load()
+	e = &roomMembers{pos: map[int64]int{}, removed: map[int64]bool{}, at: time.Now()}
+	rm, err := s.r.QueryContext(ctx, "SELECT uin FROM t_removed_member WHERE room_id = ?", room)
+	if err != nil {
+		return nil, fmt.Errorf("removed members: %w", err)
+	}
+	ids, err := scanIDs(rm)
+	if err != nil {
+		return nil, fmt.Errorf("removed members: %w", err)
+	}
+	for _, id := range ids {
+		e.removed[id] = true
+	}
 	q, err := s.r.QueryContext(ctx, `SELECT m.uin, COALESCE(a.uid, ''), COALESCE(a.role, 0), m.has_exited
 		FROM t_class_member m LEFT JOIN t_account a ON a.uin = m.uin
 		WHERE m.room_id = ? ORDER BY `+s.d.memberOrder, room)
 	if err != nil {
-		return 0, nil, fmt.Errorf("members: %w", err)
+		return nil, fmt.Errorf("members: %w", err)
 	}
 	defer q.Close()
-	e = &roomMembers{pos: map[int64]int{}, at: time.Now()}
 	for q.Next() {
 		var r memberRow
 		var exited bool
 		if err := q.Scan(&r.uin, &r.uid, &r.role, &exited); err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		r.present = !exited
 		if r.present {
@@ -83,7 +114,7 @@ func (s *Store) roomMembers(ctx context.Context, room int64) (total int64, rows 
 		e.rows = append(e.rows, r)
 	}
 	if err := q.Err(); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	c.mu.Lock()
 	if s.memberGen.Load() == gen {
@@ -93,7 +124,7 @@ func (s *Store) roomMembers(ctx context.Context, room int64) (total int64, rows 
 		c.rooms[room] = e
 	}
 	c.mu.Unlock()
-	return e.present, e.rows, nil
+	return e, nil
 }
 
 // entered records that uin (uid, role) is present in room. The rows
@@ -139,6 +170,17 @@ func (s *Store) left(room, uin int64) {
 		e.rows[i].present = false
 		e.present--
 	}
+}
+
+// removedFrom records an operator's removal of uin from room.
+func (s *Store) removedFrom(room, uin int64) {
+	s.left(room, uin)
+	c := &s.members
+	c.mu.Lock()
+	if e, ok := c.rooms[room]; ok {
+		e.removed[uin] = true
+	}
+	c.mu.Unlock()
 }
 
 // membersChanged forgets every cached list (the reaper's bulk changes).

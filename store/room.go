@@ -194,17 +194,27 @@ type RoomItem struct {
 // else create time), with the total that match. The items may be shared
 // with other callers: read them, never change them.
 func (s *Store) Rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, error) {
-	version, cacheable := s.lists.current(ctx)
-	if cacheable {
-		if e, ok := s.lists.get(f, version); ok {
-			return e.total, e.items, nil
+	version := s.lists.local.Load()
+	e, ok := s.lists.get(f, version)
+	if !ok {
+		total, items, err := s.rooms(ctx, f)
+		if err != nil {
+			return 0, nil, err
 		}
+		e = roomListEntry{total: total, items: items}
+		s.lists.put(f, version, e)
 	}
-	total, items, err := s.rooms(ctx, f)
-	if err == nil && cacheable {
-		s.lists.put(f, version, roomListEntry{total: total, items: items})
+	// The member counts of now, from the member cache.
+	items := make([]RoomItem, len(e.items))
+	for i, it := range e.items {
+		items[i] = it
+		n, err := s.PresentCount(ctx, it.ID)
+		if err != nil {
+			return 0, nil, err
+		}
+		items[i].MemSize = n
 	}
-	return total, items, err
+	return e.total, items, nil
 }
 
 func (s *Store) rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, error) {

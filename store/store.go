@@ -119,13 +119,8 @@ func openSQLite(path string, o Options) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s.r = r
-	if err := s.lists.open("file:" + path + "?" + q.Encode()); err != nil {
-		r.Close()
-		w.Close()
-		return nil, err
-	}
+	s.lists.ttl = listTTL
 	if err := s.ckpt.start(dsn); err != nil {
-		s.lists.close()
 		r.Close()
 		w.Close()
 		return nil, err
@@ -140,9 +135,8 @@ func (s *Store) Close() error {
 	ferr := s.flush(context.Background(), 0)
 	cerr := s.ckpt.close()
 	rerr := s.r.Close()
-	lerr := s.lists.close()
 	werr := s.w.Close()
-	return errors.Join(ferr, cerr, rerr, lerr, werr)
+	return errors.Join(ferr, cerr, rerr, werr)
 }
 
 // Ping checks that the database answers and is writable.
@@ -240,11 +234,9 @@ func retryable(err error) bool {
 	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
-// exec runs one write statement. Writes go through exec or tx, so that
-// the room-list cache learns of them (on MySQL; see listcache.go). The
-// heartbeat flush does not: it changes nothing a room list shows.
-func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	defer s.lists.wrote()
+// execMembers is exec for a write that changes only who is present:
+// room lists stay cached (their counts come from the member cache).
+func (s *Store) execMembers(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	for attempt := 1; ; attempt++ {
 		res, err := s.w.ExecContext(ctx, query, args...)
 		if attempt < txAttempts && retryable(err) {
@@ -252,6 +244,14 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		}
 		return res, err
 	}
+}
+
+// exec runs one write statement. Writes go through exec or tx, so that
+// the room-list cache learns of them (see listcache.go). The heartbeat
+// flush does not: it changes nothing a room list shows.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	defer s.lists.wrote()
+	return s.execMembers(ctx, query, args...)
 }
 
 // Setting reads a stored server setting.

@@ -151,6 +151,11 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 // -d, with the login storm when asked for.
 func runClassroom(ctx context.Context, o *options, rep *report) error {
 	cl := newClient(o.url, o.appid, o.conns, o.timeout)
+	if o.raw {
+		if err := cl.useRaw(o.conns, o.timeout); err != nil {
+			return err
+		}
+	}
 	nT, nS := o.rooms, o.rooms*o.students
 	ids := make([]string, 0, nT+nS)
 	for i := 0; i < nT; i++ {

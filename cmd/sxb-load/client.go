@@ -24,7 +24,19 @@ type client struct {
 	next  atomic.Uint64
 	appid int64
 	hc    *http.Client
+	raw   *rawPool // set by useRaw: the lean client (one server only)
 	urls  sync.Map // "svc/cmd" -> full URLs, one per base
+}
+
+// useRaw makes the client send through rawPool's n connections instead
+// of net/http's (a single server only).
+func (c *client) useRaw(n int, timeout time.Duration) error {
+	if len(c.bases) != 1 {
+		return errors.New("-raw needs a single -url")
+	}
+	p, err := newRawPool(c.bases[0], n, timeout)
+	c.raw = p
+	return err
 }
 
 // newClient makes a client whose transport keeps up to conns connections
@@ -84,6 +96,9 @@ func (e *callErr) Error() string { return e.kind }
 // set, the raw answer. err is set for a transport failure or an answer
 // that is not the protocol's envelope.
 func (c *client) call(ctx context.Context, svc, cmd string, body []byte, want bool) (code int, raw []byte, err error) {
+	if c.raw != nil {
+		return c.callRaw(ctx, svc, cmd, body, want)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(svc, cmd), bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -108,6 +123,29 @@ func (c *client) call(ctx context.Context, svc, cmd string, body []byte, want bo
 	if !ok {
 		return 0, nil, &callErr{"bad answer"}
 	}
+	if want {
+		raw = append([]byte(nil), buf.Bytes()...)
+	}
+	return code, raw, nil
+}
+
+func (c *client) callRaw(ctx context.Context, svc, cmd string, body []byte, want bool) (int, []byte, error) {
+	u := c.url(svc, cmd)
+	path := u[len(c.bases[0]):]
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	status, err := c.raw.post(ctx, path, body, buf)
+	if err != nil {
+		return 0, nil, &callErr{"transport"}
+	}
+	if status != http.StatusOK {
+		return 0, nil, &callErr{"http " + strconv.Itoa(status)}
+	}
+	code, ok := errorCode(buf.Bytes())
+	if !ok {
+		return 0, nil, &callErr{"bad answer"}
+	}
+	var raw []byte
 	if want {
 		raw = append([]byte(nil), buf.Bytes()...)
 	}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// rawPool is a lean HTTP/1.1 client for the classroom: a fixed set of
+// kept-alive connections handed to callers through a channel, requests
+// written and answers read by the calling goroutine itself. net/http's
+// client costs two extra goroutines and a connection queue per request;
+// with 50,000 users on the machine it measures, that was more CPU than
+// the server's own handling (see BENCHMARKS.md).
+type rawPool struct {
+	addr, host string
+	timeout    time.Duration
+	conns      chan *rawConn // nil entries: not dialled yet
+}
+
+type rawConn struct {
+	c net.Conn
+	r *bufio.Reader
+	w *bufio.Writer
+}
+
+func newRawPool(base string, n int, timeout time.Duration) (*rawPool, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("raw client: %q is not an http:// URL", base)
+	}
+	p := &rawPool{addr: u.Host, host: u.Host, timeout: timeout, conns: make(chan *rawConn, n)}
+	for range n {
+		p.conns <- nil
+	}
+	return p, nil
+}
+
+var errRawAnswer = errors.New("raw client: malformed answer")
+
+// post sends one POST of body to path and returns the status and body.
+// The returned body is valid until buf is reused.
+func (p *rawPool) post(ctx context.Context, path string, body []byte, buf *bytes.Buffer) (int, error) {
+	var rc *rawConn
+	select {
+	case rc = <-p.conns:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	if rc == nil {
+		c, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
+		if err != nil {
+			p.conns <- nil
+			return 0, err
+		}
+		rc = &rawConn{c: c, r: bufio.NewReaderSize(c, 16<<10), w: bufio.NewWriterSize(c, 4<<10)}
+	}
+	status, keep, err := rc.roundTrip(p, path, body, buf)
+	if err != nil || !keep {
+		rc.c.Close()
+		rc = nil
+	}
+	p.conns <- rc
+	return status, err
+}
+
+func (rc *rawConn) roundTrip(p *rawPool, path string, body []byte, buf *bytes.Buffer) (status int, keep bool, err error) {
+	rc.c.SetDeadline(time.Now().Add(p.timeout))
+	w := rc.w
+	w.WriteString("POST ")
+	w.WriteString(path)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(p.host)
+	w.WriteString("\r\nContent-Type: application/json\r\nContent-Length: ")
+	w.WriteString(strconv.Itoa(len(body)))
+	w.WriteString("\r\n\r\n")
+	w.Write(body)
+	if err := w.Flush(); err != nil {
+		return 0, false, err
+	}
+	line, err := rc.r.ReadSlice('\n')
+	if err != nil {
+		return 0, false, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, false, errRawAnswer
+	}
+	status, err = strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, false, errRawAnswer
+	}
+	length, chunked, keep := -1, false, true
+	for {
+		h, err := rc.r.ReadSlice('\n')
+		if err != nil {
+			return 0, false, err
+		}
+		if len(h) <= 2 {
+			break
+		}
+		k, v, ok := bytes.Cut(bytes.TrimRight(h, "\r\n"), []byte(":"))
+		if !ok {
+			return 0, false, errRawAnswer
+		}
+		v = bytes.TrimSpace(v)
+		switch {
+		case bytes.EqualFold(k, []byte("Content-Length")):
+			if length, err = strconv.Atoi(string(v)); err != nil {
+				return 0, false, errRawAnswer
+			}
+		case bytes.EqualFold(k, []byte("Transfer-Encoding")):
+			chunked = bytes.EqualFold(v, []byte("chunked"))
+		case bytes.EqualFold(k, []byte("Connection")):
+			keep = !bytes.EqualFold(v, []byte("close"))
+		}
+	}
+	buf.Reset()
+	switch {
+	case chunked:
+		for {
+			l, err := rc.r.ReadSlice('\n')
+			if err != nil {
+				return 0, false, err
+			}
+			n, err := strconv.ParseInt(string(bytes.TrimRight(l, "\r\n")), 16, 64)
+			if err != nil {
+				return 0, false, errRawAnswer
+			}
+			if n == 0 {
+				for { // trailers, then the empty line
+					l, err := rc.r.ReadSlice('\n')
+					if err != nil {
+						return 0, false, err
+					}
+					if len(l) <= 2 {
+						return status, keep, nil
+					}
+				}
+			}
+			if _, err := io.CopyN(buf, rc.r, n); err != nil {
+				return 0, false, err
+			}
+			if _, err := rc.r.Discard(2); err != nil {
+				return 0, false, err
+			}
+		}
+	case length >= 0:
+		if _, err := io.CopyN(buf, rc.r, int64(length)); err != nil {
+			return 0, false, err
+		}
+	default:
+		return 0, false, errRawAnswer // HTTP/1.1 answers here always say their length
+	}
+	return status, keep, nil
+}
