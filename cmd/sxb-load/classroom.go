@@ -125,7 +125,7 @@ func (k *classroom) user(ctx context.Context, token string, room int64, teacher 
 		go func() { left.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(k.o.timeout):
+		case <-time.After(k.o.ramp + k.o.timeout): // students leave over -ramp
 		case <-ctx.Done():
 			return
 		}
