@@ -52,7 +52,8 @@ type Config struct {
 	TokenExpire    time.Duration `json:"token_expire_s" unit:"s"`     // idle time, default 7 days
 	BusyTimeout    time.Duration `json:"busy_timeout_ms" unit:"ms"`   // a write waits this long for a locked database, default 5 s
 	// LoginConcurrent is how many password hashes run at once (default: the
-	// cores; the hashing threads run at the lowest OS priority).
+	// cores and one more, so a core never waits for the next hash to be
+	// handed out; the hashing threads run at the lowest OS priority).
 	LoginConcurrent int `json:"login_concurrency"`
 	// MaxConnections caps the open client connections (default 10000): an
 	// idle keep-alive connection holds memory until the idle timeout.
@@ -311,7 +312,7 @@ func (c *Config) Defaults() {
 	def(&c.COS.Expiration, 30*day)
 	def(&c.VOD.ClientSignExpire, 30*day)
 	if c.LoginConcurrent <= 0 {
-		c.LoginConcurrent = runtime.NumCPU()
+		c.LoginConcurrent = runtime.NumCPU() + 1
 	}
 	if c.HashQueue <= 0 {
 		c.HashQueue = 256

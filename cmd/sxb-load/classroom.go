@@ -306,6 +306,12 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 				return
 			}
 			scl := newClient(o.url, o.appid, o.stormC, o.timeout)
+			if o.raw {
+				if err := scl.useRaw(o.stormC, o.timeout); err != nil {
+					stormDone <- err
+					return
+				}
+			}
 			k.storming.Store(true)
 			s := time.Now()
 			err := parallel(ctx, o.storm, o.stormC, func(i int) error {

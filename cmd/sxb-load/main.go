@@ -119,7 +119,7 @@ func main() {
 	fs.IntVar(&o.setupC, "setup-c", 32, "classroom/register: concurrent requests while logging in and registering")
 	fs.StringVar(&o.tokens, "tokens", "", "classroom: file caching the users' tokens across runs (read if present, written after login)")
 	fs.StringVar(&o.prefix, "prefix", "cl", "classroom/register: user id prefix")
-	fs.BoolVar(&o.raw, "raw", true, "classroom: send through the tool's lean HTTP/1.1 client (false: net/http's; the storm always uses net/http)")
+	fs.BoolVar(&o.raw, "raw", true, "classroom: send through the tool's lean HTTP/1.1 client (false: net/http's)")
 	fs.BoolVar(&o.perSecond, "per-second", false, "classroom: also report enters and heartbeats per second of the entry")
 	fs.IntVar(&o.hashCost, "hash-cost", 10, "classroom -storm: the server's bcrypt cost (the tool measures the machine's hash capacity at it)")
 	fs.IntVar(&o.storm, "storm", 0, "classroom: logins of the login storm (0 = none)")
