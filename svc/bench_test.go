@@ -154,3 +154,36 @@ func BenchmarkEnterExit(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkEnterAndList is the top of the hour, per student: enter a
+// living room (reportmemid 0), then list its members (roomidlist) and
+// the rooms (roomlist), while the class's member list keeps changing.
+// Member lists and room lists come from memory (store's member cache).
+func BenchmarkEnterAndList(b *testing.B) {
+	s := benchService(b)
+	room, toks := class(b, s, 64)
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		t := toks[i%len(toks)]
+		for _, step := range []struct {
+			fn func(*svc.Service, context.Context, *svc.Req) (any, error)
+			bd svc.Body
+		}{
+			{(*svc.Service).ReportMemID, body("roomnum", room, "operate", 1, "token", t)},
+			{(*svc.Service).ReportMemID, body("roomnum", room, "operate", 0, "token", t)},
+			{(*svc.Service).RoomIDList, body("roomnum", room, "index", 0, "size", 20, "token", t)},
+			{(*svc.Service).RoomList, body("index", 0, "size", 20, "token", t)},
+		} {
+			se, err := s.Authenticate(ctx, step.bd, benchApp)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := step.fn(s, ctx, &svc.Req{Body: step.bd, AppID: benchApp, User: se}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		i++
+	}
+}
