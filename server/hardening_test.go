@@ -852,6 +852,7 @@ func TestHardRegistrationFlood(t *testing.T) {
 		c.TrustedProxies = []string{"127.0.0.1", "::1"}
 		c.HashCost = svc.DefaultHashCost // real hashes: the point is their cost
 		c.HashQueue = 16
+		c.LoginConcurrent = 1 // the queue's order is the point, not the slots
 	})
 	h.Regist(tests.AppA, "legit", "pw", 0)
 	post := func(addr, cmd string, f tests.M) (tests.Answer, time.Duration) {

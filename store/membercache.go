@@ -127,60 +127,67 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 	return e, nil
 }
 
-// entered records that uin (uid, role) is present in room. The rows
-// slice is copied on change: readers keep the snapshot they took.
-func (s *Store) entered(room int64, m Member) {
-	c := &s.members
+// changeMembers runs fn on room's cached entry, if there is one, after
+// moving the member generation (so a load in flight is not kept).
+func (s *Store) changeMembers(room int64, fn func(c *memberCache, e *roomMembers)) {
 	s.memberGen.Add(1)
+	c := &s.members
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.rooms[room]
-	if !ok {
-		return
+	if e, ok := c.rooms[room]; ok {
+		fn(c, e)
 	}
-	if i, ok := e.pos[m.Uin]; ok {
-		if !e.rows[i].present {
-			e.rows = append([]memberRow(nil), e.rows...)
-			e.rows[i].present = true
-			e.present++
-		}
-		return
-	}
-	if m.UID == "" { // not known here: read again
-		delete(c.rooms, room)
-		return
-	}
-	e.pos[m.Uin] = len(e.rows)
-	e.rows = append(e.rows[:len(e.rows):len(e.rows)], memberRow{m.Uin, m.UID, m.Role, true})
-	e.present++
 }
 
-// left records that uin is no longer present in room.
-func (s *Store) left(room, uin int64) {
-	c := &s.members
-	s.memberGen.Add(1)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.rooms[room]
-	if !ok {
+// setPresent changes row i. The rows slice is copied on change: readers
+// keep the snapshot they took.
+func (e *roomMembers) setPresent(i int, present bool) {
+	if e.rows[i].present == present {
 		return
 	}
-	if i, ok := e.pos[uin]; ok && e.rows[i].present {
-		e.rows = append([]memberRow(nil), e.rows...)
-		e.rows[i].present = false
+	e.rows = append([]memberRow(nil), e.rows...)
+	e.rows[i].present = present
+	if present {
+		e.present++
+	} else {
 		e.present--
 	}
 }
 
+// entered records that m is present in room.
+func (s *Store) entered(room int64, m Member) {
+	s.changeMembers(room, func(c *memberCache, e *roomMembers) {
+		if i, ok := e.pos[m.Uin]; ok {
+			e.setPresent(i, true)
+			return
+		}
+		if m.UID == "" { // not known here: read again
+			delete(c.rooms, room)
+			return
+		}
+		e.pos[m.Uin] = len(e.rows)
+		e.rows = append(e.rows[:len(e.rows):len(e.rows)], memberRow{m.Uin, m.UID, m.Role, true})
+		e.present++
+	})
+}
+
+// left records that uin is no longer present in room.
+func (s *Store) left(room, uin int64) {
+	s.changeMembers(room, func(_ *memberCache, e *roomMembers) {
+		if i, ok := e.pos[uin]; ok {
+			e.setPresent(i, false)
+		}
+	})
+}
+
 // removedFrom records an operator's removal of uin from room.
 func (s *Store) removedFrom(room, uin int64) {
-	s.left(room, uin)
-	c := &s.members
-	c.mu.Lock()
-	if e, ok := c.rooms[room]; ok {
+	s.changeMembers(room, func(_ *memberCache, e *roomMembers) {
+		if i, ok := e.pos[uin]; ok {
+			e.setPresent(i, false)
+		}
 		e.removed[uin] = true
-	}
-	c.mu.Unlock()
+	})
 }
 
 // membersChanged forgets every cached list (the reaper's bulk changes).
@@ -194,11 +201,7 @@ func (s *Store) membersChanged() {
 
 // dropMembers forgets room's cached list (its members changed in bulk).
 func (s *Store) dropMembers(room int64) {
-	c := &s.members
-	s.memberGen.Add(1)
-	c.mu.Lock()
-	delete(c.rooms, room)
-	c.mu.Unlock()
+	s.changeMembers(room, func(c *memberCache, _ *roomMembers) { delete(c.rooms, room) })
 }
 
 // roomStates caches rooms for the enter's checks (state, app, teacher),

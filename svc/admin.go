@@ -20,15 +20,11 @@ const msgRemoved = 1005
 // AdminEndClass ends a living class as its teacher's exitroom does: state
 // 2 and the class-end IM message (with the teacher's id).
 func (s *Service) AdminEndClass(ctx context.Context, id int64) error {
-	unlock, err := s.lockRoom(ctx, id)
+	room, unlock, err := s.lockedRoom(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	room, err := s.Store.Room(ctx, id)
-	if err != nil {
-		return err
-	}
 	if room.State != store.StateLiving {
 		return E(CodeRoomState, "only state=living room can exit")
 	}
@@ -47,15 +43,11 @@ func (s *Service) AdminEndClass(ctx context.Context, id int64) error {
 // enter again (reportmemid answers CodeRemoved), and a living class is
 // told by an IM message (type 1005, the member's id).
 func (s *Service) AdminRemoveMember(ctx context.Context, id, uin int64) error {
-	unlock, err := s.lockRoom(ctx, id)
+	room, unlock, err := s.lockedRoom(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	room, err := s.Store.Room(ctx, id)
-	if err != nil {
-		return err
-	}
 	if uin == room.HostUin {
 		return errors.New("the teacher cannot be removed from their own class: end it instead")
 	}
@@ -72,6 +64,20 @@ func (s *Service) AdminRemoveMember(ctx context.Context, id, uin int64) error {
 		}
 	}
 	return nil
+}
+
+// lockedRoom takes room id's lock (as start and end do) and reads it.
+func (s *Service) lockedRoom(ctx context.Context, id int64) (*store.Room, func(), error) {
+	unlock, err := s.lockRoom(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	room, err := s.Store.Room(ctx, id)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return room, unlock, nil
 }
 
 // AdminResetPassword sets an account's password and signs it out.
