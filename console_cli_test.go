@@ -1,6 +1,10 @@
 package main_test
 
 import (
+	"database/sql"
+
+	_ "github.com/mattn/go-sqlite3"
+
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -18,22 +22,23 @@ func TestConsoleFirstAccount(t *testing.T) {
 	bin := tests.Build(t)
 	db := filepath.Join(t.TempDir(), "c.db")
 	p := tests.Run(t, bin, db, tests.ConfigFile(t, nil))
-	var link string
-	for deadline := time.Now().Add(5 * time.Second); link == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		link = regexp.MustCompile(`http://[^"]+/admin/setup\?token=[0-9a-f]{32}`).FindString(p.Stderr.String())
+	// The token is in the database once the link is logged; the log is
+	// read after the process ends (its writer is another goroutine).
+	var tok string
+	for deadline := time.Now().Add(5 * time.Second); tok == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		tok = queryQuiet(db, "SELECT value FROM t_setting WHERE name = 'admin_setup_token'")
 	}
-	if link == "" {
-		t.Fatalf("no setup link in the start-up log:\n%s", p.Stderr)
-	}
-	path := link[strings.Index(link, "/admin/"):]
-	u := "http://" + p.Addr + path
-	resp, err := http.Get(u)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("setup link %s: %v %v", u, err, resp)
+	path := "/admin/setup?token=" + tok
+	resp, err := http.Get("http://" + p.Addr + path)
+	if tok == "" || err != nil || resp.StatusCode != 200 {
+		t.Fatalf("setup link %q: %v %v", path, err, resp)
 	}
 	resp.Body.Close()
 	p.Cmd.Process.Kill()
 	<-p.Exited
+	if !regexp.MustCompile(`http://[^"]+` + regexp.QuoteMeta(path)).MatchString(p.Stderr.String()) {
+		t.Fatalf("no setup link in the start-up log:\n%s", p.Stderr)
+	}
 
 	create := func(name, pwd string) (string, error) {
 		cmd := exec.Command(bin, "admin", "create", "-db", db, name)
@@ -58,7 +63,21 @@ func TestConsoleFirstAccount(t *testing.T) {
 	if resp, err := http.Get("http://" + p.Addr + path); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("old link after an account exists: %v %v", err, resp)
 	}
+	p.Cmd.Process.Kill()
+	<-p.Exited
 	if strings.Contains(p.Stderr.String(), "/admin/setup") {
 		t.Fatalf("setup link logged with an account:\n%s", p.Stderr)
 	}
+}
+
+// queryQuiet reads one string from the SQLite file ("" when absent).
+func queryQuiet(db, q string) string {
+	conn, err := sql.Open("sqlite3", "file:"+db+"?mode=ro&_busy_timeout=1000")
+	if err != nil {
+		return ""
+	}
+	defer conn.Close()
+	var v string
+	conn.QueryRow(q).Scan(&v)
+	return v
 }
