@@ -310,3 +310,30 @@ func TestMemberCache(t *testing.T) {
 		}
 	})
 }
+
+// Room lists stay cached through writes they do not show: enters,
+// leaves and GO课堂 rooms (their member counts come from the member cache).
+func TestUnlistedWritesKeepRoomLists(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, _ string) {
+		a := &Account{UID: "t", AppID: 1, Role: 1, PwdHash: "$2a$04$x"}
+		must(t, s.CreateAccount(bg, a, 1))
+		id, err := s.CreateRoom(bg, a, "r", "", 10)
+		must(t, err)
+		must(t, s.StartRoom(bg, id, a.Uin, 0, 11))
+		v := s.lists.local.Load()
+		must(t, s.Enter(bg, id, Member{Uin: 77, UID: "s"}, 12))
+		_, err = s.Leave(bg, id, 77)
+		must(t, err)
+		must(t, s.EduRoom(bg, 1, "zego", &EduRoom{CreatedMS: 1}, func(tx *EduTx) error {
+			return tx.PutMember(bg, &EduMember{UID: 5, Role: 1, HeartbeatMS: 1})
+		}))
+		must(t, s.EduScheduleEmpty(bg, 99))
+		if got := s.lists.local.Load(); got != v {
+			t.Fatalf("room-list version moved %d times", got-v)
+		}
+		must(t, s.EndRoom(bg, id, 0, 13, 300)) // a room change does move it
+		if s.lists.local.Load() == v {
+			t.Fatal("ending a room kept the cached lists")
+		}
+	})
+}

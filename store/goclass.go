@@ -65,7 +65,7 @@ func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduRo
 	missing := false
 	run := func() error {
 		missing = false
-		return s.tx(ctx, func(tx *sql.Tx) error {
+		return s.txUnlisted(ctx, func(tx *sql.Tx) error {
 			t := &EduTx{tx: tx}
 			err := scanEduRoom(tx.QueryRowContext(ctx, sel, typ, name), &t.Room)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -89,14 +89,14 @@ func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduRo
 	if s.d.name == "mysql" {
 		ins = strings.Replace(ins, "INSERT OR IGNORE", "INSERT IGNORE", 1)
 	}
-	if _, err := s.exec(ctx, ins, typ, name, create.DefaultCamera, create.DefaultMic,
+	if _, err := s.execUnlisted(ctx, ins, typ, name, create.DefaultCamera, create.DefaultMic,
 		create.AllowCamera, create.AllowMic, create.CreatedMS); err != nil {
 		return fmt.Errorf("create room: %w", err)
 	}
 	return run()
 }
 
-func scanEduRoom(row *sql.Row, r *EduRoom) error {
+func scanEduRoom(row scanner, r *EduRoom) error {
 	return row.Scan(&r.ID, &r.Type, &r.Name, &r.TeacherUID, &r.SharingUID, &r.DefaultCamera,
 		&r.DefaultMic, &r.AllowCamera, &r.AllowMic, &r.AttendeeSeq, &r.JoinLiveSeq, &r.CreatedMS, &r.DestroyMS)
 }
@@ -226,7 +226,7 @@ func (s *Store) EduSilent(ctx context.Context, beforeMS int64) ([]EduRef, error)
 // EduScheduleEmpty gives every empty room without a destroy time one
 // (atMS); a room emptied by a crash between writes is not kept forever.
 func (s *Store) EduScheduleEmpty(ctx context.Context, atMS int64) error {
-	_, err := s.exec(ctx, `UPDATE t_edu_room SET destroy_ms = ? WHERE destroy_ms = 0
+	_, err := s.execUnlisted(ctx, `UPDATE t_edu_room SET destroy_ms = ? WHERE destroy_ms = 0
 		AND NOT EXISTS (SELECT 1 FROM t_edu_member m WHERE m.room = t_edu_room.id)`, atMS)
 	return err
 }
@@ -247,8 +247,7 @@ func (s *Store) EduRooms(ctx context.Context) ([]EduRoom, error) {
 	var out []EduRoom
 	for rows.Next() {
 		var r EduRoom
-		if err := rows.Scan(&r.ID, &r.Type, &r.Name, &r.TeacherUID, &r.SharingUID, &r.DefaultCamera,
-			&r.DefaultMic, &r.AllowCamera, &r.AllowMic, &r.AttendeeSeq, &r.JoinLiveSeq, &r.CreatedMS, &r.DestroyMS); err != nil {
+		if err := scanEduRoom(rows, &r); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

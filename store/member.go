@@ -49,7 +49,7 @@ func (s *Store) Enter(ctx context.Context, room int64, m Member, now int64) erro
 
 // Leave marks uin as having left room; false when uin never entered it.
 func (s *Store) Leave(ctx context.Context, room, uin int64) (bool, error) {
-	res, err := s.execMembers(ctx,
+	res, err := s.execUnlisted(ctx,
 		"UPDATE t_class_member SET has_exited = 1 WHERE uin = ? AND room_id = ?", uin, room)
 	if err != nil {
 		return false, err

@@ -203,6 +203,12 @@ func isUnique(err error) bool {
 // room (an end beside leaves) can meet that way.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	defer s.lists.wrote()
+	return s.txUnlisted(ctx, fn)
+}
+
+// txUnlisted is tx for writes that change nothing a room list shows
+// (members, GO课堂 rooms): cached room lists stay.
+func (s *Store) txUnlisted(ctx context.Context, fn func(*sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.tx1(ctx, fn)
 		if attempt < txAttempts && retryable(err) {
@@ -234,9 +240,9 @@ func retryable(err error) bool {
 	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
-// execMembers is exec for a write that changes only who is present:
-// room lists stay cached (their counts come from the member cache).
-func (s *Store) execMembers(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// execUnlisted is exec for a write that changes nothing a room list
+// shows (who is present: list counts come from the member cache).
+func (s *Store) execUnlisted(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	for attempt := 1; ; attempt++ {
 		res, err := s.w.ExecContext(ctx, query, args...)
 		if attempt < txAttempts && retryable(err) {
@@ -251,7 +257,7 @@ func (s *Store) execMembers(ctx context.Context, query string, args ...any) (sql
 // flush does not: it changes nothing a room list shows.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	defer s.lists.wrote()
-	return s.execMembers(ctx, query, args...)
+	return s.execUnlisted(ctx, query, args...)
 }
 
 // Setting reads a stored server setting.
