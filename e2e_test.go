@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"sxb-edu/server"
 	"sxb-edu/sig"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
@@ -22,7 +23,7 @@ func TestWholeClass(t *testing.T) { tests.EachEngine(t, testWholeClass) }
 func testWholeClass(t *testing.T) {
 	im := tests.NewFakeTencent(t)
 	replay := tests.NewFakeTencent(t)
-	h := tests.New(t, func(c *svc.Config) {
+	h := tests.New(t, func(c *server.Config) {
 		c.IMBaseURL = im.URL
 		c.ReplayIndexURL = replay.URL
 	})
@@ -317,7 +318,7 @@ func TestConcurrentClass(t *testing.T) { tests.EachEngine(t, testConcurrentClass
 
 func testConcurrentClass(t *testing.T) {
 	im := tests.NewFakeTencent(t)
-	h := tests.New(t, func(c *svc.Config) {
+	h := tests.New(t, func(c *server.Config) {
 		c.IMBaseURL = im.URL
 		c.FlushInterval = 2 * time.Millisecond
 		c.ReaperInterval = time.Second
@@ -428,7 +429,7 @@ func TestIndexScheduler(t *testing.T) { tests.EachEngine(t, testIndexScheduler) 
 
 func testIndexScheduler(t *testing.T) {
 	replay := tests.NewFakeTencent(t)
-	h := tests.New(t, func(c *svc.Config) {
+	h := tests.New(t, func(c *server.Config) {
 		c.ReplayIndexURL = replay.URL
 		c.ReaperInterval = time.Second
 	})
@@ -488,7 +489,7 @@ func TestDoubleClicks(t *testing.T) { tests.EachEngine(t, testDoubleClicks) }
 
 func testDoubleClicks(t *testing.T) {
 	im := tests.NewFakeTencent(t)
-	h := tests.New(t, func(c *svc.Config) { c.IMBaseURL = im.URL })
+	h := tests.New(t, func(c *server.Config) { c.IMBaseURL = im.URL })
 	tok := h.User(tests.AppA, "t", 1)
 	var d struct{ RoomNum int64 }
 	h.Call(tests.AppA, tok, "live", "create", tests.M{"title": "x"}).Want(t, 0).Decode(t, &d)

@@ -5,8 +5,9 @@ package main
 import (
 	"bufio"
 	"strings"
-	"sxb-edu/console"
 	"time"
+
+	"sxb-edu/console"
 
 	"context"
 	"errors"
@@ -22,7 +23,6 @@ import (
 
 	"sxb-edu/server"
 	"sxb-edu/store"
-	"sxb-edu/svc"
 )
 
 func main() {
@@ -98,7 +98,7 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
-	cfg, err := svc.LoadConfig(*cfgPath)
+	cfg, err := server.LoadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"sxb-edu/server"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
 )
@@ -18,7 +19,7 @@ func TestRestart(t *testing.T) { tests.EachEngine(t, testRestart) }
 func testRestart(t *testing.T) {
 	// Members outlive the room timeout (= the grace period after a restart)
 	// so that the reaper can show which heartbeats survived.
-	h := tests.New(t, func(c *svc.Config) { c.RoomTimeout, c.MemberTimeout = time.Minute, 300*time.Second })
+	h := tests.New(t, func(c *server.Config) { c.RoomTimeout, c.MemberTimeout = time.Minute, 300*time.Second })
 	teacher := h.User(tests.AppA, "teacher", 1)
 	s1 := h.User(tests.AppA, "s1", 0)
 	s2 := h.User(tests.AppA, "s2", 0)

@@ -145,8 +145,8 @@ func TestTakeoverInPlace(t *testing.T) {
 // A database that is neither empty nor the original's schema, or that a
 // newer binary migrated, is refused with the reason.
 func TestTakeoverRefusals(t *testing.T) {
-	cfg := func() *svc.Config {
-		c, err := svc.LoadConfig("")
+	cfg := func() *server.Config {
+		c, err := server.LoadConfig("")
 		if err != nil {
 			t.Fatal(err)
 		}

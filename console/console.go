@@ -28,6 +28,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"golang.org/x/crypto/bcrypt"
 
+	"sxb-edu/front"
 	"sxb-edu/goclass"
 	"sxb-edu/store"
 	"sxb-edu/svc"
@@ -195,6 +196,8 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	rec := front.From(r.Context())
+	rec.Svc, rec.Cmd = "admin", "page"
 	c.mux.ServeHTTP(w, r)
 }
 
@@ -306,12 +309,25 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 	c.render(w, http.StatusOK, "login", page{Title: "Sign in", CSRF: tok, Data: r.URL.Query().Get("next")})
 }
 
+// clientIP is the client's address as the server found it (behind a
+// trusted proxy, the address the proxy names).
 func clientIP(r *http.Request) string {
+	if a := front.From(r.Context()).Addr; a != "" {
+		return a
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// Fail answers a request whose page failed without answering (a panic).
+func Fail(w http.ResponseWriter, r *http.Request) {
+	front.From(r.Context()).Failed = true
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, "The console failed on this page (the server's log has the cause). Try again or go back to /admin/.",
+		http.StatusInternalServerError)
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sxb-edu/console"
+	"sxb-edu/server"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
 )
@@ -82,7 +83,7 @@ func (b *browser) signIn(name, pwd string) (*http.Response, string) {
 func newConsole(t *testing.T) (*tests.Env, *tests.FakeTencent) {
 	t.Helper()
 	im := tests.NewFakeTencent(t)
-	h := tests.New(t, func(c *svc.Config) { c.IMBaseURL = im.URL })
+	h := tests.New(t, func(c *server.Config) { c.IMBaseURL = im.URL })
 	if err := console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +307,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestGoClassRooms(t *testing.T) {
 	z := tests.NewFakeZego(t)
-	h := tests.New(t, func(c *svc.Config) { c.Zego = tests.ZegoConfig(z) })
+	h := tests.New(t, func(c *server.Config) { c.Zego = tests.ZegoConfig(z) })
 	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
 	h.Edu("login_room", M{"room_id": "math:1", "room_type": 2, "uid": 7, "nick_name": "Teacher Wang", "role": 1}).Want(t, 0)
 	h.Edu("login_room", M{"room_id": "math:1", "room_type": 2, "uid": 8, "nick_name": "Lei", "role": 2}).Want(t, 0)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"sxb-edu/front"
 )
 
 // sampler keeps the last five minutes of the server's request metrics,
@@ -27,7 +29,7 @@ const (
 type sample struct {
 	at      time.Time
 	count   map[string]float64            // "svc/cmd" -> requests
-	errors  float64                       // errorCode 90000
+	errors  float64                       // server faults in every front (90000 and kin)
 	buckets map[string]map[float64]uint64 // "svc/cmd" -> upper bound -> cumulative count
 }
 
@@ -39,15 +41,16 @@ func (s *sampler) take(now time.Time) {
 	sm := sample{at: now, count: map[string]float64{}, buckets: map[string]map[float64]uint64{}}
 	for _, f := range fams {
 		switch f.GetName() {
-		case "sxb_requests_total":
+		case front.MetricRequests:
 			for _, m := range f.GetMetric() {
 				l := labels(m)
 				sm.count[l["svc"]+"/"+l["cmd"]] += m.GetCounter().GetValue()
-				if l["code"] == "90000" {
-					sm.errors += m.GetCounter().GetValue()
-				}
 			}
-		case "sxb_request_duration_seconds":
+		case front.MetricFailures:
+			for _, m := range f.GetMetric() {
+				sm.errors += m.GetCounter().GetValue()
+			}
+		case front.MetricDuration:
 			for _, m := range f.GetMetric() {
 				l := labels(m)
 				b := map[float64]uint64{}

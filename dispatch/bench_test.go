@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"sxb-edu/dispatch"
+	"sxb-edu/server"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
 )
@@ -49,7 +50,7 @@ type stack struct {
 
 func newStack(b *testing.B) *stack {
 	b.Helper()
-	h := tests.NewWith(b, tests.Options{LogTo: io.Discard, Edit: func(cfg *svc.Config) {
+	h := tests.NewWith(b, tests.Options{LogTo: io.Discard, Edit: func(cfg *server.Config) {
 		cfg.Apps = []svc.App{{SDKAppID: benchApp, Key: "bench-key", Admin: "admin"}}
 	}})
 	return &stack{h: h.App.HTTP.Handler, svc: h.Svc}

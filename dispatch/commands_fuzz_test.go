@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"sxb-edu/dispatch"
+	"sxb-edu/server"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
 )
@@ -62,12 +63,12 @@ func newFzEnv(f *testing.F) *fzEnv {
 		fmt.Fprintf(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","MsgSeq":%d}`, time.Now().UnixNano()%1000000)
 	}))
 	f.Cleanup(fake.Close)
-	h := tests.New(f, func(cfg *svc.Config) {
-		*cfg = svc.Config{Apps: []svc.App{{SDKAppID: fzApp, Key: fzKey}}, IMBaseURL: fake.URL, HashCost: 4,
+	h := tests.New(f, func(cfg *server.Config) {
+		*cfg = server.Config{Config: svc.Config{Apps: []svc.App{{SDKAppID: fzApp, Key: fzKey}}, IMBaseURL: fake.URL, HashCost: 4,
 			ReplayIndexURL: fake.URL, CallbackKey: fzCBKey, ReplayIdxDelay: time.Second,
 			Cloud: svc.Cloud{AppID: "1250000000", SecretID: "AKID" + fzCloud, SecretKey: fzCloud},
 			COS:   svc.COS{Bucket: fzBucket, Region: "ap-guangzhou"},
-			VOD:   svc.VOD{Endpoint: "127.0.0.1:1"}} // cmd_proxy fails fast
+			VOD:   svc.VOD{Endpoint: "127.0.0.1:1"}}} // cmd_proxy fails fast
 	})
 	path := h.DBPath
 	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")

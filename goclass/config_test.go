@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"sxb-edu/svc"
+	"sxb-edu/server"
 )
 
 func TestConfig(t *testing.T) {
@@ -27,7 +27,7 @@ func TestConfig(t *testing.T) {
 	} {
 		path := filepath.Join(t.TempDir(), "c.json")
 		os.WriteFile(path, []byte(`{"zego": `+c.zego+`}`), 0o600)
-		cfg, err := svc.LoadConfig(path)
+		cfg, err := server.LoadConfig(path)
 		switch {
 		case c.err == "" && err != nil:
 			t.Errorf("%s: %v", c.zego, err)

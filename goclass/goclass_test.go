@@ -9,11 +9,12 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"sxb-edu/goclass"
-	"sxb-edu/svc"
+	"sxb-edu/server"
 	"sxb-edu/tests"
 )
 
@@ -22,7 +23,7 @@ type M = tests.M
 func newEnv(t *testing.T, edit func(*goclass.Config)) (*tests.Env, *tests.FakeZego) {
 	t.Helper()
 	z := tests.NewFakeZego(t)
-	h := tests.New(t, func(c *svc.Config) {
+	h := tests.New(t, func(c *server.Config) {
 		c.Zego = tests.ZegoConfig(z)
 		if edit != nil {
 			edit(c.Zego)
@@ -496,13 +497,15 @@ func TestTeacherSeatFreed(t *testing.T) {
 	z.Calls()
 }
 
+// A repeated request (the same bytes to the same command) gets the first
+// answer and runs once; the key is the whole request, so another user's
+// or another room's request that reuses a device id and seq runs.
 func TestReplayedRequest(t *testing.T) {
 	h, z := newEnv(t, nil)
 	body := M{"room_id": "r", "uid": 1, "nick_name": "T", "role": 1, "common_data": M{"device_id": "dev", "seq": 7}}
 	first := h.Edu("login_room", body).Want(t, 0)
 	z.Calls()
 	h.Advance(time.Second)
-	body["nick_name"] = "changed"
 	again := h.Edu("login_room", body).Want(t, 0)
 	if string(again.Raw) != string(first.Raw) {
 		t.Fatalf("replay: %s vs %s", again.Raw, first.Raw)
@@ -510,6 +513,26 @@ func TestReplayedRequest(t *testing.T) {
 	if c := z.Calls(); len(c) != 0 {
 		t.Fatalf("the repeat ran again: %+v", c)
 	}
+	// Another user primed with the victim's device id and seq: the
+	// victim's own login runs and is answered for the victim.
+	victim := M{"room_id": "r", "uid": 2, "nick_name": "V", "role": 2, "common_data": M{"device_id": "dev", "seq": 7}}
+	var got struct {
+		UID  int64  `json:"uid"`
+		Nick string `json:"nick_name"`
+	}
+	h.Edu("login_room", victim).Want(t, 0).Decode(t, &got)
+	if got.UID != 2 || got.Nick != "V" {
+		t.Fatalf("victim answered with another's login: %+v", got)
+	}
+	if len(z.Msgs()) != 1 {
+		t.Fatal("the victim's login did not run")
+	}
+	// A changed body with the same seq is another request.
+	body["nick_name"] = "changed"
+	if h.Edu("login_room", body).Want(t, 0).Decode(t, &got); got.Nick != "changed" {
+		t.Fatalf("changed request answered from the cache: %+v", got)
+	}
+	z.Calls()
 	// Another seq runs.
 	body["common_data"] = M{"device_id": "dev", "seq": 8}
 	h.Edu("login_room", body).Want(t, 0)
@@ -518,10 +541,19 @@ func TestReplayedRequest(t *testing.T) {
 	}
 	// After a minute the answer is forgotten.
 	h.Advance(61 * time.Second)
-	body["common_data"] = M{"device_id": "dev", "seq": 7}
+	body["common_data"] = M{"device_id": "dev", "seq": 8}
 	h.Edu("login_room", body).Want(t, 0)
 	if len(z.Msgs()) != 1 {
-		t.Fatal("seq 7 replayed after a minute")
+		t.Fatal("seq 8 replayed after a minute")
+	}
+	// A device id past the bound is refused and nothing runs.
+	long := M{"room_id": "r", "uid": 3, "nick_name": "L", "role": 2,
+		"common_data": M{"device_id": strings.Repeat("d", 129), "seq": 1}}
+	if a := h.Edu("login_room", long).Want(t, goclass.CodeInvalid); !strings.Contains(a.Message, "device_id") {
+		t.Fatalf("long device id: %s", a.Raw)
+	}
+	if c := z.Calls(); len(c) != 0 {
+		t.Fatalf("a refused request ran: %+v", c)
 	}
 }
 
@@ -530,7 +562,7 @@ func TestReplayedRequest(t *testing.T) {
 func TestSeveralServers(t *testing.T) {
 	db := tests.NewMySQLDatabase(t)
 	z := tests.NewFakeZego(t)
-	edit := func(c *svc.Config) { c.Zego = tests.ZegoConfig(z); c.Zego.Small.MaxPeople = 8 }
+	edit := func(c *server.Config) { c.Zego = tests.ZegoConfig(z); c.Zego.Small.MaxPeople = 8 }
 	a := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
 	b := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
 	const n = 20

@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"sxb-edu/front"
 )
 
 // Handler serves the API over HTTP: POST /edu_room/{command} with a
@@ -36,7 +40,7 @@ func NewHandler(s *Service) *Handler {
 		h.block, _ = aes.NewCipher([]byte(s.cfg.AESKey)) // the length is validated
 		h.iv = []byte(s.cfg.AESIV)
 	}
-	h.replays.entries = map[string]replay{}
+	h.replays.entries = map[replayKey]replay{}
 	return h
 }
 
@@ -153,6 +157,15 @@ var commands = map[string]command{
 	},
 }
 
+// Commands are the API's command names (for the server's metric series).
+func Commands() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	return names
+}
+
 // jsonError is the decoder's message with the reference's package name
 // for the request types.
 func jsonError(err error) string {
@@ -174,27 +187,45 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	CORS(w.Header())
-	cmd, ok := commands[strings.TrimPrefix(r.URL.Path, "/edu_room/")]
+	name := strings.TrimPrefix(r.URL.Path, "/edu_room/")
+	cmd, ok := commands[name]
 	if !ok || r.Method != http.MethodPost {
 		NotFound(w, r)
 		return
 	}
+	rec := front.From(r.Context())
+	rec.Svc, rec.Cmd = "edu_room", name
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		return // the client went away
 	}
 	if len(body) > maxBody {
-		h.write(w, nil, nil, &Error{CodeInvalid, "request body too large"})
+		h.write(w, rec, nil, nil, &Error{CodeInvalid, "request body too large"})
 		return
 	}
-	data, e, enc := h.serve(r, cmd, body)
-	h.write(w, enc, data, e)
+	data, e, enc := h.serve(r, rec, cmd, body)
+	h.write(w, rec, enc, data, e)
 }
+
+// Fail answers a request whose command failed without answering (a
+// panic): HTTP 500 with the API's system error.
+func Fail(w http.ResponseWriter, r *http.Request) {
+	rec := front.From(r.Context())
+	rec.Code, rec.Failed = CodeSystem, true
+	b, _ := json.Marshal(answer{Ret: ret{Code: CodeSystem, Message: "system error", Timestamp: time.Now().UnixMilli()}})
+	CORS(w.Header())
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	w.Write(b)
+}
+
+// maxDeviceID bounds common_data.device_id: the clients send a UUID.
+const maxDeviceID = 128
 
 // serve decodes the envelope and the common part, answers a repeated
 // request from the cache, and runs the command. enc is the envelope's
 // cipher when the request came in one (the answer goes back in it).
-func (h *Handler) serve(r *http.Request, cmd command, body []byte) (data any, e *Error, enc cipher.Block) {
+func (h *Handler) serve(r *http.Request, rec *front.Record, cmd command, body []byte) (data any, e *Error, enc cipher.Block) {
 	if len(body) == 0 {
 		return nil, &Error{CodeInvalid, "c.reqBuf == 0"}, nil
 	}
@@ -219,15 +250,30 @@ func (h *Handler) serve(r *http.Request, cmd command, body []byte) (data any, e 
 	case h.require:
 		return nil, &Error{CodeInvalid, "plain request refused: this server takes requests in the AES envelope only"}, nil
 	}
-	key := ""
-	if cd := base.CommonData; cd.DeviceId != "" && cd.Seq != 0 {
-		key = fmt.Sprintf("%s:%s:%d", r.RequestURI, cd.DeviceId, cd.Seq)
+	if base.Uid != 0 {
+		rec.UserID = strconv.FormatInt(base.Uid, 10)
+	}
+	cd := base.CommonData
+	if len(cd.DeviceId) > maxDeviceID {
+		return nil, &Error{CodeInvalid, fmt.Sprintf("common_data.device_id is longer than %d bytes", maxDeviceID)}, enc
+	}
+	var key replayKey
+	repeatable := cd.DeviceId != "" && cd.Seq != 0
+	if repeatable {
+		// The whole request is the key: a repeat is the same bytes to the
+		// same command, never another device's or another user's request
+		// that happens to share a device id and seq.
+		hs := sha256.New()
+		io.WriteString(hs, r.URL.Path)
+		hs.Write([]byte{0})
+		hs.Write(body)
+		hs.Sum(key[:0])
 		if b, ok := h.replays.get(key, h.svc.now()); ok {
 			return cached(b), nil, nil
 		}
 	}
 	data, e = cmd(h, r, body)
-	if e == nil && key != "" {
+	if e == nil && repeatable {
 		h.replays.put(key, h.answer(enc, data, nil), h.svc.now())
 	}
 	return data, e, enc
@@ -257,7 +303,13 @@ func (h *Handler) answer(enc cipher.Block, data any, e *Error) []byte {
 	return b
 }
 
-func (h *Handler) write(w http.ResponseWriter, enc cipher.Block, data any, e *Error) {
+func (h *Handler) write(w http.ResponseWriter, rec *front.Record, enc cipher.Block, data any, e *Error) {
+	if e != nil {
+		rec.Code = e.Code
+		rec.Failed = e.Code == CodeSystem
+	} else {
+		rec.Quiet = rec.Cmd == "heartbeat"
+	}
 	b := h.answer(enc, data, e)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Write(b)
@@ -345,17 +397,23 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 
 // Empty answers the load balancers' health checks (GET /health, HEAD /).
 func Empty(w http.ResponseWriter, r *http.Request) {
+	rec := front.From(r.Context())
+	rec.Svc, rec.Cmd, rec.Quiet = "health", "check", true
 	CORS(w.Header())
 	w.WriteHeader(http.StatusOK)
 }
 
-// replays keeps a minute of answers by (URL, device, seq): a client that
-// repeats a request gets the first answer and nothing runs twice.
+// replays keeps a minute of answers by request (a hash of the command
+// and the whole body): a client that repeats a request gets the first
+// answer and nothing runs twice. The cache is bounded in bytes.
 type replays struct {
 	mu      sync.Mutex
-	entries map[string]replay
+	entries map[replayKey]replay
+	bytes   int
 	puts    int
 }
+
+type replayKey [sha256.Size]byte
 
 type replay struct {
 	body []byte
@@ -364,10 +422,14 @@ type replay struct {
 
 const (
 	replayLife = time.Minute
-	replayMax  = 100000 // entries; past it, answers are not kept
+	// replayBytes bounds the answers kept (16 MB: a minute of a busy
+	// school's repeats); past it, new answers are not kept until old ones
+	// expire.
+	replayBytes = 16 << 20
+	replayEntry = 128 // the bytes an entry costs besides its answer
 )
 
-func (c *replays) get(key string, now time.Time) ([]byte, bool) {
+func (c *replays) get(key replayKey, now time.Time) ([]byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
@@ -377,17 +439,20 @@ func (c *replays) get(key string, now time.Time) ([]byte, bool) {
 	return e.body, true
 }
 
-func (c *replays) put(key string, body []byte, now time.Time) {
+func (c *replays) put(key replayKey, body []byte, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.puts++; c.puts%1000 == 0 || len(c.entries) >= replayMax {
+	cost := len(body) + replayEntry
+	if c.puts++; c.puts%1000 == 0 || c.bytes+cost > replayBytes {
 		for k, e := range c.entries {
 			if now.After(e.exp) {
 				delete(c.entries, k)
+				c.bytes -= len(e.body) + replayEntry
 			}
 		}
 	}
-	if len(c.entries) < replayMax {
+	if _, dup := c.entries[key]; !dup && c.bytes+cost <= replayBytes {
 		c.entries[key] = replay{body, now.Add(replayLife)}
+		c.bytes += cost
 	}
 }

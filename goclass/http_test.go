@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"sxb-edu/goclass"
-	"sxb-edu/svc"
+	"sxb-edu/server"
 	"sxb-edu/tests"
 )
 
@@ -143,7 +143,7 @@ func TestRoutes(t *testing.T) {
 	h.Edu("login_room", append(big, `"}`...)).Want(t, goclass.CodeInvalid)
 
 	// Without a "zego" section the API is not there.
-	plain := tests.New(t, func(*svc.Config) {})
+	plain := tests.New(t, func(*server.Config) {})
 	if a := plain.Edu("login_room", M{"room_id": "r", "uid": 1, "role": 1}); a.Status != 404 {
 		t.Fatalf("API served without configuration: %d %s", a.Status, a.Raw)
 	}

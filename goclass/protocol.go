@@ -20,6 +20,10 @@ const (
 	CodeAlreadyHandled = 2 // a repeated request answered from the cache (logged, never sent)
 )
 
+// Codes are the codes the API answers (for the server's metric series).
+var Codes = []int{CodeOK, CodeSystem, CodeInvalid, CodeTeacherIn, CodePeopleFull, CodeNoPermission, CodeNotInRoom,
+	CodeNeedLogin, CodeNoRoom, CodeJoinLiveFull, CodeSharing, CodeNotSharing, CodeSendMessage}
+
 // Error is an answer's code and message.
 type Error struct {
 	Code    int

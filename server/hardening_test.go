@@ -222,7 +222,7 @@ func TestHardLoginRateLimit(t *testing.T) {
 	direct("alice", "right").Want(t, 0)
 
 	// Behind a trusted local proxy the clients are told apart and limited.
-	h = tests.New(t, func(c *svc.Config) { c.TrustedProxies = []string{"127.0.0.0/8", "::1"} })
+	h = tests.New(t, func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.0/8", "::1"} })
 	h.Regist(tests.AppA, "alice", "right", 0)
 	h.Regist(tests.AppA, "bob", "right", 0)
 	post := func(hdr, id, pwd string) tests.Answer {
@@ -322,7 +322,7 @@ func hdSign(key string, t int64) (int64, string) {
 
 func TestHardCallbackSignature(t *testing.T) {
 	const key = "callback-secret"
-	h := tests.New(t, func(c *svc.Config) { c.CallbackKey = key })
+	h := tests.New(t, func(c *server.Config) { c.CallbackKey = key })
 	teacher := h.User(tests.AppA, "teach", 1)
 	room := hdEndedRoom(t, h, teacher)
 	rec := func(tt int64, sign string) tests.M {
@@ -386,7 +386,7 @@ func TestHardReplayIndexRequestedOnce(t *testing.T) {
 		io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
 	}))
 	defer fake.Close()
-	h := tests.New(t, func(c *svc.Config) { c.ReplayIndexURL = fake.URL })
+	h := tests.New(t, func(c *server.Config) { c.ReplayIndexURL = fake.URL })
 	teacher := h.User(tests.AppA, "teach", 1)
 	rooms := []int64{hdEndedRoom(t, h, teacher), hdEndedRoom(t, h, teacher)}
 	h.Call(tests.AppA, "", "live", "makereplayidx", tests.M{"roomnum": rooms[0]}).Want(t, svc.CodeRoomState) // too early
@@ -436,7 +436,7 @@ func TestHardLogsCarryNoSecrets(t *testing.T) {
 	dead, _ := net.Listen("tcp", "127.0.0.1:0")
 	imURL = "http://" + dead.Addr().String()
 	dead.Close() // IM calls fail at the transport: their errors are logged
-	h := tests.New(t, func(c *svc.Config) { c.CallbackKey = cbKey; c.IMBaseURL = imURL })
+	h := tests.New(t, func(c *server.Config) { c.CallbackKey = cbKey; c.IMBaseURL = imURL })
 	const pwd = "Pa55-w0rd-unique"
 	h.Regist(tests.AppA, "carol", pwd, 1)
 	h.Call(tests.AppA, "", "account", "login", tests.M{"id": "carol", "pwd": "wrong-" + pwd}).Want(t, svc.CodePassword)
@@ -467,7 +467,7 @@ func TestHardLogsCarryNoSecrets(t *testing.T) {
 		}
 		if e["msg"] == "request" {
 			lines++
-			for _, k := range []string{"svc", "cmd", "errorCode", "ms", "uid", "addr"} {
+			for _, k := range []string{"front", "svc", "cmd", "code", "ms", "uid", "addr"} {
 				if _, ok := e[k]; !ok {
 					t.Fatalf("access log line without %s: %s", k, sc.Text())
 				}
@@ -485,7 +485,7 @@ func TestHardLogsCarryNoSecrets(t *testing.T) {
 // A locked database gives 90000 answers and a 503 health check, never a
 // crash, and the server recovers when the lock goes.
 func TestHardLockedDatabase(t *testing.T) {
-	h := tests.New(t, func(c *svc.Config) { c.BusyTimeout = 200 * time.Millisecond })
+	h := tests.New(t, func(c *server.Config) { c.BusyTimeout = 200 * time.Millisecond })
 	path, ts := h.DBPath, h.HTTP
 	call := func(cmd string, f tests.M) (int, string) {
 		b, _ := json.Marshal(f)
@@ -555,7 +555,7 @@ func TestHardLockedDatabase(t *testing.T) {
 	if c, _ := call("login", tests.M{"appid": tests.AppA, "timeStamp": 1, "id": "during", "pwd": "pw"}); c != svc.CodeUserNotExist {
 		t.Fatalf("the refused regist left an account: %d", c)
 	}
-	if log := h.LogText(); !strings.Contains(log, `"errorCode":90000`) {
+	if log := h.LogText(); !strings.Contains(log, `"code":90000`) {
 		t.Fatalf("90000 answers are not logged:\n%s", log)
 	}
 }
@@ -575,7 +575,7 @@ func hdMetric(text, series string) float64 {
 }
 
 func TestHardHealthAndMetrics(t *testing.T) {
-	h := tests.New(t, func(c *svc.Config) { c.MemberTimeout = time.Minute })
+	h := tests.New(t, func(c *server.Config) { c.MemberTimeout = time.Minute })
 	get := func(path string) (int, string) {
 		resp, err := http.Get(h.HTTP.URL + path)
 		if err != nil {
@@ -609,11 +609,11 @@ func TestHardHealthAndMetrics(t *testing.T) {
 		t.Fatalf("metrics: HTTP %d", c)
 	}
 	want := map[string]float64{
-		`sxb_requests_total{cmd="login",code="0",svc="account"}`:         3,
-		`sxb_requests_total{cmd="login",code="10006",svc="account"}`:     1,
-		`sxb_requests_total{cmd="heartbeat",code="0",svc="live"}`:        5,
-		`sxb_requests_total{cmd="other",code="10001",svc="other"}`:       2,
-		`sxb_request_duration_seconds_count{cmd="heartbeat",svc="live"}`: 5,
+		`sxb_requests_total{cmd="login",code="0",front="sxb",svc="account"}`:         3,
+		`sxb_requests_total{cmd="login",code="10006",front="sxb",svc="account"}`:     1,
+		`sxb_requests_total{cmd="heartbeat",code="0",front="sxb",svc="live"}`:        5,
+		`sxb_requests_total{cmd="other",code="10001",front="sxb",svc="other"}`:       2,
+		`sxb_request_duration_seconds_count{cmd="heartbeat",front="sxb",svc="live"}`: 5,
 		`sxb_rooms_living`:    1,
 		`sxb_members_present`: 3, // the teacher and two students
 		`sxb_database_up`:     1,
@@ -666,7 +666,7 @@ func TestHardDiskFull(t *testing.T) {
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	path := filepath.Join(dir, "sxb.db")
 	h := tests.NewWith(t, tests.Options{DB: path, LogTo: io.Discard,
-		Edit: func(c *svc.Config) { c.BusyTimeout = 200 * time.Millisecond }})
+		Edit: func(c *server.Config) { c.BusyTimeout = 200 * time.Millisecond }})
 	ts := h.HTTP
 	regist := func(id string) int {
 		b, _ := json.Marshal(tests.M{"appid": tests.AppA, "timeStamp": 1, "id": id, "pwd": strings.Repeat("p", 2000), "role": 0})
@@ -741,7 +741,7 @@ func TestHardDiskFull(t *testing.T) {
 // Oversized ids are refused before the login limiter (they cost it no
 // memory and no budget) and the access log clips what clients chose.
 func TestHardOversizedIDs(t *testing.T) {
-	h := tests.New(t, func(c *svc.Config) { c.TrustedProxies = []string{"127.0.0.1", "::1"} })
+	h := tests.New(t, func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1", "::1"} })
 	post := func(cmd string, f tests.M) tests.Answer {
 		return h.CallFrom(tests.Forwarded("203.0.113.7"), tests.AppA, "", "account", cmd, f)
 	}
@@ -783,7 +783,7 @@ func TestHardOversizedIDs(t *testing.T) {
 // warns about; and only http(s) URLs are ever stored.
 func TestHardUnsignedCallbacks(t *testing.T) {
 	for _, allow := range []bool{false, true} {
-		h := tests.New(t, func(c *svc.Config) { c.AllowUnsignedCallbacks = allow })
+		h := tests.New(t, func(c *server.Config) { c.AllowUnsignedCallbacks = allow })
 		teacher := h.User(tests.AppA, "teach", 1)
 		room := hdEndedRoom(t, h, teacher)
 		group := strconv.FormatInt(room, 10)
@@ -813,7 +813,7 @@ func TestHardUnsignedCallbacks(t *testing.T) {
 			}
 			// Counted as refused by the transport, not as a protocol code.
 			m := string(h.Do(http.MethodGet, "/metrics", "", nil).Raw)
-			if got := hdMetric(m, `sxb_requests_total{cmd="reccall",code="http_403",svc="live"}`); got != 1 {
+			if got := hdMetric(m, `sxb_requests_total{cmd="reccall",code="http_403",front="sxb",svc="live"}`); got != 1 {
 				t.Fatalf("refused reccall counted %v times under http_403", got)
 			}
 			if !strings.Contains(h.LogText(), "callbacks are refused") {
@@ -848,7 +848,7 @@ func TestHardUnsignedCallbacks(t *testing.T) {
 // (the rest are told "busy" at once), logins go first, and the address's
 // registrations are limited.
 func TestHardRegistrationFlood(t *testing.T) {
-	h := tests.New(t, func(c *svc.Config) {
+	h := tests.New(t, func(c *server.Config) {
 		c.TrustedProxies = []string{"127.0.0.1", "::1"}
 		c.HashCost = svc.DefaultHashCost // real hashes: the point is their cost
 		c.HashQueue = 16
@@ -907,7 +907,7 @@ func TestHardRegistrationFlood(t *testing.T) {
 // At most max_connections connections are served at once: idle keep-alive
 // connections cannot pile up; the next one is served when one closes.
 func TestHardConnectionCap(t *testing.T) {
-	h := tests.New(t, func(c *svc.Config) { c.MaxConnections = 2 })
+	h := tests.New(t, func(c *server.Config) { c.MaxConnections = 2 })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -5,11 +5,6 @@
 package server
 
 import (
-	"runtime/debug"
-	"sxb-edu/console"
-
-	"sxb-edu/goclass"
-
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -21,13 +16,16 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"golang.org/x/net/netutil"
 
+	"sxb-edu/console"
 	"sxb-edu/dispatch"
+	"sxb-edu/front"
+	"sxb-edu/goclass"
 	"sxb-edu/sig"
 	"sxb-edu/store"
 	"sxb-edu/svc"
@@ -62,7 +60,7 @@ type Options struct {
 	// ZegoClient makes the calls to ZEGO's server API (nil: 5-s timeout).
 	ZegoClient *http.Client
 	// Done, when set, is told of every answered request after the access log.
-	Done func(dispatch.Result)
+	Done func(front.Record)
 	// KeepMaxProcs leaves GOMAXPROCS alone (tests and benchmarks, whose
 	// framework sets it).
 	KeepMaxProcs bool
@@ -70,14 +68,17 @@ type Options struct {
 
 // Server is one configured server.
 type Server struct {
-	Cfg     *svc.Config
+	Cfg     *Config
 	Store   *store.Store
 	Svc     *svc.Service
 	Edu     *goclass.Service // nil unless the configuration has "zego"
 	Console *console.Console
 	HTTP    *http.Server
-	Metrics *dispatch.Metrics
+	Metrics *Metrics
 	Log     *slog.Logger
+
+	addrs clientAddrs
+	done  func(front.Record)
 
 	bgStop context.CancelFunc
 	bgDone chan struct{}
@@ -89,7 +90,7 @@ type Server struct {
 // key is generated on first start and kept in the database. Unless the
 // GOMAXPROCS variable or KeepMaxProcs says otherwise, it sets GOMAXPROCS to the cores
 // plus the password-hash slots (see svc's hashing).
-func New(cfg *svc.Config, o Options) (*Server, error) {
+func New(cfg *Config, o Options) (*Server, error) {
 	log := cmp.Or(o.Log, slog.Default())
 	if os.Getenv("GOGC") == "" && !o.KeepMaxProcs {
 		// The collector runs a fifth as often as by default: a class of
@@ -103,7 +104,7 @@ func New(cfg *svc.Config, o Options) (*Server, error) {
 		// core available to the other requests during a login storm.
 		runtime.GOMAXPROCS(runtime.NumCPU() + cfg.LoginConcurrent)
 	}
-	st, err := store.Open(o.DB, store.Options{BusyTimeout: cfg.BusyTimeout})
+	st, err := store.Open(o.DB, cfg.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -129,31 +130,24 @@ func New(cfg *svc.Config, o Options) (*Server, error) {
 	if im.Client == nil {
 		im.Client = &http.Client{Timeout: 5 * time.Second}
 	}
-	service := svc.New(cfg, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now})
-	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, Metrics: dispatch.NewMetrics(service)}
-
-	accessLog := dispatch.AccessLog(log)
-	done := accessLog
-	if o.Done != nil {
-		done = func(r dispatch.Result) { accessLog(r); o.Done(r) }
-	}
-	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	d := &dispatch.Server{Svc: service, Log: log, Metrics: s.Metrics, Done: done, Proxies: cfg.Proxies}
+	service := svc.New(&cfg.Config, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now})
+	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, done: o.Done,
+		addrs:   clientAddrs{proxies: cfg.Proxies},
+		Metrics: NewMetrics(st, log, ops(cfg.Zego != nil), codes())}
+	service.Observe = s.Metrics.Reaped
+	var edu *goclass.Handler
 	if cfg.Zego != nil {
 		s.Edu = goclass.New(cfg.Zego, goclass.Deps{Store: st, Client: o.ZegoClient, Now: o.Now, Log: log})
-		d.Edu = goclass.NewHandler(s.Edu)
+		edu = goclass.NewHandler(s.Edu)
 		log.Info("GO课堂 room API on /edu_room/", "small_app", cfg.Zego.Small.AppID, "large_app", cfg.Zego.Large.AppID,
 			"envelope", cfg.Zego.AESKey != "", "envelope_required", cfg.Zego.RequireEnvelope)
 	}
 	s.Console = console.New(console.Deps{Store: st, Svc: service, Edu: s.Edu, Gather: s.Metrics.Gather, Log: log, Now: o.Now})
-	d.Console = s.Console
-	d.Register(e)
+	handler := s.routes(&dispatch.Server{Svc: service, Log: log}, edu, s.Console)
 	t := o.Timeouts
 	def := DefaultTimeouts
 	s.HTTP = &http.Server{
-		Handler:           e,
+		Handler:           handler,
 		ReadHeaderTimeout: cmp.Or(t.Header, def.Header),
 		ReadTimeout:       cmp.Or(t.Read, def.Read),
 		WriteTimeout:      cmp.Or(t.Write, def.Write),

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"sxb-edu/server"
-	"sxb-edu/svc"
 	"sxb-edu/tests"
 )
 
@@ -17,7 +16,7 @@ import (
 // returns the demo app's key and the start-up log.
 func demoKey(t *testing.T, db string) (string, string) {
 	t.Helper()
-	cfg, err := svc.LoadConfig("")
+	cfg, err := server.LoadConfig("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +66,7 @@ func TestConcurrentStartsMySQL(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cfg, _ := svc.LoadConfig("")
+			cfg, _ := server.LoadConfig("")
 			srv, err := server.New(cfg, server.Options{DB: db, KeepMaxProcs: true, Log: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				errs[i] = err

@@ -53,7 +53,7 @@ type Store struct {
 type Options struct {
 	// BusyTimeout is how long a write waits for a locked database before
 	// it fails (0: DefaultBusyTimeout).
-	BusyTimeout time.Duration
+	BusyTimeout time.Duration `json:"busy_timeout_ms" unit:"ms"`
 }
 
 // DefaultBusyTimeout is the busy timeout when Options names none.

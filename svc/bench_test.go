@@ -7,6 +7,7 @@ import (
 	"io"
 	"testing"
 
+	"sxb-edu/server"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
 )
@@ -15,7 +16,7 @@ const benchApp = 1400000000
 
 func benchService(b *testing.B) *svc.Service {
 	b.Helper()
-	h := tests.NewWith(b, tests.Options{LogTo: io.Discard, Edit: func(cfg *svc.Config) {
+	h := tests.NewWith(b, tests.Options{LogTo: io.Discard, Edit: func(cfg *server.Config) {
 		cfg.Apps = []svc.App{{SDKAppID: benchApp, Key: "bench-key", Admin: "admin"}}
 	}})
 	return h.Svc

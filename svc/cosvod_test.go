@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"sxb-edu/server"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
 )
@@ -32,8 +33,8 @@ const (
 	secretKey  = "e2eSecretKey"
 )
 
-func withCloud(vodEndpoint string) func(*svc.Config) {
-	return func(c *svc.Config) {
+func withCloud(vodEndpoint string) func(*server.Config) {
+	return func(c *server.Config) {
 		c.Cloud = svc.Cloud{AppID: cloudAppID, SecretID: secretID, SecretKey: secretKey}
 		c.COS = svc.COS{Bucket: "sxbedu", Region: "ap-guangzhou", Expiration: time.Hour, PreviewTag: "pv"}
 		c.VOD.ClientSignExpire = 2 * time.Hour
@@ -266,7 +267,7 @@ func TestCloudNotConfigured(t *testing.T) {
 	h.Call(tests.AppA, tok, "cos", "get_sign", tests.M{}).WantInfo(t, 10003, "Lack of type")
 
 	// Half configured: only what is missing is named.
-	h2 := tests.New(t, func(c *svc.Config) { c.Cloud.SecretID = "id"; c.COS.Bucket = "b" })
+	h2 := tests.New(t, func(c *server.Config) { c.Cloud.SecretID = "id"; c.COS.Bucket = "b" })
 	tok2 := h2.User(tests.AppA, "s1", 0)
 	a = h2.Call(tests.AppA, tok2, "cos", "get_sign", tests.M{"type": 0}).Want(t, 90000)
 	if !strings.Contains(a.Info, "cloud.appid") || !strings.Contains(a.Info, "cloud.secret_key") || strings.Contains(a.Info, "secret_id") || strings.Contains(a.Info, "cos.bucket") {
@@ -292,7 +293,7 @@ type vodSignData struct {
 }
 
 func TestVODGetSign(t *testing.T) {
-	h := tests.New(t, func(c *svc.Config) {
+	h := tests.New(t, func(c *server.Config) {
 		withCloud("")(c)
 		c.VOD.SignHosts = append(svc.DefaultSignHosts, "h")
 	})
@@ -344,7 +345,7 @@ func TestVODGetSign(t *testing.T) {
 	// An empty list of params has no Action: refused.
 	h.Call(tests.AppA, tok, "vod", "get_sign", tests.M{"method": "GET", "host": "h", "path": "/", "params": []any{}}).Want(t, svc.CodeNoPrivilege)
 	// The allow-list is the operator's to widen.
-	h2 := tests.New(t, func(c *svc.Config) {
+	h2 := tests.New(t, func(c *server.Config) {
 		withCloud("")(c)
 		c.VOD.SignHosts, c.VOD.SignActions = []string{"cvm.api.qcloud.com"}, []string{"DescribeInstances"}
 	})
@@ -428,7 +429,7 @@ func TestVODGetClientSign(t *testing.T) {
 // Without a setting, a client-upload signature lasts the original's 30
 // days (expireTime = currentTimeStamp + 2592000).
 func TestVODGetClientSignDefaultLifetime(t *testing.T) {
-	h := tests.New(t, func(c *svc.Config) {
+	h := tests.New(t, func(c *server.Config) {
 		c.Cloud = svc.Cloud{AppID: cloudAppID, SecretID: secretID, SecretKey: secretKey}
 	})
 	tok := h.User(tests.AppA, "s1", 0)
@@ -630,7 +631,7 @@ func TestVODCmdProxy(t *testing.T) {
 	}
 
 	// A wrong secret: the fake rejects the signature.
-	h2 := tests.New(t, func(c *svc.Config) { withCloud(f.URL)(c); c.Cloud.SecretKey = "wrong" })
+	h2 := tests.New(t, func(c *server.Config) { withCloud(f.URL)(c); c.Cloud.SecretKey = "wrong" })
 	tok2 := h2.User(tests.AppA, "s1", 0)
 	h2.Call(tests.AppA, tok2, "vod", "cmd_proxy", proxyBody(tests.M{"Action": "GetVideoInfo", "fileId": "f1"})).Want(t, 90000).Decode(t, &fd)
 	if fd.Code != 4100 || !strings.HasPrefix(fd.Message, "AuthFailure.SignatureFailure") {

@@ -14,6 +14,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"sxb-edu/dispatch"
+	"sxb-edu/server"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
 )
@@ -453,7 +454,7 @@ func TestMakeReplayIdxErrors(t *testing.T) { tests.EachEngine(t, testMakeReplayI
 
 func testMakeReplayIdxErrors(t *testing.T) {
 	replay := tests.NewFakeTencent(t)
-	f := tests.NewClassroom(t, func(c *svc.Config) { c.ReplayIndexURL = replay.URL })
+	f := tests.NewClassroom(t, func(c *server.Config) { c.ReplayIndexURL = replay.URL })
 	h := f.H
 	mk := func(extra tests.M) tests.M { return merge(tests.M{"appid": tests.AppA, "roomnum": f.Ended}, extra) }
 	cases := []errCase{
@@ -592,7 +593,7 @@ func testCallbacks(t *testing.T) {
 // and a t not past; otherwise HTTP 403 and nothing changes.
 func TestCallbackSignature(t *testing.T) {
 	const key = "cbkey"
-	f := tests.NewClassroom(t, func(c *svc.Config) { c.CallbackKey = key })
+	f := tests.NewClassroom(t, func(c *server.Config) { c.CallbackKey = key })
 	h := f.H
 	sign := func(t int64) string {
 		s := md5.Sum([]byte(key + strconv.FormatInt(t, 10)))

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"sxb-edu/server"
 	"sxb-edu/store"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
@@ -28,9 +29,9 @@ type rig struct {
 	obs sync.Map // event -> total
 }
 
-func newRig(t *testing.T, edit func(*svc.Config)) *rig {
+func newRig(t *testing.T, edit func(*server.Config)) *rig {
 	r := &rig{t: t}
-	r.h = tests.New(t, func(c *svc.Config) {
+	r.h = tests.New(t, func(c *server.Config) {
 		c.Apps = []svc.App{{SDKAppID: testApp, Key: "k3y"}}
 		if edit != nil {
 			edit(c)
@@ -368,7 +369,7 @@ func testScheduledReplayIndex(t *testing.T) {
 		io.WriteString(w, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
 	}))
 	defer srv.Close()
-	r := newRig(t, func(c *svc.Config) { c.ReplayIndexURL = srv.URL })
+	r := newRig(t, func(c *server.Config) { c.ReplayIndexURL = srv.URL })
 	teacher, s1 := r.user("t", 1), r.user("s1", 0)
 	ended := r.class(teacher, s1)
 	r.do((*svc.Service).EndClass, teacher, svc.Body{"roomnum": num(ended)})
@@ -419,7 +420,7 @@ func testRunFlushes(t *testing.T) {
 		r.h.RunBackground()
 		return r.h.Stop
 	}
-	r := newRig(t, func(c *svc.Config) { c.FlushInterval = 5 * time.Millisecond })
+	r := newRig(t, func(c *server.Config) { c.FlushInterval = 5 * time.Millisecond })
 	teacher := r.user("t", 1)
 	id := r.class(teacher)
 	stop := run(r)
@@ -434,7 +435,7 @@ func testRunFlushes(t *testing.T) {
 	}
 	stop()
 
-	r2 := newRig(t, func(c *svc.Config) { c.FlushInterval = time.Hour })
+	r2 := newRig(t, func(c *server.Config) { c.FlushInterval = time.Hour })
 	teacher = r2.user("t", 1)
 	id = r2.class(teacher)
 	stop = run(r2)

@@ -46,7 +46,7 @@ type M = map[string]any
 // Env is one running server: its parts and an HTTP front.
 type Env struct {
 	T      testing.TB
-	Cfg    *svc.Config
+	Cfg    *server.Config
 	App    *server.Server
 	Svc    *svc.Service
 	Store  *store.Store
@@ -63,7 +63,7 @@ type Env struct {
 // Options change what New builds.
 type Options struct {
 	// Edit changes the configuration before the server is made.
-	Edit func(*svc.Config)
+	Edit func(*server.Config)
 	// Timeouts are the HTTP server's (zero: the production defaults).
 	Timeouts server.Timeouts
 	// DB is the database: a file or a mysql:// URL (empty: a new SQLite
@@ -78,7 +78,7 @@ type Options struct {
 // New starts a server with apps AppA and AppB, bcrypt cost 4, IM
 // disabled, unsigned callbacks allowed and a clock at the real time now. edit, when set, changes the
 // configuration before the server is made (e.g. IMBaseURL, CallbackKey).
-func New(t testing.TB, edit func(*svc.Config)) *Env {
+func New(t testing.TB, edit func(*server.Config)) *Env {
 	t.Helper()
 	return NewWith(t, Options{Edit: edit})
 }
@@ -86,8 +86,8 @@ func New(t testing.TB, edit func(*svc.Config)) *Env {
 // NewWith is New with options.
 func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
-	cfg := &svc.Config{Apps: []svc.App{{SDKAppID: AppA, Key: KeyA}, {SDKAppID: AppB, Key: KeyB, Admin: "adminB"}},
-		HashCost: 4, AllowUnsignedCallbacks: true}
+	cfg := &server.Config{Config: svc.Config{Apps: []svc.App{{SDKAppID: AppA, Key: KeyA}, {SDKAppID: AppB, Key: KeyB, Admin: "adminB"}},
+		HashCost: 4, AllowUnsignedCallbacks: true}}
 	if o.Edit != nil {
 		o.Edit(cfg)
 	}

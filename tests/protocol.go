@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"sxb-edu/svc"
+	"sxb-edu/server"
 )
 
 // The protocol's answers as the clients read them, and checks of them.
@@ -209,10 +209,10 @@ type Classroom struct {
 
 // NewClassroom starts a server with IM going to a fake and makes the
 // classroom: t1 holds every room, s1 is in Living.
-func NewClassroom(t testing.TB, edit func(*svc.Config)) *Classroom {
+func NewClassroom(t testing.TB, edit func(*server.Config)) *Classroom {
 	t.Helper()
 	im := NewFakeTencent(t)
-	h := New(t, func(c *svc.Config) {
+	h := New(t, func(c *server.Config) {
 		c.IMBaseURL = im.URL
 		if edit != nil {
 			edit(c)

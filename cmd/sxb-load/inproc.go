@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"sxb-edu/server"
-	"sxb-edu/svc"
 )
 
 // serveInProcess runs the production server (built by server.New, as
@@ -24,7 +23,7 @@ func serveInProcess(dbPath, cfgPath, logPath, dir string, appid int64) (string, 
 	if appid != server.DemoAppID && cfgPath == "" {
 		return "", nil, fmt.Errorf("-appid %d needs a -serve-config naming it (the demo app is %d)", appid, server.DemoAppID)
 	}
-	cfg, err := svc.LoadConfig(cfgPath)
+	cfg, err := server.LoadConfig(cfgPath)
 	if err != nil {
 		return "", nil, err
 	}

@@ -1,4 +1,4 @@
-package svc_test
+package server_test
 
 import (
 	"os"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"sxb-edu/server"
 	"sxb-edu/svc"
 )
 
@@ -41,17 +42,17 @@ func TestLoadConfig(t *testing.T) {
 		{"app without key", `{"apps":[{"sdkappid":1}]}`, `app 1 has no key`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := svc.LoadConfig(write(c.text))
+			_, err := server.LoadConfig(write(c.text))
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Fatalf("error %v, want it to say %q", err, c.err)
 			}
 		})
 	}
-	if _, err := svc.LoadConfig(filepath.Join(dir, "missing.json")); err == nil || !strings.Contains(err.Error(), "config: file") {
+	if _, err := server.LoadConfig(filepath.Join(dir, "missing.json")); err == nil || !strings.Contains(err.Error(), "config: file") {
 		t.Fatalf("missing file: %v", err)
 	}
 
-	cfg, err := svc.LoadConfig(write(`{"apps":[{"sdkappid":1400000001,"key":"k"}],"room_timeout_s":60,
+	cfg, err := server.LoadConfig(write(`{"apps":[{"sdkappid":1400000001,"key":"k"}],"room_timeout_s":60,
 		"flush_interval_ms":250,"busy_timeout_ms":200,"trusted_proxies":["127.0.0.1","10.0.0.0/8"],
 		"im_base_url":"https://console.tim.qq.com","cos":{"expiration_s":3600},"vod":{"client_sign_expire_s":7200}}`))
 	if err != nil {
@@ -62,7 +63,7 @@ func TestLoadConfig(t *testing.T) {
 		cfg.Apps[0].Admin != "admin" || cfg.MemberTimeout != 2*time.Minute || cfg.HashCost != svc.DefaultHashCost {
 		t.Fatalf("config %+v", cfg)
 	}
-	def, err := svc.LoadConfig("")
+	def, err := server.LoadConfig("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestLoadConfig(t *testing.T) {
 // config.example.json loads as it is and names every key of Config.
 func TestConfigExample(t *testing.T) {
 	const path = "../config.example.json"
-	cfg, err := svc.LoadConfig(path)
+	cfg, err := server.LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +92,10 @@ func TestConfigExample(t *testing.T) {
 	walk = func(typ reflect.Type) {
 		for i := 0; i < typ.NumField(); i++ {
 			f := typ.Field(i)
+			if f.Anonymous {
+				walk(f.Type) // a component's keys at the top level
+				continue
+			}
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if name == "" || name == "-" {
 				continue
@@ -107,7 +112,7 @@ func TestConfigExample(t *testing.T) {
 			}
 		}
 	}
-	walk(reflect.TypeOf(svc.Config{}))
+	walk(reflect.TypeOf(server.Config{}))
 	if len(missing) > 0 {
 		t.Fatalf("config.example.json lacks %v", missing)
 	}

@@ -1,29 +1,34 @@
-package dispatch
+package server
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
-	"sxb-edu/svc"
+	"sxb-edu/front"
 )
+
+func testMetrics() *Metrics {
+	return NewMetrics(nil, slog.Default(), []Op{{"sxb", "live", "heartbeat"}}, []int{0, 10001, 90000})
+}
 
 // The hot path (a heartbeat answered) must not allocate: its series are
 // resolved when the server starts.
 func TestMetricsObserveDoesNotAllocate(t *testing.T) {
-	m := NewMetrics(svc.New(&svc.Config{}, svc.Deps{}))
-	r := Result{Svc: "live", Cmd: "heartbeat", ErrorCode: 0, Duration: 300 * time.Microsecond}
+	m := testMetrics()
+	r := &front.Record{Front: "sxb", Svc: "live", Cmd: "heartbeat", Duration: 300 * time.Microsecond}
 	if n := testing.AllocsPerRun(1000, func() { m.Observe(r) }); n != 0 {
 		t.Fatalf("Observe allocates %v times per heartbeat", n)
 	}
-	junk := Result{Svc: "x", Cmd: "y", ErrorCode: svc.CodeInvalidReq}
+	junk := &front.Record{Front: "sxb", Svc: "x", Cmd: "y", Code: 10001}
 	if n := testing.AllocsPerRun(1000, func() { m.Observe(junk) }); n != 0 {
 		t.Fatalf("Observe allocates %v times per unknown command", n)
 	}
 }
 
 func BenchmarkMetricsObserve(b *testing.B) {
-	m := NewMetrics(svc.New(&svc.Config{}, svc.Deps{}))
-	r := Result{Svc: "live", Cmd: "heartbeat", ErrorCode: 0, Duration: 300 * time.Microsecond}
+	m := testMetrics()
+	r := &front.Record{Front: "sxb", Svc: "live", Cmd: "heartbeat", Duration: 300 * time.Microsecond}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -1,0 +1,192 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"sxb-edu/front"
+)
+
+// mount is one front as the router serves it: the name its records
+// carry, its handler, and its answer to a request its handler failed
+// (a panic) before answering.
+type mount struct {
+	name string
+	h    http.Handler
+	fail func(http.ResponseWriter, *http.Request)
+}
+
+// recorder notes the status a front answered with; one allocation holds
+// it and the request's record.
+type recorder struct {
+	http.ResponseWriter
+	rec   front.Record
+	wrote bool
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote, w.rec.Status = true, code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.wrote, w.rec.Status = true, http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// serve runs one request through m with the middleware every front
+// gets: the client's address, panic recovery in the front's own answer,
+// then metrics, the access log and the Done hook.
+func (s *Server) serve(m *mount, w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rw := &recorder{ResponseWriter: w}
+	rw.rec.Front, rw.rec.Addr = m.name, s.addrs.client(r)
+	r = r.WithContext(front.With(r.Context(), &rw.rec))
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			// The stack goes to the log only, never to the client.
+			s.Log.Error("panic", "front", m.name, "svc", clip(rw.rec.Svc), "cmd", clip(rw.rec.Cmd),
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			rw.rec.Failed, rw.rec.Quiet, rw.rec.Err = true, false, fmt.Errorf("panic: %v", p)
+			if !rw.wrote {
+				m.fail(rw, r)
+			}
+		}
+		if !rw.wrote {
+			rw.rec.Status = http.StatusOK
+		}
+		rw.rec.Duration = time.Since(start)
+		s.Metrics.Observe(&rw.rec)
+		s.accessLog(&rw.rec)
+		if s.done != nil {
+			s.done(rw.rec)
+		}
+	}()
+	m.h.ServeHTTP(rw, r)
+}
+
+// accessLog logs every request: front, svc, cmd, status, result code,
+// duration, user id and address, never the body (passwords, tokens and
+// signatures stay out of the log). Routine successes (heartbeats,
+// scrapes, health checks) log at Debug, server faults at Error.
+func (s *Server) accessLog(r *front.Record) {
+	level := slog.LevelInfo
+	switch {
+	case r.Failed:
+		level = slog.LevelError
+	case r.Quiet && r.Code == 0 && r.Status < 400:
+		level = slog.LevelDebug
+	}
+	ctx := context.Background()
+	if !s.Log.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("front", r.Front),
+		slog.String("svc", clip(r.Svc)), slog.String("cmd", clip(r.Cmd)),
+		slog.Int("status", r.Status), slog.Int("code", r.Code),
+		slog.Float64("ms", float64(r.Duration.Microseconds())/1000),
+		slog.String("uid", clip(r.UserID)), slog.String("addr", clip(r.Addr)),
+	}
+	if r.Err != nil {
+		attrs = append(attrs, slog.String("err", r.Err.Error()))
+	}
+	s.Log.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// clip bounds a client-chosen value (svc, cmd, uid, address) in the log:
+// at most 64 bytes, cut at a character boundary.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}
+
+// unknownClient stands for a client behind a trusted proxy whose address
+// the proxy's headers do not give: it is limited like any other client
+// (all such clients together), never exempt like a loopback peer.
+const unknownClient = "unknown"
+
+// clientAddrs finds a request's client: the one rule for every front.
+type clientAddrs struct{ proxies []netip.Prefix }
+
+// client is the client's IP address: the TCP peer, unless the peer is a
+// trusted proxy (config trusted_proxies). Then it is the X-Real-IP the
+// proxy set, else the nearest X-Forwarded-For hop that is not a trusted
+// proxy; a garbled hop, a loopback address or no address at all is
+// unknownClient.
+func (a clientAddrs) client(req *http.Request) string {
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	if len(a.proxies) == 0 || !a.trusted(host) {
+		return host
+	}
+	if v := strings.TrimSpace(req.Header.Get("X-Real-IP")); v != "" {
+		return proxiedClient(v)
+	}
+	var hops []string
+	for _, v := range req.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		if !a.trusted(h) {
+			return proxiedClient(h)
+		}
+	}
+	return unknownClient
+}
+
+// proxiedClient is the client a proxy named: its address when it can be a
+// client's, else unknownClient.
+func proxiedClient(v string) string {
+	ip, err := netip.ParseAddr(v)
+	if err != nil {
+		return unknownClient
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsUnspecified() {
+		return unknownClient
+	}
+	return ip.String()
+}
+
+func (a clientAddrs) trusted(addr string) bool {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range a.proxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
