@@ -245,8 +245,10 @@ func (c *Console) routes() {
 	auth("POST /admin/classes/{id}/end", c.endClass)
 	auth("POST /admin/classes/{id}/remove", c.removeMember)
 	auth("POST /admin/classes/{id}/unbind", c.unbind)
-	auth("GET /admin/rooms/{type}/{name}", c.eduRoom)
-	auth("POST /admin/rooms/{type}/{name}/end", c.endEduRoom)
+	// A GO课堂 room's name is the client's choice (any of / ? # . ..):
+	// it travels in the query, never in the path.
+	auth("GET /admin/room", c.eduRoom)
+	auth("POST /admin/room/end", c.endEduRoom)
 	auth("GET /admin/users", c.users)
 	auth("POST /admin/users/{uin}/password", c.resetPassword)
 	auth("POST /admin/users/{uin}/signout", c.signOut)
@@ -343,12 +345,18 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.setCookie(w, r, loginCookie, tok, 3600)
 		c.render(w, status, "login", page{Title: "Sign in", CSRF: tok, Error: msg, Data: r.PostFormValue("next")})
 	}
-	keys := []string{"ip:" + clientIP(r), "name:" + name}
+	// A name is never stored with spaces; MySQL's comparisons ignore
+	// trailing ones, so the limiter counts 'ops ' as ops and such a name
+	// is never looked up.
+	keys := []string{"ip:" + clientIP(r), "name:" + strings.TrimSpace(name)}
 	if c.fails.blocked(keys, now) {
 		again(http.StatusTooManyRequests, "Too many failed sign-ins: wait a quarter of an hour.")
 		return
 	}
-	a, err := c.d.Store.AdminByName(r.Context(), name)
+	a, err := (*store.Admin)(nil), store.ErrNotFound
+	if !strings.ContainsAny(name, " \t\r\n") {
+		a, err = c.d.Store.AdminByName(r.Context(), name)
+	}
 	if err == nil {
 		err = bcrypt.CompareHashAndPassword([]byte(a.Pwd), []byte(pwd))
 	} else {
@@ -357,6 +365,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		c.fails.add(keys, now)
 		c.d.Log.Warn("console: failed sign-in", "name", clip(name), "addr", clientIP(r))
+		c.auditFailure(r, name, "failed sign-in")
+		if c.fails.blocked(keys, now) {
+			c.auditFailure(r, name, "sign-in locked out for 15 minutes")
+		}
 		again(http.StatusUnauthorized, "Wrong name or password.")
 		return
 	}
@@ -375,6 +387,16 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		next = "/admin/"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// auditFailure puts a failed or refused sign-in on the audit list, with
+// the client's address (its error is logged: a failure is refused anyway).
+func (c *Console) auditFailure(r *http.Request, name, action string) {
+	err := c.d.Store.Audit(r.Context(), store.AuditEntry{At: c.d.Now().Unix(), Admin: "-", Action: action,
+		Target: clip(name), Detail: clientIP(r)})
+	if err != nil {
+		c.d.Log.Error("console: audit a failed sign-in", "err", err)
+	}
 }
 
 // dummyHash is checked for unknown names, so that timing does not tell
@@ -619,8 +641,8 @@ func (c *Console) eduRoom(w http.ResponseWriter, r *http.Request, s *who) {
 		http.NotFound(w, r)
 		return
 	}
-	typ, _ := strconv.Atoi(r.PathValue("type"))
-	room, ms, e := c.d.Edu.Room(r.Context(), typ, r.PathValue("name"))
+	typ, _ := strconv.Atoi(r.FormValue("type"))
+	room, ms, e := c.d.Edu.Room(r.Context(), typ, r.FormValue("name"))
 	if e != nil {
 		c.render(w, http.StatusNotFound, "error", page{Title: "GO-class room", Who: s, Error: e.Message})
 		return
@@ -633,8 +655,8 @@ func (c *Console) endEduRoom(w http.ResponseWriter, r *http.Request, s *who) {
 		http.NotFound(w, r)
 		return
 	}
-	typ, _ := strconv.Atoi(r.PathValue("type"))
-	name := r.PathValue("name")
+	typ, _ := strconv.Atoi(r.PostFormValue("type"))
+	name := r.PostFormValue("name")
 	var err error
 	if e := c.d.Edu.AdminEnd(r.Context(), typ, name); e != nil {
 		err = e

@@ -3,6 +3,9 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"html"
+	"html/template"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +17,7 @@ import (
 	"time"
 
 	"sxb-edu/console"
+	"sxb-edu/goclass"
 	"sxb-edu/server"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
@@ -94,7 +98,7 @@ func newConsole(t *testing.T) (*tests.Env, *tests.FakeTencent) {
 func TestNothingWithoutSession(t *testing.T) {
 	h, _ := newConsole(t)
 	b := newBrowser(t, h)
-	for _, path := range []string{"/admin/", "/admin/classes", "/admin/classes/10001", "/admin/rooms/1/x",
+	for _, path := range []string{"/admin/", "/admin/classes", "/admin/classes/10001", "/admin/room?type=1&name=x",
 		"/admin/users", "/admin/users?q=a", "/admin/audit", "/admin/app.js", "/admin/nothing"} {
 		resp, body := b.do("GET", path, nil)
 		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), "/admin/login?next=") ||
@@ -106,7 +110,7 @@ func TestNothingWithoutSession(t *testing.T) {
 		t.Fatalf("overview.json: %d", resp.StatusCode)
 	}
 	for _, path := range []string{"/admin/classes/10001/end", "/admin/classes/10001/remove", "/admin/classes/10001/unbind",
-		"/admin/rooms/1/x/end", "/admin/users/10001/password", "/admin/users/10001/signout", "/admin/logout"} {
+		"/admin/room/end", "/admin/users/10001/password", "/admin/users/10001/signout", "/admin/logout"} {
 		if resp, _ := b.do("POST", path, url.Values{"csrf": {"x"}}); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("POST %s without a session: %d", path, resp.StatusCode)
 		}
@@ -305,6 +309,79 @@ func TestActions(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+var roomLinkRe = regexp.MustCompile(`href="(/admin/room\?[^"]*)"`)
+
+// roomLink finds the classes page's link to the GO课堂 room named name.
+func (b *browser) roomLink(t *testing.T, name string) string {
+	t.Helper()
+	_, page := b.do("GET", "/admin/classes", nil)
+	for _, m := range roomLinkRe.FindAllStringSubmatch(page, -1) {
+		link := html.UnescapeString(m[1])
+		u, err := url.Parse(link)
+		if err == nil && u.Query().Get("name") == name {
+			return link
+		}
+	}
+	t.Fatalf("the classes page has no link to room %q: %s", name, page)
+	return ""
+}
+
+var hiddenRe = regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`)
+
+// endForm reads the room page's End form: its action and hidden fields.
+func endForm(t *testing.T, page string) url.Values {
+	t.Helper()
+	i := strings.Index(page, `action="/admin/room/end"`)
+	if i < 0 {
+		t.Fatalf("the room page has no End form posting to /admin/room/end: %s", page)
+	}
+	form := page[i:]
+	form = form[:strings.Index(form, "</form>")]
+	v := url.Values{}
+	for _, m := range hiddenRe.FindAllStringSubmatch(form, -1) {
+		v.Set(m[1], html.UnescapeString(m[2]))
+	}
+	return v
+}
+
+// GO课堂 room names are the clients' choice: hostile ones open from the
+// list, and the End form ends that room and nothing else (a name once
+// made a form post to another user's sign-out).
+func TestGoClassHostileRoomNames(t *testing.T) {
+	z := tests.NewFakeZego(t)
+	h := tests.New(t, func(c *server.Config) { c.Zego = tests.ZegoConfig(z) })
+	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
+	victim := h.User(tests.AppA, "victim", 0)
+	names := []string{"x/../../../users/10001/signout?", "a/b", "q?x=1", "h#frag", ".", "..", "../..", "%2e%2e", "sp ace", "<b>&\"'"}
+	for i, n := range names {
+		h.Edu("login_room", M{"room_id": n, "room_type": 1, "uid": 100 + i, "nick_name": "T", "role": 1}).Want(t, 0)
+	}
+	z.Calls()
+	b := newBrowser(t, h)
+	b.signIn(adminName, adminPwd)
+	for i, n := range names {
+		_, page := b.do("GET", b.roomLink(t, n), nil)
+		if !strings.Contains(page, ">"+html.EscapeString(n)+"<") && !strings.Contains(page, template.HTMLEscapeString(n)) {
+			t.Fatalf("room %q: its page does not show it: %s", n, page)
+		}
+		form := endForm(t, page)
+		if form.Get("name") != n || form.Get("type") != "1" {
+			t.Fatalf("room %q: End form fields %v", n, form)
+		}
+		resp, _ := b.do("POST", "/admin/room/end", form)
+		if resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "error=") {
+			t.Fatalf("room %q: end: %d %s", n, resp.StatusCode, resp.Header.Get("Location"))
+		}
+		// That room is gone, the others are not.
+		h.Edu("heartbeat", M{"room_id": n, "room_type": 1, "uid": 100 + i}).Want(t, goclass.CodeNeedLogin)
+		if i+1 < len(names) {
+			h.Edu("heartbeat", M{"room_id": names[i+1], "room_type": 1, "uid": 101 + i}).Want(t, 0)
+		}
+	}
+	// Nobody was signed out.
+	h.Call(tests.AppA, victim, "live", "roomlist", M{"index": 0, "size": 1}).Want(t, 0)
+}
+
 func TestGoClassRooms(t *testing.T) {
 	z := tests.NewFakeZego(t)
 	h := tests.New(t, func(c *server.Config) { c.Zego = tests.ZegoConfig(z) })
@@ -314,14 +391,11 @@ func TestGoClassRooms(t *testing.T) {
 	z.Calls()
 	b := newBrowser(t, h)
 	b.signIn(adminName, adminPwd)
-	if _, page := b.do("GET", "/admin/classes", nil); !strings.Contains(page, `href="/admin/rooms/2/math:1"`) {
-		t.Fatalf("classes page lacks the GO-class room: %s", page)
-	}
-	_, page := b.do("GET", "/admin/rooms/2/math:1", nil)
+	_, page := b.do("GET", b.roomLink(t, "math:1"), nil)
 	if !strings.Contains(page, "Teacher Wang") || !strings.Contains(page, "Lei") {
 		t.Fatalf("room page: %s", page)
 	}
-	resp, _ := b.do("POST", "/admin/rooms/2/math:1/end", url.Values{"csrf": {csrfOf(t, page)}})
+	resp, _ := b.do("POST", "/admin/room/end", endForm(t, page))
 	if resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "error=") {
 		t.Fatalf("end: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -333,4 +407,79 @@ func TestGoClassRooms(t *testing.T) {
 	if _, page := b.do("GET", "/admin/audit", nil); !strings.Contains(page, "end GO-class room") {
 		t.Fatal("not audited")
 	}
+}
+
+// signInFrom signs in through a proxy that names the client addr.
+func (b *browser) signInFrom(addr, name, pwd string) (*http.Response, string) {
+	b.t.Helper()
+	_, page := b.do("GET", "/admin/login", nil, "X-Real-IP", addr)
+	return b.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(b.t, page)}, "name": {name}, "password": {pwd}},
+		"X-Real-IP", addr)
+}
+
+// Behind a trusted proxy the sign-in limits go by the client the proxy
+// names: one client's failures lock that client out, not the operator
+// signing in from elsewhere; failures and the lockout are audited with
+// the client's address.
+func TestSignInLockoutBehindProxy(t *testing.T) {
+	h := tests.New(t, func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.1", "::1"} })
+	if err := console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now()); err != nil {
+		t.Fatal(err)
+	}
+	attacker := newBrowser(t, h)
+	for i := range 5 {
+		if resp, _ := attacker.signInFrom("203.0.113.5", fmt.Sprint("guess", i), "wrong-password"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: HTTP %d", i, resp.StatusCode)
+		}
+	}
+	if resp, _ := attacker.signInFrom("203.0.113.5", adminName, adminPwd); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the attacker's sixth try: HTTP %d, want 429", resp.StatusCode)
+	}
+	op := newBrowser(t, h)
+	if resp, _ := op.signInFrom("198.51.100.7", adminName, adminPwd); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the operator from another address is locked out: HTTP %d", resp.StatusCode)
+	}
+	_, page := op.do("GET", "/admin/audit", nil, "X-Real-IP", "198.51.100.7")
+	for _, want := range []string{"failed sign-in", "sign-in locked out", "203.0.113.5", "198.51.100.7"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the audit list lacks %q", want)
+		}
+	}
+	if log := h.LogText(); !strings.Contains(log, `"addr":"203.0.113.5"`) || strings.Contains(log, `"name":"guess0","addr":"127.0.0.1"`) {
+		t.Errorf("the log does not name the client: %s", log)
+	}
+}
+
+// MySQL's comparisons ignore trailing spaces: on both engines a name with
+// spaces at either end is refused, never another way into an account.
+func TestTrailingSpacesAreNoWayIn(t *testing.T) {
+	tests.EachEngine(t, func(t *testing.T) {
+		z := tests.NewFakeZego(t)
+		h := tests.New(t, func(c *server.Config) { c.Zego = tests.ZegoConfig(z) })
+		if err := console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// Console: the account locked, its name with a space is locked too
+		// and never signs in.
+		b := newBrowser(t, h)
+		for range 5 {
+			b.signIn(adminName, "wrong-password")
+		}
+		for _, n := range []string{adminName + " ", adminName + "  ", " " + adminName} {
+			if resp, _ := newBrowser(t, h).signIn(n, adminPwd); resp.StatusCode == http.StatusSeeOther {
+				t.Fatalf("console name %q signed in while %s is locked", n, adminName)
+			}
+		}
+		// The protocol: erin' s twin with spaces is neither made nor let in.
+		h.Regist(tests.AppA, "erin", "pw", 0)
+		h.Post("account", "regist", M{"appid": tests.AppA, "timeStamp": 1, "id": "erin ", "pwd": "pw", "role": 0}).
+			WantInfo(t, svc.CodeReqData, "Invalid id: spaces at the start or end")
+		for _, id := range []string{"erin ", "erin   ", " erin"} {
+			h.Post("account", "login", M{"appid": tests.AppA, "timeStamp": 1, "id": id, "pwd": "pw"}).Want(t, svc.CodeUserNotExist)
+		}
+		h.Login(tests.AppA, "erin", "pw")
+		// GO课堂: 'padroom  ' is refused, not padroom under another name.
+		h.Edu("login_room", M{"room_id": "padroom", "uid": 1, "nick_name": "T", "role": 1}).Want(t, 0)
+		h.Edu("login_room", M{"room_id": "padroom  ", "uid": 2, "nick_name": "S", "role": 2}).Want(t, goclass.CodeInvalid)
+	})
 }

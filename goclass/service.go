@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"sxb-edu/store"
@@ -86,7 +87,12 @@ func roomType(typ int8) int {
 
 func validType(typ int8) bool { return typ == 0 || typ == SmallClass || typ == LargeClass }
 
-func validRoom(id string) bool { return id != "" && len(id) <= maxRoomID }
+// validRoom: a room id with a space at either end is refused, as MySQL's
+// comparisons ignore trailing spaces ('r ' would be room 'r' in the
+// database and another room at ZEGO).
+func validRoom(id string) bool {
+	return id != "" && len(id) <= maxRoomID && strings.TrimSpace(id) == id
+}
 
 func validState(v int8) bool { return v == 0 || v == off || v == on }
 

@@ -45,6 +45,11 @@ type HTTP struct {
 	// ShutdownTimeout is how long a stop waits for requests in flight
 	// (default 15 s); past it the server exits with an error.
 	ShutdownTimeout time.Duration `json:"shutdown_timeout_s" unit:"s"`
+	// RequestTimeout bounds a request's work in the server (default 10 s,
+	// always within the write timeout): a database call still waiting
+	// then (a row lock, a frozen database) is abandoned and the request
+	// answered as a server fault (90000).
+	RequestTimeout time.Duration `json:"request_timeout_s" unit:"s"`
 }
 
 // Defaults fills unset fields of every component.
@@ -55,6 +60,9 @@ func (c *Config) Defaults() {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 15 * time.Second
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 10 * time.Second
 	}
 	if c.BusyTimeout <= 0 {
 		c.BusyTimeout = store.DefaultBusyTimeout

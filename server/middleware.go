@@ -56,7 +56,9 @@ func (s *Server) serve(m *mount, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &recorder{ResponseWriter: w}
 	rw.rec.Front, rw.rec.Addr = m.name, s.addrs.client(r)
-	r = r.WithContext(front.With(r.Context(), &rw.rec))
+	ctx, cancel := context.WithTimeout(front.With(r.Context(), &rw.rec), s.deadline)
+	defer cancel()
+	r = r.WithContext(ctx)
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {

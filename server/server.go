@@ -77,8 +77,9 @@ type Server struct {
 	Metrics *Metrics
 	Log     *slog.Logger
 
-	addrs clientAddrs
-	done  func(front.Record)
+	addrs    clientAddrs
+	done     func(front.Record)
+	deadline time.Duration // a request's time in the server
 
 	bgStop context.CancelFunc
 	bgDone chan struct{}
@@ -104,7 +105,9 @@ func New(cfg *Config, o Options) (*Server, error) {
 		// core available to the other requests during a login storm.
 		runtime.GOMAXPROCS(runtime.NumCPU() + cfg.LoginConcurrent)
 	}
-	st, err := store.Open(o.DB, cfg.Options)
+	so := cfg.Options
+	so.Log = log
+	st, err := store.Open(o.DB, so)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +149,9 @@ func New(cfg *Config, o Options) (*Server, error) {
 	handler := s.routes(&dispatch.Server{Svc: service, Log: log}, edu, s.Console)
 	t := o.Timeouts
 	def := DefaultTimeouts
+	// A request's deadline lies inside the write timeout, so its answer
+	// (90000) can still be written.
+	s.deadline = min(cfg.RequestTimeout, cmp.Or(t.Write, def.Write)-time.Second)
 	s.HTTP = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: cmp.Or(t.Header, def.Header),

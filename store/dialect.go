@@ -96,9 +96,10 @@ var mysqlDialect = dialect{
 		 SELECT ?, room_id, 0, ?, ? FROM t_course WHERE room_id = ? AND state = 1
 		 ON DUPLICATE KEY UPDATE has_exited = 0,
 		 last_heartbeat_time = GREATEST(t_class_member.last_heartbeat_time, VALUES(last_heartbeat_time))`,
-	// The unique index is case-insensitive; it finds the candidates, the
-	// binary comparison keeps the exact one.
-	exactUID:    "uid = ? AND uid = ? COLLATE utf8mb4_bin",
+	// The unique index is case-insensitive and pads with spaces; it finds
+	// the candidates, the byte comparison keeps the exact one (utf8mb4_bin
+	// pads too: 'erin ' would be 'erin').
+	exactUID:    "uid = ? AND CAST(uid AS BINARY) = CAST(? AS BINARY)",
 	memberOrder: "m.entered_at, m.uin",
 	addSetting:  "INSERT IGNORE INTO t_setting (name, value) VALUES (?, ?)",
 	flush:       mysqlFlush,

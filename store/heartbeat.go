@@ -26,8 +26,12 @@ func (l *liveness) init() {
 
 // Heartbeat records, in memory, a heartbeat of uin in room at now; host
 // says whether uin is the room's teacher, which refreshes the room too.
-// A heartbeat of a non-member changes nothing when flushed.
-func (s *Store) Heartbeat(room, uin int64, host bool, now int64) {
+// A heartbeat of a non-member changes nothing when flushed. It fails only
+// once the database is lost (the heartbeat could never be written).
+func (s *Store) Heartbeat(room, uin int64, host bool, now int64) error {
+	if s.watch != nil && s.watch.lost.Load() != nil {
+		return s.Lost()
+	}
 	l := &s.live
 	l.mu.Lock()
 	k := memberKey{room, uin}
@@ -38,6 +42,7 @@ func (s *Store) Heartbeat(room, uin int64, host bool, now int64) {
 		l.rooms[room] = now
 	}
 	l.mu.Unlock()
+	return nil
 }
 
 // Flush writes pending heartbeats and token activity. A token's activity
@@ -58,6 +63,9 @@ const touchEvery = 60
 const flushChunk = 500
 
 func (s *Store) flush(ctx context.Context, minMove int64) error {
+	if err := s.Lost(); err != nil {
+		return err
+	}
 	l := &s.live
 	l.flushMu.Lock()
 	defer l.flushMu.Unlock()

@@ -8,8 +8,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -47,6 +49,7 @@ type Store struct {
 	memberGen atomic.Int64 // moves with every member write (see memberCache)
 	states    roomStates
 	ckpt      checkpointer
+	watch     *watch // SQLite: the database file's identity (see watch.go)
 }
 
 // Options are the store's settings.
@@ -54,6 +57,9 @@ type Options struct {
 	// BusyTimeout is how long a write waits for a locked database before
 	// it fails (0: DefaultBusyTimeout).
 	BusyTimeout time.Duration `json:"busy_timeout_ms" unit:"ms"`
+	// Log hears what the store does on its own: a new database file made,
+	// the database file lost (nil: slog.Default()).
+	Log *slog.Logger `json:"-"`
 }
 
 // DefaultBusyTimeout is the busy timeout when Options names none.
@@ -71,9 +77,22 @@ func Open(path string, o Options) (*Store, error) {
 
 func openSQLite(path string, o Options) (*Store, error) {
 	busy := cmp.Or(o.BusyTimeout, DefaultBusyTimeout)
+	log := cmp.Or(o.Log, slog.Default())
 	// A new database is readable by its owner only; SQLite gives the WAL
 	// and shared-memory files the database file's mode.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		// Said loudly: a start on a path whose database was deleted or
+		// mistyped makes an empty one, and the operator must know.
+		abs, _ := filepath.Abs(path)
+		log.Warn("no database file at the path given: created a new, empty database", "db", abs)
+		if _, serr := os.Stat(path + "-wal"); serr == nil {
+			log.Error("a WAL file of an earlier database lies beside the new one: was the database file deleted? "+
+				"Stop the server and restore it", "wal", abs+"-wal")
+		}
+	} else if errors.Is(err, os.ErrExist) {
+		f, err = os.OpenFile(path, os.O_RDWR, 0)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -120,7 +139,12 @@ func openSQLite(path string, o Options) (*Store, error) {
 	r.SetMaxIdleConns(8)
 	s.r = r
 	s.lists.ttl = listTTL
-	if err := s.ckpt.start(dsn); err != nil {
+	if err := s.startWatch(path, log); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	if err := s.ckpt.start(dsn, path+"-wal"); err != nil {
 		r.Close()
 		w.Close()
 		return nil, err
@@ -130,9 +154,28 @@ func openSQLite(path string, o Options) (*Store, error) {
 	return s, nil
 }
 
+// startWatch records the database file's identity; the checkpointer's
+// tick checks it (see watch.go).
+func (s *Store) startWatch(path string, log *slog.Logger) error {
+	id, err := identify(path)
+	if err != nil {
+		return err
+	}
+	s.watch = &watch{path: path, id: id}
+	s.ckpt.tick = func() {
+		if err, now := s.watch.check(); now {
+			log.Error("DATABASE FILE LOST: every write is refused from now on", "err", err)
+		}
+	}
+	return nil
+}
+
 // Close flushes liveness data and closes the database.
 func (s *Store) Close() error {
 	ferr := s.flush(context.Background(), 0)
+	if s.Lost() != nil {
+		ferr = nil // nothing could be written; the loss was logged when found
+	}
 	cerr := s.ckpt.close()
 	rerr := s.r.Close()
 	werr := s.w.Close()
@@ -141,6 +184,9 @@ func (s *Store) Close() error {
 
 // Ping checks that the database answers and is writable.
 func (s *Store) Ping(ctx context.Context) error {
+	if err := s.Lost(); err != nil {
+		return err
+	}
 	_, err := s.w.ExecContext(ctx, "UPDATE t_setting SET value = value WHERE name = ''")
 	return err
 }
@@ -222,6 +268,9 @@ func (s *Store) txUnlisted(ctx context.Context, fn func(*sql.Tx) error) error {
 const txAttempts = 3
 
 func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
+	if err := s.Lost(); err != nil {
+		return err
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -243,6 +292,9 @@ func retryable(err error) bool {
 // execUnlisted is exec for a write that changes nothing a room list
 // shows (who is present: list counts come from the member cache).
 func (s *Store) execUnlisted(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := s.Lost(); err != nil {
+		return nil, err
+	}
 	for attempt := 1; ; attempt++ {
 		res, err := s.w.ExecContext(ctx, query, args...)
 		if attempt < txAttempts && retryable(err) {

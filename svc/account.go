@@ -77,6 +77,11 @@ func (s *Service) Regist(ctx context.Context, r *Req) (any, error) {
 	if len(id) > maxIDLen {
 		return nil, E(CodeReqData, "Invalid id: longer than 50 bytes")
 	}
+	if strings.TrimSpace(id) != id {
+		// MySQL's comparisons ignore trailing spaces: 'erin ' would be
+		// another account on SQLite and erin's twin on MySQL.
+		return nil, E(CodeReqData, "Invalid id: spaces at the start or end")
+	}
 	if !r.Body.Has("role") {
 		return nil, E(CodeReqData, "Lack of role")
 	}
@@ -115,7 +120,7 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(id) > maxIDLen {
+	if len(id) > maxIDLen || strings.TrimSpace(id) != id {
 		// No such id can exist; refused before the rate limiter, which
 		// would otherwise keep the id in memory for its window.
 		return nil, E(CodeUserNotExist, "User not exist")

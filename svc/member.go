@@ -22,7 +22,9 @@ func (s *Service) Heartbeat(ctx context.Context, r *Req) (any, error) {
 	if err != nil {
 		return nil, internal("read room", err)
 	}
-	s.Store.Heartbeat(id, r.User.Uin, o.Host == r.User.Uin, s.now())
+	if err := s.Store.Heartbeat(id, r.User.Uin, o.Host == r.User.Uin, s.now()); err != nil {
+		return nil, internal("heartbeat", err)
+	}
 	return nil, nil
 }
 

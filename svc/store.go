@@ -41,7 +41,7 @@ type Store interface {
 	PresentCount(ctx context.Context, room int64) (int64, error)
 	Members(ctx context.Context, room, offset, limit int64) (int64, []store.Member, error)
 	MemberHistory(ctx context.Context, room, hostUin int64) ([]string, error)
-	Heartbeat(room, uin int64, host bool, now int64)
+	Heartbeat(room, uin int64, host bool, now int64) error
 	Flush(ctx context.Context) error
 	// SyncSessions forgets cached sessions whose token another server
 	// ended (a no-op where only one server can).
