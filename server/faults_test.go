@@ -1,12 +1,17 @@
 package server_test
 
 import (
+	"context"
+	"database/sql"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"sxb-edu/server"
+	"sxb-edu/store"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
 )
@@ -80,4 +85,102 @@ func TestHardDatabaseFileLost(t *testing.T) {
 			t.Fatalf("the restart made a new database without saying so:\n%s", log)
 		}
 	})
+}
+
+// Behind a row lock a request is abandoned at its deadline and answered
+// 90000; it does not wait for MySQL's lock timeout (50 s) or its client.
+func TestHardRequestDeadline(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	h := tests.NewWith(t, tests.Options{DB: db, Edit: func(c *server.Config) { c.RequestTimeout = time.Second }})
+	teacher := h.User(tests.AppA, "teach", 1)
+	student := h.User(tests.AppA, "stud", 0)
+	var rd struct{ RoomNum int64 }
+	h.Call(tests.AppA, teacher, "live", "create", tests.M{"title": "t"}).Want(t, 0).Decode(t, &rd)
+	h.Call(tests.AppA, teacher, "live", "startcourse", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
+
+	sqldb, _, err := store.DialMySQL(db, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqldb.Close()
+	ctx := context.Background()
+	tx, err := sqldb.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT * FROM t_course WHERE room_id = ? FOR UPDATE", rd.RoomNum); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	h.Call(tests.AppA, student, "live", "reportmemid", tests.M{"roomnum": rd.RoomNum, "operate": 0}).Want(t, svc.CodeServer)
+	if took := time.Since(t0); took > 8*time.Second {
+		t.Fatalf("the request waited %v behind the lock (deadline 1 s)", took)
+	}
+	tx.Rollback()
+	// Nothing of it stayed; the enter works now.
+	h.Call(tests.AppA, student, "live", "reportmemid", tests.M{"roomnum": rd.RoomNum, "operate": 0}).Want(t, 0)
+}
+
+// /healthz reflects whether the database can serve now: at the MySQL
+// account's connection limit (error 1226 for every new connection) it is
+// 503 even while the pool's idle connections still answer.
+func TestHardHealthAtConnectionLimit(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	admin, _, err := store.DialMySQL(db, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	u, _ := url.Parse(db)
+	name := strings.TrimPrefix(u.Path, "/")
+	user := "lim_" + name[len(name)-min(len(name), 20):]
+	for _, q := range []string{"DROP USER IF EXISTS '" + user + "'@'%'",
+		"CREATE USER '" + user + "'@'%' IDENTIFIED BY 'pw' WITH MAX_USER_CONNECTIONS 3",
+		"GRANT ALL ON " + name + ".* TO '" + user + "'@'%'"} {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer admin.Exec("DROP USER IF EXISTS '" + user + "'@'%'")
+	u.User = url.UserPassword(user, "pw")
+	h := tests.NewWith(t, tests.Options{DB: u.String()})
+	health := func() int {
+		resp, err := http.Get(h.HTTP.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := health(); c != 200 {
+		t.Fatalf("healthz before: %d", c)
+	}
+	// Another client takes the connections the server's pool does not hold.
+	other, _, err := store.DialMySQL(u.String(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var held []*sql.Conn
+	for {
+		c, err := other.Conn(context.Background())
+		if err != nil {
+			break // 1226: the limit is reached
+		}
+		if err := c.PingContext(context.Background()); err != nil {
+			c.Close()
+			break
+		}
+		held = append(held, c)
+	}
+	if c := health(); c != http.StatusServiceUnavailable {
+		t.Fatalf("healthz at the connection limit: %d", c)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	other.Close()
+	if c := health(); c != 200 {
+		t.Fatalf("healthz after: %d", c)
+	}
 }

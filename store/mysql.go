@@ -91,6 +91,9 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", Redact(dbURL), err)
 	}
 	s := &Store{w: db, r: db, d: mysqlDialect, dbName: dbName}
+	if c, err := MySQLConfig(dbURL); err == nil {
+		s.dial, _ = mysql.NewConnector(c)
+	}
 	s.lists.ttl = listTTL
 	// Servers started together on one database migrate one at a time:
 	// the others wait and find it done.

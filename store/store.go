@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,7 +50,8 @@ type Store struct {
 	memberGen atomic.Int64 // moves with every member write (see memberCache)
 	states    roomStates
 	ckpt      checkpointer
-	watch     *watch // SQLite: the database file's identity (see watch.go)
+	watch     *watch           // SQLite: the database file's identity (see watch.go)
+	dial      driver.Connector // MySQL: a new connection, for Ping
 }
 
 // Options are the store's settings.
@@ -186,6 +188,16 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.Lost(); err != nil {
 		return err
+	}
+	if s.dial != nil {
+		// The pool's idle connections may work while no new one can be
+		// made (the server's connection limit reached): that database
+		// cannot serve a load, and the health check says so.
+		c, err := s.dial.Connect(ctx)
+		if err != nil {
+			return fmt.Errorf("a new database connection: %w", err)
+		}
+		c.Close()
 	}
 	_, err := s.w.ExecContext(ctx, "UPDATE t_setting SET value = value WHERE name = ''")
 	return err
