@@ -2,8 +2,10 @@ package main_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +39,10 @@ func legacyDatabase(t *testing.T, now int64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stmts []string
+	// The legacy tables have no charset of their own: an old MySQL's
+	// 3-byte utf8 is what many PHP schools have.
+	u, _ := url.Parse(db)
+	stmts := []string{"ALTER DATABASE `" + strings.TrimPrefix(u.Path, "/") + "` CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci"}
 	for _, s := range strings.Split(string(ddl), ";") {
 		var lines []string
 		for _, l := range strings.Split(s, "\n") {
@@ -81,6 +86,31 @@ func legacyDatabase(t *testing.T, now int64) string {
 	)
 	tests.Exec(t, db, stmts...)
 	return db
+}
+
+// A PHP school's database keeps every recording and binding after the
+// takeover: 2 GB files, long VOD ids, 4-byte characters on its 3-byte
+// tables are stored, and what is acknowledged is there.
+func TestLegacyRecordingsStored(t *testing.T) {
+	now := time.Now().Unix()
+	db := legacyDatabase(t, now)
+	h := tests.NewWith(t, tests.Options{DB: db})
+	videoID := strings.Repeat("v", 60) + "🎬"
+	body, _ := json.Marshal(tests.M{"event_type": 100, "stream_id": "s", "start_time": now - 60, "end_time": now,
+		"media_start_time": 1, "file_size": int64(3_000_000_000), "duration": 3600, "video_id": videoID,
+		"video_url": "http://v/big.mp4", "stream_param": "groupid=10002&userid=" + base64.StdEncoding.EncodeToString([]byte("oldteacher"))})
+	if a := h.PostRaw("live", "reccall", body); a.Status != 200 || string(a.Raw) != `{"code":0}` {
+		t.Fatalf("reccall: %d %s", a.Status, a.Raw)
+	}
+	if n := tests.QueryInt(t, db, "SELECT COUNT(*) FROM t_video_record WHERE file_size = 3000000000 AND video_id = ?", videoID); n != 1 {
+		t.Fatalf("the acknowledged recording is not stored as sent (%d rows)", n)
+	}
+	teacher := h.Login(tests.AppA, "oldteacher", "c2VjcmV0").Token
+	h.Call(tests.AppA, teacher, "live", "reportbind", tests.M{"roomnum": 10002, "operate": 0,
+		"bind_file": tests.M{"type": 1, "file_name": "课件📚.pptx", "url": "http://f/emoji.pptx"}}).Want(t, 0)
+	if n := tests.QueryInt(t, db, "SELECT COUNT(*) FROM t_bind_file WHERE file_name = ?", "课件📚.pptx"); n != 1 {
+		t.Fatal("the acknowledged binding is not stored as sent")
+	}
 }
 
 var legacyTables = []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file"}

@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -69,6 +71,14 @@ func TestHardDatabaseFileLost(t *testing.T) {
 				Want(t, svc.CodeServer)
 			h.Call(tests.AppA, teacher, "live", "heartbeat", tests.M{"roomnum": rd.RoomNum}).Want(t, svc.CodeServer)
 			h.Call(tests.AppA, teacher, "live", "create", tests.M{"title": "lost"}).Want(t, svc.CodeServer)
+			// A recording that cannot be stored is not acknowledged: the
+			// sender is asked to send it again.
+			rec := fmt.Sprintf(`{"event_type":100,"stream_id":"s","start_time":1,"end_time":2,"media_start_time":3,`+
+				`"file_size":4,"duration":5,"video_id":"v","video_url":"http://v/1.mp4","stream_param":"groupid=%d&userid=%s"}`,
+				rd.RoomNum, base64.StdEncoding.EncodeToString([]byte("teach")))
+			if a := h.PostRaw("live", "reccall", []byte(rec)); string(a.Raw) != `{"code":90000}` {
+				t.Fatalf("reccall on a lost database: %s", a.Raw)
+			}
 			if log := h.LogText(); !strings.Contains(log, "DATABASE FILE LOST") {
 				t.Fatalf("no loud log line:\n%s", log)
 			}

@@ -73,25 +73,43 @@ func (s *Service) VerifyCallback(b Body) error {
 }
 
 // RecCall stores a finished recording (event 100) and announces it to the
-// room. It always answers {"code":0}: the recording service does not act
-// on errors, so faults are only logged.
+// room. A callback that can never be stored (malformed, an unknown user
+// or room) is answered {"code":0} as the reference did, and logged; one
+// that was not stored for a fault of the server (the database, IM) is
+// answered {"code":90000}, so that the sender retries: what is
+// acknowledged is stored (a deviation: the reference acknowledged both).
 func (s *Service) RecCall(ctx context.Context, r *Req) (any, error) {
 	if err := s.VerifyCallback(r.Body); err != nil {
 		return nil, err
 	}
-	if err := s.recCall(ctx, r.Body); err != nil {
-		s.Log.Info("reccall ignored", "err", err)
+	err := s.recCall(ctx, r.Body)
+	var bad malformed
+	switch {
+	case err == nil:
+	case errors.As(err, &bad), errors.Is(err, store.ErrNotFound):
+		s.Log.Warn("reccall ignored", "err", err)
+	default:
+		s.Log.Error("reccall not stored: answered a failure so that it is sent again", "err", err)
+		return RecReply{Code: CodeServer}, nil
 	}
 	return RecReply{}, nil
 }
 
+// malformed is a callback that can never be stored.
+type malformed string
+
+func (m malformed) Error() string { return string(m) }
+
+// maxVideoID bounds a recording's video_id (VOD file ids are 19 digits).
+const maxVideoID = 255
+
 func (s *Service) recCall(ctx context.Context, b Body) error {
 	ev, ok := b.Int("event_type")
 	if !ok {
-		return errors.New("event_type missing or not int")
+		return malformed("event_type missing or not int")
 	}
 	if _, ok := b.Str("stream_id"); !ok {
-		return errors.New("stream_id missing or not string")
+		return malformed("stream_id missing or not string")
 	}
 	if ev != 100 {
 		return nil
@@ -105,7 +123,7 @@ func (s *Service) recCall(ctx context.Context, b Body) error {
 	for _, f := range ints {
 		n, ok := b.Int(f.k)
 		if !ok {
-			return errors.New(f.k + " missing or not int")
+			return malformed(f.k + " missing or not int")
 		}
 		*f.v = n
 	}
@@ -113,22 +131,25 @@ func (s *Service) recCall(ctx context.Context, b Body) error {
 	rec.VideoID, ok1 = b.Str("video_id")
 	rec.VideoURL, ok2 = b.Str("video_url")
 	if !ok1 || !ok2 {
-		return errors.New("video_id or video_url missing or not string")
+		return malformed("video_id or video_url missing or not string")
+	}
+	if len(rec.VideoID) > maxVideoID {
+		return malformed("video_id is longer than 255 bytes")
 	}
 	if !webURL(rec.VideoURL) {
-		return errors.New("video_url is not an http(s) URL")
+		return malformed("video_url is not an http(s) URL")
 	}
 	param, _ := b.Str("stream_param")
 	q, err := url.ParseQuery(param)
 	if err != nil || q.Get("groupid") == "" || !q.Has("userid") {
-		return errors.New("stream_param lacks groupid or userid")
+		return malformed("stream_param lacks groupid or userid")
 	}
 	uidRaw, err := base64.StdEncoding.DecodeString(q.Get("userid"))
 	if err != nil {
 		uidRaw, err = base64.RawStdEncoding.DecodeString(q.Get("userid"))
 	}
 	if err != nil {
-		return errors.New("stream_param.userid is not base64")
+		return malformed("stream_param.userid is not base64")
 	}
 	uid := strings.TrimRight(string(uidRaw), "\n")
 	user, err := s.Store.AccountByUID(ctx, uid)
