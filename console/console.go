@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,11 +143,35 @@ func (c *Console) SetupLink(ctx context.Context) (string, error) {
 	if err != nil || n > 0 {
 		return "", err
 	}
-	tok, err := c.d.Store.AddSetting(ctx, setupSetting, randomHex(16))
+	val, err := c.d.Store.AddSetting(ctx, setupSetting, newSetupToken(c.d.Now()))
 	if err != nil {
 		return "", err
 	}
+	if _, exp := splitSetup(val); c.d.Now().Unix() >= exp {
+		// An old link lapsed: a new one replaces it.
+		if err := c.d.Store.DeleteSetting(ctx, setupSetting); err != nil {
+			return "", err
+		}
+		if val, err = c.d.Store.AddSetting(ctx, setupSetting, newSetupToken(c.d.Now())); err != nil {
+			return "", err
+		}
+	}
+	tok, _ := splitSetup(val)
 	return "/admin/setup?token=" + tok, nil
+}
+
+// SetupLinkLife is how long a setup link works.
+const SetupLinkLife = 24 * time.Hour
+
+// A setup token is stored as "token.expiry" (unix seconds).
+func newSetupToken(now time.Time) string {
+	return randomHex(16) + "." + strconv.FormatInt(now.Add(SetupLinkLife).Unix(), 10)
+}
+
+func splitSetup(val string) (tok string, exp int64) {
+	tok, e, _ := strings.Cut(val, ".")
+	exp, _ = strconv.ParseInt(e, 10, 64)
+	return tok, exp
 }
 
 // CreateAdmin adds a console account (sxb-edu admin create).
@@ -382,11 +407,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	c.setCookie(w, r, sessionCookie, tok, int(SessionIdle/time.Second))
 	c.setCookie(w, r, loginCookie, "", -1)
 	c.audit1(r.Context(), a.Name, "sign in", a.Name, clientIP(r))
-	next := r.PostFormValue("next")
-	if !strings.HasPrefix(next, "/admin/") || strings.HasPrefix(next, "//") {
-		next = "/admin/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, localNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 // auditFailure puts a failed or refused sign-in on the audit list, with
@@ -397,6 +418,24 @@ func (c *Console) auditFailure(r *http.Request, name, action string) {
 	if err != nil {
 		c.d.Log.Error("console: audit a failed sign-in", "err", err)
 	}
+}
+
+// localNext is where a sign-in goes on: a cleaned path under /admin/ of
+// this server, never another host (a next of /admin/../\\host/ once
+// left the site).
+func localNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.ContainsAny(next, "\\\r\n\t") {
+		return "/admin/"
+	}
+	p := path.Clean("/" + u.Path)
+	if !strings.HasPrefix(p, "/admin/") {
+		return "/admin/"
+	}
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p
 }
 
 // dummyHash is checked for unknown names, so that timing does not tell
@@ -420,14 +459,17 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *who) {
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 }
 
-func (c *Console) setupToken(r *http.Request, tok string) bool {
-	want, err := c.d.Store.Setting(r.Context(), setupSetting)
-	return err == nil && want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(tok)) == 1
+// setupToken is the stored setup value when tok is its live token.
+func (c *Console) setupToken(r *http.Request, tok string) (string, bool) {
+	val, err := c.d.Store.Setting(r.Context(), setupSetting)
+	want, exp := splitSetup(val)
+	ok := err == nil && want != "" && c.d.Now().Unix() < exp && subtle.ConstantTimeCompare([]byte(want), []byte(tok)) == 1
+	return val, ok
 }
 
 func (c *Console) setupPage(w http.ResponseWriter, r *http.Request) {
 	tok := r.URL.Query().Get("token")
-	if !c.setupToken(r, tok) {
+	if _, ok := c.setupToken(r, tok); !ok {
 		http.Error(w, "this setup link is not valid (it works once, while the console has no account)", http.StatusForbidden)
 		return
 	}
@@ -436,16 +478,28 @@ func (c *Console) setupPage(w http.ResponseWriter, r *http.Request) {
 
 func (c *Console) setup(w http.ResponseWriter, r *http.Request) {
 	tok := r.PostFormValue("csrf") // the setup token is the form's secret
-	if !c.setupToken(r, tok) {
-		http.Error(w, "this setup link is not valid (it works once, while the console has no account)", http.StatusForbidden)
+	val, ok := c.setupToken(r, tok)
+	if !ok {
+		http.Error(w, "this setup link is not valid (it works once, for a day, while the console has no account)", http.StatusForbidden)
+		return
+	}
+	name, pwd := r.PostFormValue("name"), r.PostFormValue("password")
+	if err := validAccount(name, pwd); err != nil {
+		c.render(w, http.StatusBadRequest, "setup", page{Title: "Create the first account", CSRF: tok, Error: err.Error()})
+		return
+	}
+	// One account per link, however many posts race: the first to take
+	// the token makes it.
+	if took, err := c.d.Store.TakeSetting(r.Context(), setupSetting, val); err != nil || !took {
+		http.Error(w, "this setup link was used already", http.StatusForbidden)
 		return
 	}
 	if n, err := c.d.Store.AdminCount(r.Context()); err != nil || n > 0 {
 		http.Error(w, "the console already has an account", http.StatusForbidden)
 		return
 	}
-	err := CreateAdmin(r.Context(), c.d.Store, r.PostFormValue("name"), r.PostFormValue("password"), c.d.Now())
-	if err != nil {
+	if err := CreateAdmin(r.Context(), c.d.Store, name, pwd, c.d.Now()); err != nil {
+		c.d.Store.AddSetting(r.Context(), setupSetting, val) // the link may be used again
 		c.render(w, http.StatusBadRequest, "setup", page{Title: "Create the first account", CSRF: tok, Error: err.Error()})
 		return
 	}
@@ -483,8 +537,8 @@ func (c *Console) overviewData(ctx context.Context) Overview {
 	}
 	o.DBBytes, _ = c.d.Store.Size(ctx)
 	if c.d.Edu != nil {
-		rooms, _ := c.d.Store.EduRooms(ctx)
-		o.EduRooms = len(rooms)
+		n, _ := c.d.Store.EduRoomCount(ctx)
+		o.EduRooms = int(n)
 	}
 	o.Traffic = c.stats.traffic()
 	return o
@@ -523,6 +577,8 @@ type classesData struct {
 	Query              string
 	Edu                []store.EduRoom
 	EduOn              bool
+	// The GO课堂 rooms' own pages (epage).
+	EduTotal, EduPage, EduPages int64
 }
 
 func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *who) {
@@ -543,7 +599,13 @@ func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *who) {
 	qs := url.Values{"state": {q.Get("state")}, "teacher": {f.Teacher}, "from": {d.From}, "to": {d.To}}
 	d.Query = qs.Encode()
 	if c.d.Edu != nil {
-		d.Edu, _ = c.d.Store.EduRooms(r.Context())
+		d.EduPage = max(1, atoi64(q.Get("epage")))
+		d.EduTotal, d.Edu, err = c.d.Store.EduRooms(r.Context(), (d.EduPage-1)*pageSize, pageSize)
+		if err != nil {
+			c.render(w, http.StatusInternalServerError, "error", page{Title: "Classes", Who: s, Error: err.Error()})
+			return
+		}
+		d.EduPages = (d.EduTotal + pageSize - 1) / pageSize
 	}
 	c.render(w, http.StatusOK, "classes", page{Title: "Classes", Who: s, Data: d, Note: r.URL.Query().Get("note")})
 }
@@ -554,6 +616,11 @@ type classData struct {
 	Members    []store.ClassMember
 	Binds      []store.BindFile
 	Recordings []store.Recording
+}
+
+func atoi64(v string) int64 {
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n
 }
 
 func pathID(r *http.Request, name string) int64 {

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -482,4 +484,82 @@ func TestTrailingSpacesAreNoWayIn(t *testing.T) {
 		h.Edu("login_room", M{"room_id": "padroom", "uid": 1, "nick_name": "T", "role": 1}).Want(t, 0)
 		h.Edu("login_room", M{"room_id": "padroom  ", "uid": 2, "nick_name": "S", "role": 2}).Want(t, goclass.CodeInvalid)
 	})
+}
+
+// GO课堂 rooms are listed a page at a time.
+func TestGoClassRoomsPaged(t *testing.T) {
+	z := tests.NewFakeZego(t)
+	h := tests.New(t, func(c *server.Config) { c.Zego = tests.ZegoConfig(z); c.Zego.RoomsPerMinute = 1000 })
+	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
+	for i := range 60 {
+		h.Edu("login_room", M{"room_id": fmt.Sprint("r", i), "uid": 1, "nick_name": "T", "role": 1}).Want(t, 0)
+	}
+	b := newBrowser(t, h)
+	b.signIn(adminName, adminPwd)
+	_, page := b.do("GET", "/admin/classes", nil)
+	if n := len(roomLinkRe.FindAllString(page, -1)); n != 50 || !strings.Contains(page, "60 GO-class rooms · page 1 of 2") {
+		t.Fatalf("first page: %d links", n)
+	}
+	_, page = b.do("GET", "/admin/classes?epage=2", nil)
+	if n := len(roomLinkRe.FindAllString(page, -1)); n != 10 || !strings.Contains(page, "page 2 of 2") {
+		t.Fatalf("second page: %d links", n)
+	}
+}
+
+// A setup link makes one account however many posts race, and lapses
+// after a day (a new one is made then).
+func TestSetupLinkOnceAndLapses(t *testing.T) {
+	h := tests.New(t, nil)
+	link, err := h.App.Console.SetupLink(context.Background())
+	if err != nil || link == "" {
+		t.Fatalf("link %q %v", link, err)
+	}
+	tok := strings.TrimPrefix(link, "/admin/setup?token=")
+	var wg sync.WaitGroup
+	var made atomic.Int32
+	for i := range 8 {
+		wg.Go(func() {
+			b := newBrowser(t, h)
+			resp, _ := b.do("POST", "/admin/setup", url.Values{"csrf": {tok}, "name": {fmt.Sprint("op", i)}, "password": {adminPwd}})
+			if resp.StatusCode == http.StatusSeeOther {
+				made.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n, _ := h.Store.AdminCount(context.Background()); made.Load() != 1 || n != 1 {
+		t.Fatalf("8 racing posts made %d accounts (%d answered as made)", n, made.Load())
+	}
+
+	h2 := tests.New(t, nil)
+	link, _ = h2.App.Console.SetupLink(context.Background())
+	b := newBrowser(t, h2)
+	if resp, _ := b.do("GET", link, nil); resp.StatusCode != 200 {
+		t.Fatalf("fresh link: %d", resp.StatusCode)
+	}
+	h2.Advance(console.SetupLinkLife + time.Minute)
+	if resp, _ := b.do("GET", link, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a day-old link: %d", resp.StatusCode)
+	}
+	if again, _ := h2.App.Console.SetupLink(context.Background()); again == link || again == "" {
+		t.Fatalf("no new link after the old lapsed: %q", again)
+	}
+}
+
+// After sign-in only a cleaned path under /admin/ of this server is
+// followed.
+func TestSignInNextStaysHome(t *testing.T) {
+	h, _ := newConsole(t)
+	for next, want := range map[string]string{
+		"/admin/classes?state=1":     "/admin/classes?state=1",
+		"/admin/../\\evil.example/x": "/admin/", "/admin/..//evil.example": "/admin/", "//evil.example/admin/": "/admin/",
+		"https://evil.example/admin/": "/admin/", "/admin/%2e%2e/x": "/admin/", "/elsewhere": "/admin/", "/admin/./users": "/admin/users",
+	} {
+		b := newBrowser(t, h)
+		_, page := b.do("GET", "/admin/login", nil)
+		resp, _ := b.do("POST", "/admin/login", url.Values{"csrf": {csrfOf(t, page)}, "name": {adminName}, "password": {adminPwd}, "next": {next}})
+		if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != want {
+			t.Errorf("next %q: %d to %q, want %q", next, resp.StatusCode, got, want)
+		}
+	}
 }

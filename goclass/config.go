@@ -26,6 +26,12 @@ type Config struct {
 	RequireEnvelope bool   `json:"require_envelope"`
 	Small           Class  `json:"small"`
 	Large           Class  `json:"large"`
+	// MaxRooms caps the GO课堂 rooms held at once (default 5000);
+	// RoomsPerMinute caps the new rooms one client address makes in a
+	// minute (default 30). Past either, a login that would make a room is
+	// refused (code 10012).
+	MaxRooms       int `json:"max_rooms"`
+	RoomsPerMinute int `json:"rooms_per_minute"`
 }
 
 // Class is one class type's ZEGO app and room rules.
@@ -55,6 +61,12 @@ func (c *Config) Defaults() {
 	}
 	if c.DestroyBuffer == 0 {
 		c.DestroyBuffer = 900
+	}
+	if c.MaxRooms == 0 {
+		c.MaxRooms = 5000
+	}
+	if c.RoomsPerMinute == 0 {
+		c.RoomsPerMinute = 30
 	}
 	for _, k := range []*Class{&c.Small, &c.Large} {
 		if k.BizType == 0 {

@@ -1,12 +1,15 @@
 package goclass_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -599,4 +602,48 @@ func TestSeveralServers(t *testing.T) {
 		t.Fatalf("%d leave notifications for 7 silent members", leaves)
 	}
 	a.Edu("heartbeat", req("shared", 1, 100)).Want(t, goclass.CodeNeedLogin)
+}
+
+// Anyone can make a room by logging in to it: new rooms are limited per
+// client address and in all; logins to rooms that exist are not.
+func TestRoomCreationLimits(t *testing.T) {
+	z := tests.NewFakeZego(t)
+	h := tests.New(t, func(c *server.Config) {
+		c.Zego = tests.ZegoConfig(z)
+		c.Zego.RoomsPerMinute, c.Zego.MaxRooms = 3, 5
+		c.TrustedProxies = []string{"127.0.0.1", "::1"}
+	})
+	from := func(addr, room string, uid int64) tests.EduAnswer {
+		b, _ := json.Marshal(M{"room_id": room, "uid": uid, "nick_name": "n", "role": 2})
+		req, _ := http.NewRequest("POST", h.HTTP.URL+"/edu_room/login_room", bytes.NewReader(b))
+		req.Header.Set("X-Real-IP", addr)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return tests.ParseEdu(t, resp, raw)
+	}
+	for i := range 3 {
+		from("203.0.113.1", fmt.Sprint("a", i), 1).Want(t, 0)
+	}
+	if a := from("203.0.113.1", "a3", 1).Want(t, goclass.CodeTooMany); !strings.Contains(a.Message, "retry in") {
+		t.Fatalf("rate limit: %s", a.Raw)
+	}
+	from("203.0.113.1", "a0", 2).Want(t, 0) // a room that exists
+	from("203.0.113.2", "b0", 1).Want(t, 0)
+	from("203.0.113.2", "b1", 1).Want(t, 0)
+	// Five rooms now: the cap.
+	if a := from("203.0.113.3", "c0", 1).Want(t, goclass.CodeTooMany); !strings.Contains(a.Message, "at most 5") {
+		t.Fatalf("cap: %s", a.Raw)
+	}
+	// A minute on, the first address may make rooms again; the cap holds.
+	h.Advance(61 * time.Second)
+	if a := from("203.0.113.1", "a9", 1).Want(t, goclass.CodeTooMany); !strings.Contains(a.Message, "at most 5") {
+		t.Fatalf("after a minute: %s", a.Raw)
+	}
+	if n := tests.QueryInt(t, h.DBPath, "SELECT COUNT(*) FROM t_edu_room"); n != 5 {
+		t.Fatalf("%d rooms, the cap is 5", n)
+	}
 }

@@ -66,7 +66,7 @@ var commands = map[string]command{
 			return nil, e
 		}
 		return h.svc.Login(r.Context(), LoginReq{RoomID: q.RoomId, RoomType: q.RoomType, UID: q.UID,
-			NickName: q.NickName, Role: q.Role, Platform: q.CommonData.Platform})
+			NickName: q.NickName, Role: q.Role, Platform: q.CommonData.Platform, Addr: front.From(r.Context()).Addr})
 	},
 	"get_attendee_list": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
 		var q GetAttendeeListReq
@@ -219,6 +219,9 @@ func Fail(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
+// errEnvelope answers every envelope that does not open.
+var errEnvelope = &Error{CodeInvalid, "encrypted request refused: the envelope does not decrypt to a request"}
+
 // maxDeviceID bounds common_data.device_id: the clients send a UUID.
 const maxDeviceID = 128
 
@@ -237,14 +240,16 @@ func (h *Handler) serve(r *http.Request, rec *front.Record, cmd command, body []
 	case base.S != "" && h.block == nil:
 		return nil, &Error{CodeInvalid, "encrypted request refused: this server has no aes_key"}, nil
 	case base.S != "":
+		// Every bad envelope gets the same answer: telling a bad padding
+		// from bad JSON inside would be an oracle on the padding.
 		enc = h.block
 		plain, err := h.open(base.S)
 		if err != nil {
-			return nil, &Error{CodeInvalid, err.Error()}, enc
+			return nil, errEnvelope, enc
 		}
 		base = BaseRequest{}
 		if err := json.Unmarshal(plain, &base); err != nil {
-			return nil, &Error{CodeInvalid, jsonError(err)}, enc
+			return nil, errEnvelope, enc
 		}
 		body = plain
 	case h.require:
@@ -330,8 +335,13 @@ func (h *Handler) open(s string) ([]byte, error) {
 	pt := make([]byte, len(ct))
 	cipher.NewCBCDecrypter(h.block, h.iv).CryptBlocks(pt, ct)
 	pad := int(pt[len(pt)-1])
-	if pad > len(pt) {
+	if pad == 0 || pad > aes.BlockSize || pad > len(pt) {
 		return nil, errors.New("unpadding failed")
+	}
+	for _, b := range pt[len(pt)-pad:] {
+		if int(b) != pad {
+			return nil, errors.New("unpadding failed")
+		}
 	}
 	return pt[:len(pt)-pad], nil
 }

@@ -64,18 +64,34 @@ func TestEnvelope(t *testing.T) {
 	if len(z.Msgs()) != 1 {
 		t.Fatal("the login did not run")
 	}
-	// Errors inside an envelope come back in one.
-	for s, msg := range map[string]string{
-		"zz":                       "encoding/hex: invalid byte: U+007A 'z'",
-		"00":                       "ciphertext too short",
-		seal(t, []byte("{bad")):    "invalid character 'b' looking for beginning of object key string",
-		seal(t, []byte(`{"x":1}`)): "invalid parameter",
-	} {
-		got := open(t, h.Edu("heartbeat", M{"s": s}))
+	// Errors inside an envelope come back in one. Every envelope that
+	// does not open gets the same answer, of the same length: bad hex, a
+	// short or ragged ciphertext, a bad padding and bad JSON inside are
+	// not told apart (no oracle on the padding).
+	good, _ := hex.DecodeString(seal(t, []byte(`{"room_id":"r","uid":1}`)))
+	badPad := bytes.Clone(good)
+	badPad[len(badPad)-17] ^= 0x01 // the last block's padding byte changes
+	lengths := map[int]bool{}
+	for _, s := range []string{"zz", "00", hex.EncodeToString(good[:20]), hex.EncodeToString(badPad), seal(t, []byte("{bad"))} {
+		a := h.Edu("heartbeat", M{"s": s})
+		got := open(t, a)
 		ret := got["ret"].(map[string]any)
-		if ret["code"] != float64(4) || ret["message"] != msg {
+		if ret["code"] != float64(4) || ret["message"] != "encrypted request refused: the envelope does not decrypt to a request" {
 			t.Fatalf("envelope %s: %v", s, got)
 		}
+		lengths[len(a.Raw)] = true
+	}
+	if len(lengths) != 1 {
+		t.Fatalf("bad envelopes answered with %d different lengths", len(lengths))
+	}
+	got = open(t, h.Edu("heartbeat", M{"s": seal(t, []byte(`{"x":1}`))}))
+	if ret := got["ret"].(map[string]any); ret["message"] != "invalid parameter" {
+		t.Fatalf("a request in a good envelope: %v", got)
+	}
+	// A chat message is bounded.
+	long := strings.Repeat("字", 400) // 1,200 bytes
+	if a := h.Edu("send_message", req("r", 1, 1, "message", long)).Want(t, goclass.CodeInvalid); !strings.Contains(a.Message, "1024 bytes") {
+		t.Fatalf("long message: %s", a.Raw)
 	}
 	// Plain requests still work unless refused by configuration.
 	h.Edu("heartbeat", req("r", 1, 1)).Want(t, 0)

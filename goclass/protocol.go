@@ -17,12 +17,13 @@ const (
 	CodeSharing        = 10008
 	CodeNotSharing     = 10009
 	CodeSendMessage    = 10011
-	CodeAlreadyHandled = 2 // a repeated request answered from the cache (logged, never sent)
+	CodeTooMany        = 10012 // ours: the room cap or a client's new-room limit reached
+	CodeAlreadyHandled = 2     // a repeated request answered from the cache (logged, never sent)
 )
 
 // Codes are the codes the API answers (for the server's metric series).
 var Codes = []int{CodeOK, CodeSystem, CodeInvalid, CodeTeacherIn, CodePeopleFull, CodeNoPermission, CodeNotInRoom,
-	CodeNeedLogin, CodeNoRoom, CodeJoinLiveFull, CodeSharing, CodeNotSharing, CodeSendMessage}
+	CodeNeedLogin, CodeNoRoom, CodeJoinLiveFull, CodeSharing, CodeNotSharing, CodeSendMessage, CodeTooMany}
 
 // Error is an answer's code and message.
 type Error struct {

@@ -38,7 +38,7 @@ func (s *Service) Reap(ctx context.Context) {
 		return
 	}
 	for _, r := range silent {
-		e := s.inRoom(ctx, r.Type, r.Name, false, nil, func(t *store.EduTx, c *change) error {
+		e := s.inRoom(ctx, r.Type, r.Name, nil, nil, func(t *store.EduTx, c *change) error {
 			m, err := t.Member(ctx, r.UID)
 			if err != nil || m == nil || m.HeartbeatMS >= cutoff {
 				return err // gone or back meanwhile
@@ -59,7 +59,7 @@ func (s *Service) Reap(ctx context.Context) {
 		return
 	}
 	for _, r := range due {
-		e := s.inRoom(ctx, r.Type, r.Name, false, nil, func(t *store.EduTx, c *change) error {
+		e := s.inRoom(ctx, r.Type, r.Name, nil, nil, func(t *store.EduTx, c *change) error {
 			if t.Room.DestroyMS == 0 || t.Room.DestroyMS > now {
 				return nil
 			}

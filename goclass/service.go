@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 
 // Store is what the API needs of the database.
 type Store interface {
-	EduRoom(ctx context.Context, typ int, name string, create *store.EduRoom, fn func(*store.EduTx) error) error
+	EduRoom(ctx context.Context, typ int, name string, create *store.EduNew, fn func(*store.EduTx) error) error
 	EduSilent(ctx context.Context, beforeMS int64) ([]store.EduRef, error)
 	EduScheduleEmpty(ctx context.Context, atMS int64) error
 	EduDue(ctx context.Context, nowMS int64) ([]store.EduRef, error)
@@ -38,12 +39,16 @@ type Service struct {
 	log   *slog.Logger
 	small *liveRoom
 	large *liveRoom
+	// newRooms counts the rooms each client address made this minute.
+	newRooms creations
 }
 
 // Limits on what a client may store.
 const (
 	maxRoomID = 128 // bytes, as ZEGO's room ids
 	maxNick   = 256 // bytes
+	// maxMessage bounds a chat message (ZEGO's room messages hold 1 KB).
+	maxMessage = 1024
 )
 
 // New builds the service for a validated configuration.
@@ -126,14 +131,16 @@ func (c *change) recipients(ctx context.Context, t *store.EduTx) error {
 
 // inRoom runs fn on the room, locked, and then sends what it noted. A
 // missing room is missing (nil fn result is never seen then).
-func (s *Service) inRoom(ctx context.Context, typ int, name string, create bool, missing *Error,
+func (s *Service) inRoom(ctx context.Context, typ int, name string, create *creator, missing *Error,
 	fn func(*store.EduTx, *change) error) *Error {
 	var c change
-	var mk *store.EduRoom
-	if create {
+	var mk *store.EduNew
+	if create != nil {
 		k, _ := s.class(typ)
-		mk = &store.EduRoom{DefaultCamera: k.DefaultCamera, DefaultMic: k.DefaultMic,
-			AllowCamera: k.AllowCamera, AllowMic: k.AllowMic, CreatedMS: s.ms()}
+		mk = &store.EduNew{Room: store.EduRoom{DefaultCamera: k.DefaultCamera, DefaultMic: k.DefaultMic,
+			AllowCamera: k.AllowCamera, AllowMic: k.AllowMic, CreatedMS: s.ms()},
+			MaxRooms: s.cfg.MaxRooms,
+			Allow:    func() error { return s.newRooms.allow(create.addr, s.now(), s.cfg.RoomsPerMinute) }}
 	}
 	err := s.st.EduRoom(ctx, typ, name, mk, func(t *store.EduTx) error {
 		c = change{}
@@ -147,6 +154,10 @@ func (s *Service) inRoom(ctx context.Context, typ int, name string, create bool,
 	})
 	var pe *Error
 	switch {
+	case errors.Is(err, store.ErrFull):
+		return &Error{CodeTooMany, fmt.Sprintf("too many rooms: this server holds at most %d GO课堂 rooms", s.cfg.MaxRooms)}
+	case errors.As(err, new(*tooFast)):
+		return &Error{CodeTooMany, err.Error()}
 	case errors.Is(err, store.ErrNotFound):
 		return missing
 	case errors.As(err, &pe):
@@ -191,6 +202,7 @@ type LoginReq struct {
 	NickName string
 	Role     int32
 	Platform int64
+	Addr     string // the client's address (new rooms are limited by it)
 }
 
 // Login enters a member into a room (again: a repeated login keeps the
@@ -206,7 +218,7 @@ func (s *Service) Login(ctx context.Context, r LoginReq) (*Login, *Error) {
 	role := int(r.Role)
 	// The room is missing only if destroyed between its creation and the
 	// login: rare, and worth a retry.
-	e := s.inRoom(ctx, typ, r.RoomID, true, &Error{CodeSystem, "SetRoomState Failed"}, func(t *store.EduTx, c *change) error {
+	e := s.inRoom(ctx, typ, r.RoomID, &creator{addr: r.Addr}, &Error{CodeSystem, "SetRoomState Failed"}, func(t *store.EduTx, c *change) error {
 		room := &t.Room
 		out.RoomInfo = RoomInfo{RoomID: r.RoomID, DefaultCamera: int8(room.DefaultCamera), DefaultMic: int8(room.DefaultMic),
 			AllowCamera: int8(room.AllowCamera), AllowMic: int8(room.AllowMic), SharingUID: room.SharingUID}
@@ -282,7 +294,7 @@ func (s *Service) List(ctx context.Context, roomID string, typ8 int8, uid int64,
 		return nil, errInvalid
 	}
 	out := &List{RoomID: roomID}
-	e := s.inRoom(ctx, roomType(typ8), roomID, false, errNoRoom, func(t *store.EduTx, _ *change) error {
+	e := s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.EduTx, _ *change) error {
 		if m, err := t.Member(ctx, uid); err != nil {
 			return err
 		} else if m == nil {
@@ -314,7 +326,7 @@ func (s *Service) UserInfo(ctx context.Context, roomID string, typ8 int8, uid, t
 		return nil, errInvalid
 	}
 	var out Person
-	e := s.inRoom(ctx, roomType(typ8), roomID, false, errNotInRoom, func(t *store.EduTx, _ *change) error {
+	e := s.inRoom(ctx, roomType(typ8), roomID, nil, errNotInRoom, func(t *store.EduTx, _ *change) error {
 		m, err := t.Member(ctx, target)
 		if err != nil {
 			return err
@@ -351,7 +363,7 @@ func (s *Service) SetUserInfo(ctx context.Context, r SetReq) *Error {
 	}
 	typ := roomType(r.RoomType)
 	k, _ := s.class(typ)
-	return s.inRoom(ctx, typ, r.RoomID, false, errNeedLogin, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, typ, r.RoomID, nil, errNeedLogin, func(t *store.EduTx, c *change) error {
 		me, err := t.Member(ctx, r.UID)
 		if err != nil {
 			return err
@@ -457,7 +469,7 @@ func (s *Service) Heartbeat(ctx context.Context, roomID string, typ8 int8, uid i
 		return nil, errInvalid
 	}
 	out := &Seqs{Interval: int32(s.cfg.HeartbeatInterval)}
-	e := s.inRoom(ctx, roomType(typ8), roomID, false, errNeedLogin, func(t *store.EduTx, _ *change) error {
+	e := s.inRoom(ctx, roomType(typ8), roomID, nil, errNeedLogin, func(t *store.EduTx, _ *change) error {
 		if m, err := t.Member(ctx, uid); err != nil {
 			return err
 		} else if m == nil {
@@ -477,7 +489,7 @@ func (s *Service) Leave(ctx context.Context, roomID string, typ8 int8, uid int64
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return errInvalid
 	}
-	return s.inRoom(ctx, roomType(typ8), roomID, false, errNoRoom, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.EduTx, c *change) error {
 		m, err := t.Member(ctx, uid)
 		if err != nil {
 			return err
@@ -529,7 +541,7 @@ func (s *Service) EndTeaching(ctx context.Context, roomID string, typ8 int8, uid
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return errInvalid
 	}
-	return s.inRoom(ctx, roomType(typ8), roomID, false, errNoRoom, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.EduTx, c *change) error {
 		if uid != t.Room.TeacherUID {
 			return errNotTeacher
 		}
@@ -555,7 +567,7 @@ func (s *Service) StartShare(ctx context.Context, roomID string, typ8 int8, uid 
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return errInvalid
 	}
-	return s.inRoom(ctx, roomType(typ8), roomID, false, errNeedLogin, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNeedLogin, func(t *store.EduTx, c *change) error {
 		m, err := t.Member(ctx, uid)
 		if err != nil {
 			return err
@@ -579,7 +591,7 @@ func (s *Service) StopShare(ctx context.Context, roomID string, typ8 int8, uid, 
 	if uid <= 0 || !validRoom(roomID) || target <= 0 || !validType(typ8) {
 		return errInvalid
 	}
-	return s.inRoom(ctx, roomType(typ8), roomID, false, errNoRoom, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.EduTx, c *change) error {
 		if target != t.Room.SharingUID {
 			return errNotSharing
 		}
@@ -614,9 +626,12 @@ func (s *Service) SendMessage(ctx context.Context, roomID string, typ8 int8, uid
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) || text == "" {
 		return errInvalid
 	}
+	if len(text) > maxMessage {
+		return &Error{CodeInvalid, fmt.Sprintf("message is longer than %d bytes", maxMessage)}
+	}
 	typ := roomType(typ8)
 	var nick string
-	if e := s.inRoom(ctx, typ, roomID, false, errNeedLogin, func(t *store.EduTx, _ *change) error {
+	if e := s.inRoom(ctx, typ, roomID, nil, errNeedLogin, func(t *store.EduTx, _ *change) error {
 		m, err := t.Member(ctx, uid)
 		if err != nil {
 			return err
@@ -635,7 +650,7 @@ func (s *Service) SendMessage(ctx context.Context, roomID string, typ8 int8, uid
 // AdminEnd ends a room from the operator console: the members are told
 // (105, no operator) and ZEGO clears it, as when its teacher ends it.
 func (s *Service) AdminEnd(ctx context.Context, typ int, name string) *Error {
-	return s.inRoom(ctx, typ, name, false, errNoRoom, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, typ, name, nil, errNoRoom, func(t *store.EduTx, c *change) error {
 		c.add(cmdEndTeach, endNote{})
 		if err := c.recipients(ctx, t); err != nil {
 			return err
@@ -649,7 +664,7 @@ func (s *Service) AdminEnd(ctx context.Context, typ int, name string) *Error {
 func (s *Service) Room(ctx context.Context, typ int, name string) (*store.EduRoom, []store.EduMember, *Error) {
 	var room store.EduRoom
 	var ms []store.EduMember
-	e := s.inRoom(ctx, typ, name, false, errNoRoom, func(t *store.EduTx, _ *change) error {
+	e := s.inRoom(ctx, typ, name, nil, errNoRoom, func(t *store.EduTx, _ *change) error {
 		room = t.Room
 		var err error
 		ms, err = t.Members(ctx, false)

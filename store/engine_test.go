@@ -324,7 +324,7 @@ func TestUnlistedWritesKeepRoomLists(t *testing.T) {
 		must(t, s.Enter(bg, id, Member{Uin: 77, UID: "s"}, 12))
 		_, err = s.Leave(bg, id, 77)
 		must(t, err)
-		must(t, s.EduRoom(bg, 1, "zego", &EduRoom{CreatedMS: 1}, func(tx *EduTx) error {
+		must(t, s.EduRoom(bg, 1, "zego", &EduNew{Room: EduRoom{CreatedMS: 1}}, func(tx *EduTx) error {
 			return tx.PutMember(bg, &EduMember{UID: 5, Role: 1, HeartbeatMS: 1})
 		}))
 		must(t, s.EduScheduleEmpty(bg, 99))

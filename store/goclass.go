@@ -53,10 +53,19 @@ const eduRoomCols = `id, room_type, room_name, teacher_uid, sharing_uid, default
 const eduMemberCols = `uid, nick_name, role, camera, mic, can_share, login_ms,
 	join_live_ms, joined_live, heartbeat_ms`
 
+// EduNew says how a missing room is made: its first row, the most rooms
+// there may be (0: no cap; past it ErrFull) and a last check before it is
+// made (the creator's rate limit), whose error is returned.
+type EduNew struct {
+	Room     EduRoom
+	MaxRooms int
+	Allow    func() error
+}
+
 // EduRoom runs fn in a transaction on the room (typ, name), locked. With
-// create set, a missing room is made from it first; without, a missing
-// room is ErrNotFound and fn does not run. fn's error rolls back.
-func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduRoom, fn func(*EduTx) error) error {
+// create set, a missing room is made first; without, a missing room is
+// ErrNotFound and fn does not run. fn's error rolls back.
+func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduNew, fn func(*EduTx) error) error {
 	lock := ""
 	if s.d.name == "mysql" {
 		lock = " FOR UPDATE"
@@ -82,6 +91,22 @@ func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduRo
 	if !missing || create == nil {
 		return err
 	}
+	if create.Allow != nil {
+		if err := create.Allow(); err != nil {
+			return err
+		}
+	}
+	if create.MaxRooms > 0 {
+		// Several creators at once may pass together: the cap can be
+		// exceeded by as many rooms as are made in the same instant.
+		var n int
+		if err := s.w.QueryRowContext(ctx, "SELECT COUNT(*) FROM t_edu_room").Scan(&n); err != nil {
+			return fmt.Errorf("count rooms: %w", err)
+		}
+		if n >= create.MaxRooms {
+			return ErrFull
+		}
+	}
 	// Made in a statement of its own, so that the locked transaction
 	// finds a row (on MySQL, locking a missing row locks a gap, and two
 	// creators then deadlock).
@@ -89,8 +114,9 @@ func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduRo
 	if s.d.name == "mysql" {
 		ins = strings.Replace(ins, "INSERT OR IGNORE", "INSERT IGNORE", 1)
 	}
-	if _, err := s.execUnlisted(ctx, ins, typ, name, create.DefaultCamera, create.DefaultMic,
-		create.AllowCamera, create.AllowMic, create.CreatedMS); err != nil {
+	r := &create.Room
+	if _, err := s.execUnlisted(ctx, ins, typ, name, r.DefaultCamera, r.DefaultMic,
+		r.AllowCamera, r.AllowMic, r.CreatedMS); err != nil {
 		return fmt.Errorf("create room: %w", err)
 	}
 	return run()
@@ -237,9 +263,26 @@ func (s *Store) EduDue(ctx context.Context, nowMS int64) ([]EduRef, error) {
 		WHERE destroy_ms > 0 AND destroy_ms <= ? ORDER BY destroy_ms LIMIT 1000`, nowMS)
 }
 
-// EduRooms lists every GO课堂 room (the console's view).
-func (s *Store) EduRooms(ctx context.Context) ([]EduRoom, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+eduRoomCols+" FROM t_edu_room ORDER BY id")
+// EduRoomCount is how many GO课堂 rooms there are.
+func (s *Store) EduRoomCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM t_edu_room").Scan(&n)
+	return n, err
+}
+
+// EduRooms lists a page of the GO课堂 rooms, oldest first, and how many
+// there are (the console's view).
+func (s *Store) EduRooms(ctx context.Context, offset, limit int64) (int64, []EduRoom, error) {
+	total, err := s.EduRoomCount(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	rooms, err := s.eduRooms(ctx, offset, limit)
+	return total, rooms, err
+}
+
+func (s *Store) eduRooms(ctx context.Context, offset, limit int64) ([]EduRoom, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+eduRoomCols+" FROM t_edu_room ORDER BY id LIMIT ? OFFSET ?", limit, offset)
 	if err != nil {
 		return nil, err
 	}

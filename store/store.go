@@ -343,6 +343,17 @@ func (s *Store) AddSetting(ctx context.Context, name, value string) (string, err
 	return s.Setting(ctx, name)
 }
 
+// TakeSetting removes a setting if it still holds value, and says whether
+// this call removed it: of several takers at once, one wins.
+func (s *Store) TakeSetting(ctx context.Context, name, value string) (bool, error) {
+	res, err := s.exec(ctx, "DELETE FROM t_setting WHERE name = ? AND value = ?", name, value)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // DeleteSetting removes a stored server setting.
 func (s *Store) DeleteSetting(ctx context.Context, name string) error {
 	_, err := s.exec(ctx, "DELETE FROM t_setting WHERE name = ?", name)

@@ -84,9 +84,12 @@ func (s *Service) RecCall(ctx context.Context, r *Req) (any, error) {
 	}
 	err := s.recCall(ctx, r.Body)
 	var bad malformed
+	var refused *sig.ServiceError
 	switch {
 	case err == nil:
-	case errors.As(err, &bad), errors.Is(err, store.ErrNotFound):
+	case errors.As(err, &bad), errors.Is(err, store.ErrNotFound), errors.As(err, &refused):
+		// Sending it again would meet the same answer (IM refused the
+		// announcement as the reference's IM did: not stored).
 		s.Log.Warn("reccall ignored", "err", err)
 	default:
 		s.Log.Error("reccall not stored: answered a failure so that it is sent again", "err", err)
