@@ -163,17 +163,35 @@ func runImport(args []string, stdout io.Writer) error {
 	if !store.IsMySQL(*from) || *dbPath == "" || store.IsMySQL(*dbPath) {
 		return errors.New("import: want -from mysql://user:password@host:port/dbname -db new.db")
 	}
-	st, err := store.Open(*dbPath, store.Options{})
+	if _, err := os.Stat(*dbPath); err == nil {
+		return fmt.Errorf("import: %s exists: import into a new file (a database that is not empty is never written)", *dbPath)
+	}
+	// The copy is made beside the target and renamed to it once whole: a
+	// failed import leaves no half-filled database behind.
+	part := *dbPath + ".part"
+	removeDB := func(p string) {
+		for _, f := range []string{p, p + "-wal", p + "-shm"} {
+			os.Remove(f)
+		}
+	}
+	removeDB(part)
+	st, err := store.Open(part, store.Options{Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
 	fmt.Fprintf(stdout, "importing %s into %s\n", store.Redact(*from), *dbPath)
 	counts, err := st.Import(context.Background(), *from, func(table string, done, total int64) {
 		fmt.Fprintf(stdout, "  %s: %d/%d rows\n", table, done, total)
 	})
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(part, *dbPath)
+	}
 	if err != nil {
-		return err
+		removeDB(part)
+		return fmt.Errorf("%w (nothing was written to %s)", err, *dbPath)
 	}
 	fmt.Fprintln(stdout, "rows in the new database (read back):")
 	for _, t := range []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"} {

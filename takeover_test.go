@@ -271,3 +271,30 @@ func TestImport(t *testing.T) {
 	h.Regist(tests.AppA, "newcomer", "pw", 0)
 	tests.Eq(t, "next uin", tests.QueryInt(t, target, "SELECT uin FROM t_account WHERE uid = 'newcomer'"), int64(10005))
 }
+
+// An import refuses what the protocol could not have stored, naming the
+// row, and leaves no file behind.
+func TestImportRefusesBadRows(t *testing.T) {
+	bin := tests.Build(t)
+	now := time.Now().Unix()
+	for name, bad := range map[string][]string{
+		"huge uin":      {"ALTER TABLE t_account MODIFY uin BIGINT NOT NULL AUTO_INCREMENT", "INSERT INTO t_account (uin, uid, appid, role, pwd) VALUES (9223372036854775807, 'big', 1, 0, 'x')"},
+		"long uid":      {"ALTER TABLE t_account MODIFY uid VARCHAR(2000) NOT NULL", "INSERT INTO t_account (uid, appid, role, pwd) VALUES (REPEAT('u', 1500), 1, 0, 'x')"},
+		"NUL in uid":    {"INSERT INTO t_account (uid, appid, role, pwd) VALUES (CONCAT('a', CHAR(0), 'b'), 1, 0, 'x')"},
+		"negative room": {"INSERT INTO t_course (room_id, create_time, title, cover, host_uin, state, im_group_id) VALUES (-5, 1, 't', 'c', 10001, 0, '-5')"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := legacyDatabase(t, now)
+			tests.Exec(t, src, bad...)
+			target := filepath.Join(t.TempDir(), "imported.db")
+			out, err := exec.Command(bin, "import", "-from", src, "-db", target).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "of the source") || !strings.Contains(string(out), "nothing was written") {
+				t.Fatalf("import of a bad row: %v\n%s", err, out)
+			}
+			entries, _ := os.ReadDir(filepath.Dir(target))
+			if len(entries) != 0 {
+				t.Fatalf("a failed import left %v", entries)
+			}
+		})
+	}
+}

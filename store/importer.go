@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // importTables are the tables an import copies, in order (accounts first:
@@ -174,6 +176,9 @@ func (s *Store) importTable(ctx context.Context, src *sql.DB, table string, have
 			}
 		}
 		fill(table, want, vals, appids)
+		if err := checkRow(table, want, vals); err != nil {
+			return fmt.Errorf("row %d of the source: %w; fix it there, or leave it out, and import again", done+1, err)
+		}
 		if tx == nil {
 			if tx, err = s.w.BeginTx(ctx, nil); err != nil {
 				return err
@@ -200,6 +205,76 @@ func (s *Store) importTable(ctx context.Context, src *sql.DB, table string, have
 	}
 	if progress != nil && total == 0 {
 		progress(table, 0, 0)
+	}
+	return nil
+}
+
+// Bounds of what an import takes: what the protocol itself would have
+// let in (numbers are the original's INT columns; an id past them once
+// made every later registration fail).
+const maxNumber = 1<<31 - 1
+
+// importLimits bound the strings of the imported rows, in bytes.
+var importLimits = map[string]int{"uid": 50, "title": 128, "cover": 128, "file_name": 256, "url": 4096,
+	"video_id": 255, "video_url": 4096, "replay_idx_url": 4096, "im_group_id": 64}
+
+// positive are the number columns that name something and must be 1 or more.
+var positive = map[string]map[string]bool{
+	"t_account":      {"uin": true},
+	"t_course":       {"room_id": true},
+	"t_class_member": {"uin": true, "room_id": true},
+	"t_video_record": {"uin": true},
+	"t_bind_file":    {"uin": true},
+}
+
+// textColumns are the imported columns that hold text; the others hold
+// numbers.
+var textColumns = map[string]bool{"title": true, "cover": true, "im_group_id": true, "replay_idx_url": true,
+	"video_id": true, "video_url": true, "file_name": true, "url": true, "value": true, "uid": true, "pwd": true,
+	"name": true, "token": true, "user_sig": true}
+
+// checkRow refuses a row the protocol could not have stored: numbers out
+// of range, ids that are empty, too long, not UTF-8 or hold a NUL.
+func checkRow(table string, cols []string, vals []any) error {
+	for i, c := range cols {
+		if vals[i] == nil {
+			continue // token and user_sig may be NULL
+		}
+		if !textColumns[c] {
+			var n int64
+			var err error
+			switch v := vals[i].(type) {
+			case int64:
+				n = v
+			case string:
+				n, err = strconv.ParseInt(v, 10, 64)
+			default:
+				err = fmt.Errorf("%T", v)
+			}
+			limit := int64(maxNumber)
+			if c == "file_size" {
+				limit = 1 << 50 // recordings of more than 2 GB are real
+			}
+			lo := int64(0)
+			if positive[table][c] {
+				lo = 1
+			}
+			if err != nil || n < lo || n > limit {
+				return fmt.Errorf("%s.%s is %v, not a number in %d..%d", table, c, vals[i], lo, limit)
+			}
+			vals[i] = n
+			continue
+		}
+		v, _ := vals[i].(string)
+		if n, ok := importLimits[c]; ok && len(v) > n {
+			return fmt.Errorf("%s.%s is %d bytes long, more than %d", table, c, len(v), n)
+		}
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return fmt.Errorf("%s.%s %q is not text (a NUL or invalid UTF-8)", table, c, v)
+		}
+		if c == "uid" && v == "" {
+			return fmt.Errorf("%s.uid is empty", table)
+		}
 	}
 	return nil
 }
