@@ -304,3 +304,36 @@ func TestCommandLine(t *testing.T) {
 		t.Fatalf("missing config: exit %d\n%s", code, out)
 	}
 }
+
+// At a low open-file limit the server keeps max_connections inside it,
+// says so, and answers clients past it at once: health checks never hang.
+func TestOpenFileLimit(t *testing.T) {
+	bin := tests.Build(t)
+	p := tests.RunLimited(t, bin, filepath.Join(t.TempDir(), "sxb.db"), tests.ConfigFile(t, nil), 200)
+	if !strings.Contains(p.Stderr.String(), "max_connections lowered to fit the open-file limit") ||
+		!strings.Contains(p.Stderr.String(), `"max_connections":72`) {
+		t.Fatalf("no word of the limit:\n%s", p.Stderr)
+	}
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 72 {
+		c, err := net.Dial("tcp", p.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	quick := &http.Client{Timeout: 3 * time.Second}
+	resp, err := quick.Get("http://" + p.Addr + "/healthz")
+	if err != nil {
+		t.Fatalf("a health check past the cap hung: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("past the cap: HTTP %d", resp.StatusCode)
+	}
+}

@@ -20,8 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/net/netutil"
-
 	"sxb-edu/console"
 	"sxb-edu/dispatch"
 	"sxb-edu/front"
@@ -105,6 +103,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 		// core available to the other requests during a login storm.
 		runtime.GOMAXPROCS(runtime.NumCPU() + cfg.LoginConcurrent)
 	}
+	fitFileLimit(cfg, log)
 	so := cfg.Options
 	so.Log = log
 	st, err := store.Open(o.DB, so)
@@ -164,6 +163,29 @@ func New(cfg *Config, o Options) (*Server, error) {
 	return s, nil
 }
 
+// fileReserve are the open files kept for what is not a client: the
+// database and its WAL, the listeners, the MySQL pool, calls to IM and
+// ZEGO, the log.
+const fileReserve = 128
+
+// fitFileLimit raises the open-file limit as far as it goes and keeps
+// max_connections inside it: past the limit accept fails, and new
+// clients, health checks among them, would wait in the kernel's queue.
+func fitFileLimit(cfg *Config, log *slog.Logger) {
+	limit, err := raiseFileLimit()
+	if err != nil || limit == 0 {
+		return
+	}
+	room := int(min(limit, 1<<30)) - fileReserve
+	if cfg.MaxConnections > room {
+		log.Warn("max_connections lowered to fit the open-file limit (raise it with ulimit -n or LimitNOFILE= in the service)",
+			"open_file_limit", limit, "max_connections", max(room, 1), "configured", cfg.MaxConnections)
+		cfg.MaxConnections = max(room, 1)
+		return
+	}
+	log.Info("open files", "limit", limit, "max_connections", cfg.MaxConnections)
+}
+
 // Start runs the background loop (heartbeat flushes, reaper, replay-index
 // scheduler) until Shutdown or Close.
 func (s *Server) Start() {
@@ -185,9 +207,9 @@ func (s *Server) Start() {
 }
 
 // Serve answers HTTP on ln until Shutdown or Close, with at most
-// max_connections connections open (more wait to be accepted).
+// max_connections connections open (more are answered 503 at once).
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.HTTP.Serve(netutil.LimitListener(ln, s.Cfg.MaxConnections))
+	err := s.HTTP.Serve(&capListener{Listener: ln, max: int64(s.Cfg.MaxConnections)})
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -146,7 +146,12 @@ func openSQLite(path string, o Options) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	if err := s.ckpt.start(dsn, path+"-wal"); err != nil {
+	// A TRUNCATE checkpoint holds new writers while it waits for readers:
+	// it waits briefly (250 ms) and tries again on the next tick, so
+	// writers never wait on it near their own busy timeout.
+	q.Del("_query_only")
+	q.Set("_busy_timeout", "250")
+	if err := s.ckpt.start("file:"+path+"?"+q.Encode(), path+"-wal"); err != nil {
 		r.Close()
 		w.Close()
 		return nil, err

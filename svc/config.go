@@ -3,6 +3,7 @@ package svc
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -78,6 +79,17 @@ type COS struct {
 	Region     string        `json:"region"`
 	Expiration time.Duration `json:"expiration_s" unit:"s"` // default 30 days
 	PreviewTag string        `json:"preview_tag"`           // default "preview"
+	// Prefixes are the paths each role may get a signature for ("teacher",
+	// "student"; {uid} is the caller's id). "/" is the whole bucket, which
+	// the bucket-wide legacy reusable signature (no file_path) needs.
+	Prefixes map[string][]string `json:"prefixes"`
+}
+
+// DefaultCOSPrefixes: teachers upload courseware and covers, and anyone
+// into a folder of their own.
+var DefaultCOSPrefixes = map[string][]string{
+	"teacher": {"/courseware/", "/cover/", "/users/{uid}/"},
+	"student": {"/users/{uid}/"},
 }
 
 // VOD holds the VOD API settings.
@@ -125,6 +137,9 @@ func (c *Config) Defaults() {
 	if c.HashCost <= 0 {
 		c.HashCost = DefaultHashCost
 	}
+	if c.COS.Prefixes == nil {
+		c.COS.Prefixes = DefaultCOSPrefixes
+	}
 	if c.COS.PreviewTag == "" {
 		c.COS.PreviewTag = "preview"
 	}
@@ -149,6 +164,16 @@ func (c *Config) Defaults() {
 
 // Validate rejects settings the protocol cannot run with.
 func (c *Config) Validate() error {
+	for role, list := range c.COS.Prefixes {
+		if role != "teacher" && role != "student" {
+			return fmt.Errorf("config: cos.prefixes: %q is not a role (teacher, student)", role)
+		}
+		for _, p := range list {
+			if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || dotSegment(p) {
+				return fmt.Errorf("config: cos.prefixes.%s: %q must start and end with / and hold no ..", role, p)
+			}
+		}
+	}
 	if c.HashCost != 0 && (c.HashCost < 4 || c.HashCost > 31) {
 		return fmt.Errorf("config: hash_cost %d is outside 4..31", c.HashCost)
 	}

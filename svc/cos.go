@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"sxb-edu/sig"
+	"sxb-edu/store"
 )
 
 // CosSignData answers cos get_sign.
@@ -99,6 +100,10 @@ func (s *Service) COSGetSign(ctx context.Context, r *Req) (any, error) {
 		"cloud.secret_key", cloud.SecretKey, "cos.bucket", bucket, "cos.region", conf.Region); len(m) > 0 {
 		return nil, notConfigured("COS", m)
 	}
+	if !s.mayUpload(r.User, filePath) {
+		return nil, E(CodeReqData, "file_path is outside the paths this user may upload to: "+
+			strings.Join(s.uploadPrefixes(r.User), ", "))
+	}
 	cred := sig.COSCred{AppID: cloud.AppID, SecretID: cloud.SecretID, SecretKey: cloud.SecretKey}
 	now := s.now()
 	d := &CosSignData{Bucket: bucket, PreviewTag: conf.PreviewTag}
@@ -129,6 +134,36 @@ func (s *Service) COSGetSign(ctx context.Context, r *Req) (any, error) {
 		}
 	}
 	return d, nil
+}
+
+// uploadPrefixes are the paths the user may get COS signatures for.
+func (s *Service) uploadPrefixes(u *store.Session) []string {
+	role := "student"
+	if u.Role == 1 {
+		role = "teacher"
+	}
+	var out []string
+	for _, p := range s.Cfg.COS.Prefixes[role] {
+		out = append(out, strings.ReplaceAll(p, "{uid}", u.UID))
+	}
+	return out
+}
+
+// mayUpload: a signature is made only for a path under one of the user's
+// prefixes; no path (the bucket-wide legacy signature) needs "/".
+func (s *Service) mayUpload(u *store.Session, filePath string) bool {
+	if strings.ContainsAny(filePath, "\\\x00") || strings.Contains(filePath, "//") {
+		return false
+	}
+	if filePath != "" && !strings.HasPrefix(filePath, "/") {
+		filePath = "/" + filePath // the key is the same (see sig.COSObjectKey)
+	}
+	for _, p := range s.uploadPrefixes(u) {
+		if p == "/" || (filePath != "" && strings.HasPrefix(filePath, p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // dotSegment reports whether a path has a ".." segment, which would let a

@@ -143,8 +143,11 @@ type cosData struct {
 }
 
 func TestCOSGetSign(t *testing.T) {
-	h := tests.New(t, withCloud(""))
-	tok := h.User(tests.AppA, "student1", 0) // any user may ask, not only teachers
+	h := tests.New(t, func(c *server.Config) {
+		withCloud("")(c)
+		c.COS.Prefixes = map[string][]string{"student": {"/"}} // the whole bucket, as the original
+	})
+	tok := h.User(tests.AppA, "student1", 0)
 	now := h.Unix()
 	get := func(f tests.M) cosData {
 		t.Helper()
@@ -212,6 +215,38 @@ func TestCOSGetSign(t *testing.T) {
 	h.Advance(time.Hour)
 	d = get(tests.M{"type": 0, "file_path": "/a"})
 	checkV4(t, d.Sign, now+7200, now+3600, "/a", "sxbedu")
+}
+
+// By default a signature is made only under the caller's paths: teachers
+// for courseware, covers and their own folder, students for their own
+// folder; never the whole bucket.
+func TestCOSPrefixes(t *testing.T) {
+	h := tests.New(t, withCloud(""))
+	teacher, student := h.User(tests.AppA, "t1", 1), h.User(tests.AppA, "s1", 0)
+	for _, c := range []struct {
+		tok  string
+		typ  int
+		path string
+		ok   bool
+	}{
+		{teacher, 1, "/courseware/lesson1.pptx", true}, {teacher, 0, "/cover/c.png", true},
+		{teacher, 1, "users/t1/notes.pdf", true}, {student, 1, "/users/s1/homework.png", true},
+		{student, 1, "/courseware/x.pptx", false}, {student, 1, "/cover/c.png", false},
+		{student, 1, "db/dump.sql", false}, {student, 1, "/users/t1/x", false}, {student, 1, "/users/s1", false},
+		{student, 0, "", false}, {teacher, 0, "", false}, {teacher, 1, "/db/dump.sql", false},
+		{student, 1, "//users/s1/x", false}, {student, 1, "/users/s1/a\x00b", false},
+	} {
+		a := h.Call(tests.AppA, c.tok, "cos", "get_sign", tests.M{"type": c.typ, "file_path": c.path})
+		if c.path == "" {
+			a = h.Call(tests.AppA, c.tok, "cos", "get_sign", tests.M{"type": c.typ})
+		}
+		switch {
+		case c.ok && a.Code != 0:
+			t.Errorf("%s %q refused: %s", c.tok[:4], c.path, a.Raw)
+		case !c.ok && (a.Code != 10003 || !strings.Contains(a.Info, "outside the paths")):
+			t.Errorf("%q signed or misanswered: %s", c.path, a.Raw)
+		}
+	}
 }
 
 func TestCOSGetSignErrors(t *testing.T) {

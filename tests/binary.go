@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -65,8 +66,19 @@ func FreeAddr(t testing.TB) string {
 // Run starts the binary and waits until /healthz answers 200.
 func Run(t testing.TB, bin, db, config string) *Proc {
 	t.Helper()
+	return RunLimited(t, bin, db, config, 0)
+}
+
+// RunLimited is Run with the open-file limit (soft and hard) at nofile
+// (0: as inherited).
+func RunLimited(t testing.TB, bin, db, config string, nofile int) *Proc {
+	t.Helper()
 	p := &Proc{t: t, Addr: FreeAddr(t), DB: db, Stderr: &bytes.Buffer{}, Exited: make(chan struct{})}
 	p.Cmd = exec.Command(bin, "-addr", p.Addr, "-db", db, "-config", config)
+	if nofile > 0 {
+		p.Cmd = exec.Command("sh", "-c", fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, nofile),
+			bin, "-addr", p.Addr, "-db", db, "-config", config)
+	}
 	p.Cmd.Stderr = p.Stderr
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -24,19 +24,21 @@ type client struct {
 	next  atomic.Uint64
 	appid int64
 	hc    *http.Client
-	raw   *rawPool // set by useRaw: the lean client (one server only)
-	urls  sync.Map // "svc/cmd" -> full URLs, one per base
+	raw   []*rawPool // set by useRaw: the lean client, a pool per server
+	urls  sync.Map   // "svc/cmd" -> full URLs, one per base
 }
 
-// useRaw makes the client send through rawPool's n connections instead
-// of net/http's (a single server only).
+// useRaw makes the client send through rawPools of n connections per
+// server instead of net/http's.
 func (c *client) useRaw(n int, timeout time.Duration) error {
-	if len(c.bases) != 1 {
-		return errors.New("-raw needs a single -url")
+	for _, b := range c.bases {
+		p, err := newRawPool(b, n, timeout)
+		if err != nil {
+			return err
+		}
+		c.raw = append(c.raw, p)
 	}
-	p, err := newRawPool(c.bases[0], n, timeout)
-	c.raw = p
-	return err
+	return nil
 }
 
 // newClient makes a client whose transport keeps up to conns connections
@@ -69,6 +71,12 @@ func splitURLs(s string) []string {
 }
 
 func (c *client) url(svc, cmd string) string {
+	_, u := c.pick(svc, cmd)
+	return u
+}
+
+// pick chooses the server of the next request (round-robin) and its URL.
+func (c *client) pick(svc, cmd string) (int, string) {
 	k := svc + "/" + cmd
 	v, ok := c.urls.Load(k)
 	if !ok {
@@ -80,9 +88,10 @@ func (c *client) url(svc, cmd string) string {
 	}
 	us := v.([]string)
 	if len(us) == 1 {
-		return us[0]
+		return 0, us[0]
 	}
-	return us[c.next.Add(1)%uint64(len(us))]
+	i := int(c.next.Add(1) % uint64(len(us)))
+	return i, us[i]
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -96,7 +105,7 @@ func (e *callErr) Error() string { return e.kind }
 // set, the raw answer. err is set for a transport failure or an answer
 // that is not the protocol's envelope.
 func (c *client) call(ctx context.Context, svc, cmd string, body []byte, want bool) (code int, raw []byte, err error) {
-	if c.raw != nil {
+	if len(c.raw) > 0 {
 		return c.callRaw(ctx, svc, cmd, body, want)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(svc, cmd), bytes.NewReader(body))
@@ -130,11 +139,11 @@ func (c *client) call(ctx context.Context, svc, cmd string, body []byte, want bo
 }
 
 func (c *client) callRaw(ctx context.Context, svc, cmd string, body []byte, want bool) (int, []byte, error) {
-	u := c.url(svc, cmd)
-	path := u[len(c.bases[0]):]
+	i, u := c.pick(svc, cmd)
+	path := u[len(c.bases[i]):]
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
-	status, err := c.raw.post(ctx, path, body, buf)
+	status, err := c.raw[i].post(ctx, path, body, buf)
 	if err != nil {
 		return 0, nil, &callErr{"transport"}
 	}

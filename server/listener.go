@@ -1,0 +1,59 @@
+package server
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// capListener serves at most max connections at once. One more is not
+// left waiting in the kernel's queue (where its client hangs until it
+// gives up): it is answered 503 at once and closed.
+type capListener struct {
+	net.Listener
+	max    int64
+	active atomic.Int64
+}
+
+// busyAnswer is what a connection past the cap gets.
+const busyAnswer = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n" +
+	"Retry-After: 1\r\nContent-Length: 58\r\n\r\n" +
+	`{"errorCode":90000,"errorInfo":"Server busy, retry later"}`
+
+func (l *capListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.active.Add(1) > l.max {
+			l.active.Add(-1)
+			go refuse(c)
+			continue
+		}
+		return &capConn{Conn: c, l: l}, nil
+	}
+}
+
+// refuse answers a connection past the cap without reading it.
+func refuse(c net.Conn) {
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	c.Write([]byte(busyAnswer))
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.CloseWrite()
+	}
+	c.Close()
+}
+
+type capConn struct {
+	net.Conn
+	l    *capListener
+	once sync.Once
+}
+
+func (c *capConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.l.active.Add(-1) })
+	return err
+}
