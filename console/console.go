@@ -232,8 +232,6 @@ type who struct {
 	hash string
 }
 
-type ctxKey struct{}
-
 func (c *Console) routes() {
 	m := c.mux
 	m.HandleFunc("GET /admin/login", c.loginPage)

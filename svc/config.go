@@ -170,7 +170,7 @@ func (c *Config) Validate() error {
 		}
 		for _, p := range list {
 			if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || dotSegment(p) {
-				return fmt.Errorf("config: cos.prefixes.%s: %q must start and end with / and hold no ..", role, p)
+				return fmt.Errorf("config: cos.prefixes.%s: %q must start and end with / and hold no .. segment", role, p)
 			}
 		}
 	}

@@ -322,7 +322,7 @@ func testReapGraceAfterRestart(t *testing.T) {
 		t.Fatalf("members reaped in the grace period: %v", p)
 	}
 	// Clients that came back during the grace period are kept.
-	teacher, s1 = r.auth(teacher.Token), r.auth(s1.Token)
+	teacher, _ = r.auth(teacher.Token), r.auth(s1.Token)
 	r.beat(teacher, id)
 	r.advance(1)
 	r.reap()

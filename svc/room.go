@@ -51,18 +51,6 @@ func (s *Service) Create(ctx context.Context, r *Req) (any, error) {
 	return RoomData{RoomNum: id, GroupID: strconv.FormatInt(id, 10)}, nil
 }
 
-// appRoom loads a room of the caller's app, 10100 for a room of another.
-func (s *Service) appRoom(ctx context.Context, id, appid int64) (*store.Room, error) {
-	room, err := s.loadRoom(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if room.AppID != appid {
-		return nil, E(CodeRoomNotExist, "get room info failed")
-	}
-	return room, nil
-}
-
 // teacherRoom loads a room and checks that the caller is its teacher.
 func (s *Service) teacherRoom(ctx context.Context, r *Req, id int64, denied string) (*store.Room, error) {
 	room, err := s.loadRoom(ctx, id)

@@ -103,7 +103,8 @@ func TestClientRoundRobin(t *testing.T) {
 	if len(seen) != 2 || seen["http://127.0.0.1:1/index.php?svc=live&cmd=heartbeat"] != 5 {
 		t.Fatalf("requests per server: %v", seen)
 	}
-	if one := newClient("http://127.0.0.1:1", 1, 1, time.Second); one.url("a", "b") != one.url("a", "b") {
+	one := newClient("http://127.0.0.1:1", 1, 1, time.Second)
+	if first, second := one.url("a", "b"), one.url("a", "b"); first != second {
 		t.Fatal("one server: the URL changes")
 	}
 }
