@@ -310,16 +310,7 @@ func TestCommandLine(t *testing.T) {
 func TestOpenFileLimit(t *testing.T) {
 	bin := tests.Build(t)
 	p := tests.RunLimited(t, bin, filepath.Join(t.TempDir(), "sxb.db"), tests.ConfigFile(t, nil), 200)
-	if !strings.Contains(p.Stderr.String(), "max_connections lowered to fit the open-file limit") ||
-		!strings.Contains(p.Stderr.String(), `"max_connections":72`) {
-		t.Fatalf("no word of the limit:\n%s", p.Stderr)
-	}
 	var conns []net.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
 	for range 72 {
 		c, err := net.Dial("tcp", p.Addr)
 		if err != nil {
@@ -335,5 +326,16 @@ func TestOpenFileLimit(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("past the cap: HTTP %d", resp.StatusCode)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	// The log is read once the process is gone (its writer is another
+	// goroutine).
+	p.Cmd.Process.Kill()
+	<-p.Exited
+	if !strings.Contains(p.Stderr.String(), "max_connections lowered to fit the open-file limit") ||
+		!strings.Contains(p.Stderr.String(), `"max_connections":72`) {
+		t.Fatalf("no word of the limit:\n%s", p.Stderr)
 	}
 }

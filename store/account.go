@@ -58,7 +58,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *Account, now int64) error 
 	res, err := s.exec(ctx,
 		"INSERT INTO t_account (uid, appid, role, pwd, register_time) VALUES (?, ?, ?, ?, ?)",
 		a.UID, a.AppID, a.Role, a.PwdHash, now)
-	if isUnique(err) {
+	if s.d.unique(err) {
 		return ErrExists
 	}
 	if err != nil {
@@ -71,7 +71,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *Account, now int64) error 
 // AccountByUID finds an account by its exact uid (case-sensitive).
 func (s *Store) AccountByUID(ctx context.Context, uid string) (*Account, error) {
 	return scanAccount(s.r.QueryRowContext(ctx,
-		"SELECT "+accountCols+" FROM t_account WHERE "+s.d.exactUID, uidArgs(s.d, uid)...))
+		"SELECT "+accountCols+" FROM t_account WHERE "+s.d.exactUID, s.d.uidArgList(uid)...))
 }
 
 // SetPassword replaces an account's password hash.

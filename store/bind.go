@@ -19,7 +19,7 @@ type BindFile struct {
 // most perPlace bindings in one room (or library) and perUser in all;
 // past that, ErrFull.
 func (s *Store) Bind(ctx context.Context, b BindFile, perPlace, perUser int) error {
-	if s.Shared() {
+	if s.d.shared {
 		// The check and the insert must not interleave with another
 		// server's for the same place and user (the url has no unique key).
 		unlock, err := s.namedLock(ctx, fmt.Sprintf("bind:%d:%d", b.RoomID, b.Uin), lockWait)

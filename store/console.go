@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -29,7 +28,7 @@ func (s *Store) AdminCount(ctx context.Context) (int64, error) {
 // CreateAdmin adds a console account; a taken name is ErrExists.
 func (s *Store) CreateAdmin(ctx context.Context, name, hash string, now int64) error {
 	_, err := s.exec(ctx, "INSERT INTO t_admin (name, pwd, created) VALUES (?, ?, ?)", name, hash, now)
-	if isUnique(err) {
+	if s.d.unique(err) {
 		return ErrExists
 	}
 	return err
@@ -133,10 +132,7 @@ func (s *Store) AuditList(ctx context.Context, offset, limit int64) (int64, []Au
 // RemoveMember takes a member out of a class for good: it has left, and
 // Enter refuses it (ErrRemoved) from now on.
 func (s *Store) RemoveMember(ctx context.Context, room, uin, now int64) error {
-	ins := "INSERT OR IGNORE INTO t_removed_member (room_id, uin, at) VALUES (?, ?, ?)"
-	if s.d.name == "mysql" {
-		ins = "INSERT IGNORE INTO t_removed_member (room_id, uin, at) VALUES (?, ?, ?)"
-	}
+	ins := s.d.insertIgnore + " INTO t_removed_member (room_id, uin, at) VALUES (?, ?, ?)"
 	defer s.removedFrom(room, uin)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, ins, room, uin, now); err != nil {
@@ -320,25 +316,7 @@ func (s *Store) SignOut(ctx context.Context, uin, now int64) (bool, error) {
 }
 
 // Size is the database's size on disk, in bytes.
-func (s *Store) Size(ctx context.Context) (int64, error) {
-	if s.d.name == "mysql" {
-		var n sql.NullInt64
-		err := s.r.QueryRowContext(ctx, `SELECT SUM(data_length + index_length) FROM information_schema.tables
-			WHERE table_schema = DATABASE()`).Scan(&n)
-		return n.Int64, err
-	}
-	var file string
-	if err := s.r.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, p := range []string{file, file + "-wal"} {
-		if st, err := os.Stat(p); err == nil {
-			total += st.Size()
-		}
-	}
-	return total, nil
-}
+func (s *Store) Size(ctx context.Context) (int64, error) { return s.d.size(ctx, s) }
 
 // lastBeat is a member's heartbeat not yet written behind, if any.
 func (l *liveness) lastBeat(room, uin int64) (int64, bool) {

@@ -1,15 +1,41 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
+	"os"
 	"strconv"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// dialect is what differs between the engines' SQL. Everything else is
-// written once, in the subset both speak.
+// dialect is everything that differs between the engines: their SQL,
+// their errors, and whether several servers share the database.
+// Everything else is written once, in the subset both speak; a third
+// engine is one more dialect value.
 type dialect struct {
 	name string
+	// shared: several servers may use the database at once (they then
+	// lock rooms and places across servers and check tokens there).
+	shared bool
+	// insertIgnore begins an insert that skips a row whose key exists.
+	insertIgnore string
+	// forUpdate ends a select whose rows the transaction locks ("" where
+	// a transaction holds the whole database, as SQLite's writer does).
+	forUpdate string
+	// enterSeq: the enter statement takes the entry order as an argument.
+	enterSeq bool
+	// uidArgs are how many times exactUID takes the uid.
+	uidArgs int
+	// unique recognises a duplicate-key error; retryable a transaction
+	// that wrote nothing and may succeed if run again (a deadlock victim).
+	unique, retryable func(error) bool
+	// size is the database's size on disk.
+	size func(ctx context.Context, s *Store) (int64, error)
 	// enter makes (uin, room) a present member with a heartbeat, when the
 	// room is living; args uin, now, (MySQL: the entry order,) room.
 	enter string
@@ -17,10 +43,18 @@ type dialect struct {
 	exactUID string
 	// memberOrder orders member rows by first entry.
 	memberOrder string
-	addSetting  string // insert unless the name is there
 	// flush builds the statement and arguments that write one chunk of
 	// write-behind rows (see heartbeat.go); kind is members, rooms or tokens.
 	flush func(kind flushKind, rows [][3]any) (string, []any)
+}
+
+// uidArgList are the arguments of exactUID for uid.
+func (d dialect) uidArgList(uid string) []any {
+	args := make([]any, d.uidArgs)
+	for i := range args {
+		args[i] = uid
+	}
+	return args
 }
 
 type flushKind int
@@ -32,15 +66,37 @@ const (
 )
 
 var sqliteDialect = dialect{
-	name: "sqlite",
+	name:         "sqlite",
+	insertIgnore: "INSERT OR IGNORE",
+	uidArgs:      1,
+	unique: func(err error) bool {
+		var se sqlite3.Error
+		return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+	},
+	retryable: func(error) bool { return false },
+	size:      sqliteSize,
 	enter: `INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time)
 		 SELECT ?, room_id, 0, ? FROM t_course WHERE room_id = ? AND state = 1
 		 ON CONFLICT (uin, room_id) DO UPDATE SET has_exited = 0,
 		 last_heartbeat_time = MAX(last_heartbeat_time, excluded.last_heartbeat_time)`,
 	exactUID:    "uid = ? COLLATE BINARY",
 	memberOrder: "m.rowid",
-	addSetting:  "INSERT OR IGNORE INTO t_setting (name, value) VALUES (?, ?)",
 	flush:       sqliteFlush,
+}
+
+// sqliteSize adds the database file and its WAL.
+func sqliteSize(ctx context.Context, s *Store) (int64, error) {
+	var file string
+	if err := s.r.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, p := range []string{file, file + "-wal"} {
+		if st, err := os.Stat(p); err == nil {
+			total += st.Size()
+		}
+	}
+	return total, nil
 }
 
 // The SQLite flush statements take their rows as one JSON array and update
@@ -90,7 +146,28 @@ func sqliteFlush(kind flushKind, rows [][3]any) (string, []any) {
 }
 
 var mysqlDialect = dialect{
-	name: "mysql",
+	name:         "mysql",
+	shared:       true,
+	insertIgnore: "INSERT IGNORE",
+	forUpdate:    " FOR UPDATE",
+	enterSeq:     true,
+	uidArgs:      2,
+	unique: func(err error) bool {
+		var me *mysql.MySQLError
+		return errors.As(err, &me) && me.Number == 1062 // ER_DUP_ENTRY
+	},
+	// A deadlock's victim (1213) or a lock wait timeout (1205) wrote
+	// nothing.
+	retryable: func(err error) bool {
+		var me *mysql.MySQLError
+		return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
+	},
+	size: func(ctx context.Context, s *Store) (int64, error) {
+		var n sql.NullInt64
+		err := s.r.QueryRowContext(ctx, `SELECT SUM(data_length + index_length) FROM information_schema.tables
+			WHERE table_schema = DATABASE()`).Scan(&n)
+		return n.Int64, err
+	},
 	// entered_at is set once, at the first entry: the list order.
 	enter: `INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time, entered_at)
 		 SELECT ?, room_id, 0, ?, ? FROM t_course WHERE room_id = ? AND state = 1
@@ -101,7 +178,6 @@ var mysqlDialect = dialect{
 	// pads too: 'erin ' would be 'erin').
 	exactUID:    "uid = ? AND CAST(uid AS BINARY) = CAST(? AS BINARY)",
 	memberOrder: "m.entered_at, m.uin",
-	addSetting:  "INSERT IGNORE INTO t_setting (name, value) VALUES (?, ?)",
 	flush:       mysqlFlush,
 }
 

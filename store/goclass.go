@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // EduRoom is a GO课堂 (ZEGO) room: Type 1 is a small class, 2 a large one;
@@ -66,11 +65,7 @@ type EduNew struct {
 // create set, a missing room is made first; without, a missing room is
 // ErrNotFound and fn does not run. fn's error rolls back.
 func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduNew, fn func(*EduTx) error) error {
-	lock := ""
-	if s.d.name == "mysql" {
-		lock = " FOR UPDATE"
-	}
-	sel := "SELECT " + eduRoomCols + " FROM t_edu_room WHERE room_type = ? AND room_name = ?" + lock
+	sel := "SELECT " + eduRoomCols + " FROM t_edu_room WHERE room_type = ? AND room_name = ?" + s.d.forUpdate
 	missing := false
 	run := func() error {
 		missing = false
@@ -110,10 +105,7 @@ func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduNe
 	// Made in a statement of its own, so that the locked transaction
 	// finds a row (on MySQL, locking a missing row locks a gap, and two
 	// creators then deadlock).
-	ins := "INSERT OR IGNORE INTO t_edu_room (room_type, room_name, default_camera, default_mic, allow_camera, allow_mic, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"
-	if s.d.name == "mysql" {
-		ins = strings.Replace(ins, "INSERT OR IGNORE", "INSERT IGNORE", 1)
-	}
+	ins := s.d.insertIgnore + " INTO t_edu_room (room_type, room_name, default_camera, default_mic, allow_camera, allow_mic, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)"
 	r := &create.Room
 	if _, err := s.execUnlisted(ctx, ins, typ, name, r.DefaultCamera, r.DefaultMic,
 		r.AllowCamera, r.AllowMic, r.CreatedMS); err != nil {

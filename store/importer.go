@@ -26,7 +26,7 @@ type Progress func(table string, done, total int64)
 // numbering continues after the highest. It returns the rows per table,
 // counted in this store after the copy.
 func (s *Store) Import(ctx context.Context, fromURL string, progress Progress) (map[string]int64, error) {
-	if s.d.name != "sqlite" {
+	if s.d.shared {
 		return nil, fmt.Errorf("import: the target must be a SQLite file (a MySQL database is served in place)")
 	}
 	for _, t := range importTables {

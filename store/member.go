@@ -25,7 +25,7 @@ type execer interface {
 // keeps the place of its first entry (the list order).
 func (s *Store) enter(ctx context.Context, db execer, room, uin, now int64) error {
 	args := []any{uin, now}
-	if s.d.name == "mysql" {
+	if s.d.enterSeq {
 		args = append(args, entrySeq())
 	}
 	res, err := db.ExecContext(ctx, s.d.enter, append(args, room)...)
@@ -63,7 +63,7 @@ func (s *Store) Leave(ctx context.Context, room, uin int64) (bool, error) {
 // memberCache).
 func (s *Store) PresentCount(ctx context.Context, room int64) (int64, error) {
 	n, _, err := s.roomMembers(ctx, room)
-	if err == nil && n == 0 && s.d.name == "mysql" {
+	if err == nil && n == 0 && s.d.shared {
 		// Nobody, as of up to a second ago: a class another server just
 		// started has its teacher in it. Zero decides an enter; ask.
 		err = s.r.QueryRowContext(ctx,

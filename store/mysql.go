@@ -274,16 +274,9 @@ func entrySeq() int64 {
 
 var lastEntry atomic.Int64
 
-// uidArgs are the arguments of d.exactUID.
-func uidArgs(d dialect, uid string) []any {
-	if d.name == "mysql" {
-		return []any{uid, uid}
-	}
-	return []any{uid}
-}
-
-// Shared reports whether several servers may use the database: MySQL.
-func (s *Store) Shared() bool { return s.d.name == "mysql" }
+// SeveralServers reports whether several servers may use the database
+// at once (MySQL).
+func (s *Store) SeveralServers() bool { return s.d.shared }
 
 // lockWait is how long LockRoom waits for another server's state change.
 const lockWait = 10 // seconds
@@ -291,7 +284,7 @@ const lockWait = 10 // seconds
 // LockRoom takes a lock on room id that holds across every server on the
 // database (see namedLock). On SQLite, one server has the file: a no-op.
 func (s *Store) LockRoom(ctx context.Context, id int64) (func(), error) {
-	if s.d.name != "mysql" {
+	if !s.d.shared {
 		return func() {}, nil
 	}
 	return s.namedLock(ctx, fmt.Sprintf("room:%d", id), lockWait)
@@ -328,7 +321,7 @@ const syncChunk = 500
 // half second, a dead token stops working everywhere within a second. On
 // SQLite, only this server writes tokens: a no-op.
 func (s *Store) SyncSessions(ctx context.Context) error {
-	if s.d.name != "mysql" {
+	if !s.d.shared {
 		return nil
 	}
 	var tokens []string

@@ -18,9 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	sqlite3 "github.com/mattn/go-sqlite3"
-
 	"sxb-edu/schema"
 )
 
@@ -254,13 +251,6 @@ func guard(version int, ms []schema.Migration) error {
 	return nil
 }
 
-func isUnique(err error) bool {
-	var se sqlite3.Error
-	var me *mysql.MySQLError
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique ||
-		errors.As(err, &me) && me.Number == 1062 // ER_DUP_ENTRY
-}
-
 // tx runs fn in one write transaction. On MySQL a transaction chosen as a
 // deadlock's victim is run again (a few times): concurrent writers on one
 // room (an end beside leaves) can meet that way.
@@ -274,7 +264,7 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (s *Store) txUnlisted(ctx context.Context, fn func(*sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.tx1(ctx, fn)
-		if attempt < txAttempts && retryable(err) {
+		if attempt < txAttempts && s.d.retryable(err) {
 			continue
 		}
 		return err
@@ -299,13 +289,6 @@ func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// retryable recognises a MySQL deadlock victim (1213) or lock wait timeout
-// (1205): nothing was written, and running it again may succeed.
-func retryable(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
-}
-
 // execUnlisted is exec for a write that changes nothing a room list
 // shows (who is present: list counts come from the member cache).
 func (s *Store) execUnlisted(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -314,7 +297,7 @@ func (s *Store) execUnlisted(ctx context.Context, query string, args ...any) (sq
 	}
 	for attempt := 1; ; attempt++ {
 		res, err := s.w.ExecContext(ctx, query, args...)
-		if attempt < txAttempts && retryable(err) {
+		if attempt < txAttempts && s.d.retryable(err) {
 			continue
 		}
 		return res, err
@@ -342,7 +325,7 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 // AddSetting stores a setting unless it is there already, and returns the
 // stored value: several servers starting at once agree on one.
 func (s *Store) AddSetting(ctx context.Context, name, value string) (string, error) {
-	if _, err := s.exec(ctx, s.d.addSetting, name, value); err != nil {
+	if _, err := s.exec(ctx, s.d.insertIgnore+" INTO t_setting (name, value) VALUES (?, ?)", name, value); err != nil {
 		return "", err
 	}
 	return s.Setting(ctx, name)

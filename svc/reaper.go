@@ -21,7 +21,7 @@ func (s *Service) Reap(ctx context.Context) error {
 	// wait up to its flush interval to be written, so on a shared
 	// database a member is given that much longer.
 	var margin int64
-	if s.Store.Shared() {
+	if s.Store.SeveralServers() {
 		margin = seconds(s.Cfg.FlushInterval + time.Second - 1)
 	}
 	rooms, members, err := s.Store.Reap(ctx, now, now-roomTimeout-margin, now-seconds(s.Cfg.MemberTimeout)-margin,

@@ -68,7 +68,7 @@ func (r *rig) advance(sec int64) { r.h.Advance(time.Duration(sec) * time.Second)
 // margin is the extra time the reaper gives on a shared database (another
 // server's heartbeats wait up to a flush interval to be written).
 func (r *rig) margin() int64 {
-	if r.h.Store.Shared() {
+	if r.h.Store.SeveralServers() {
 		return int64((r.h.Cfg.FlushInterval + time.Second - 1) / time.Second)
 	}
 	return 0

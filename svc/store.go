@@ -62,7 +62,7 @@ type Store interface {
 	DueReplayIndex(ctx context.Context, now int64) ([]int64, error)
 
 	// Shared reports whether several servers may use the database.
-	Shared() bool
+	SeveralServers() bool
 
 	// Health and gauges.
 	Ping(ctx context.Context) error
