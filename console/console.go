@@ -226,8 +226,8 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mux.ServeHTTP(w, r)
 }
 
-// who is the session of a request.
-type who struct {
+// operator is the signed-in console account of a request (its session).
+type operator struct {
 	store.AdminSession
 	hash string
 }
@@ -239,7 +239,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /admin/setup", c.setupPage)
 	m.HandleFunc("POST /admin/setup", c.setup)
 	m.HandleFunc("/admin", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin/", http.StatusFound) })
-	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, *who)) {
+	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, *operator)) {
 		m.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			s := c.session(r)
 			if s == nil {
@@ -259,7 +259,7 @@ func (c *Console) routes() {
 	}
 	auth("GET /admin/{$}", c.overview)
 	auth("GET /admin/overview.json", c.overviewJSON)
-	auth("GET /admin/app.js", func(w http.ResponseWriter, r *http.Request, _ *who) {
+	auth("GET /admin/app.js", func(w http.ResponseWriter, r *http.Request, _ *operator) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		w.Write(c.js)
 	})
@@ -277,11 +277,11 @@ func (c *Console) routes() {
 	auth("POST /admin/users/{uin}/signout", c.signOut)
 	auth("GET /admin/audit", c.audit)
 	auth("POST /admin/logout", c.logout)
-	auth("/admin/", func(w http.ResponseWriter, r *http.Request, _ *who) { http.NotFound(w, r) })
+	auth("/admin/", func(w http.ResponseWriter, r *http.Request, _ *operator) { http.NotFound(w, r) })
 }
 
 // session finds the request's live session (nil: none or expired).
-func (c *Console) session(r *http.Request) *who {
+func (c *Console) session(r *http.Request) *operator {
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || len(ck.Value) != 64 {
 		return nil
@@ -292,7 +292,7 @@ func (c *Console) session(r *http.Request) *who {
 	if err != nil {
 		return nil
 	}
-	return &who{*s, h}
+	return &operator{*s, h}
 }
 
 func secure(r *http.Request) bool {
@@ -306,7 +306,7 @@ func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value 
 
 type page struct {
 	Title string
-	Who   *who
+	Who   *operator
 	CSRF  string
 	Error string
 	Note  string
@@ -398,13 +398,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	c.fails.clear(keys)
 	tok := randomHex(32)
 	se := store.AdminSession{AdminID: a.ID, CSRF: randomHex(16), Expires: now.Add(SessionIdle).Unix()}
-	if err := c.d.Store.CreateAdminSession(r.Context(), hashToken(tok), se, now.Unix()); err != nil {
+	signIn := c.action(r, &operator{AdminSession: store.AdminSession{Name: a.Name}}, "sign in", a.Name, clientIP(r))
+	if err := c.d.Store.CreateAdminSession(signIn, hashToken(tok), se, now.Unix()); err != nil {
 		again(http.StatusInternalServerError, "Could not start a session: "+err.Error())
 		return
 	}
 	c.setCookie(w, r, sessionCookie, tok, int(SessionIdle/time.Second))
 	c.setCookie(w, r, loginCookie, "", -1)
-	c.audit1(r.Context(), a.Name, "sign in", a.Name, clientIP(r))
 	http.Redirect(w, r, localNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
@@ -450,10 +450,9 @@ func clip(s string) string {
 	return s
 }
 
-func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *who) {
-	c.d.Store.DeleteAdminSession(r.Context(), s.hash)
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *operator) {
+	c.d.Store.DeleteAdminSession(c.action(r, s, "sign out", s.Name, ""), s.hash)
 	c.setCookie(w, r, sessionCookie, "", -1)
-	c.audit1(r.Context(), s.Name, "sign out", s.Name, "")
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 }
 
@@ -504,12 +503,6 @@ func (c *Console) setup(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 }
 
-func (c *Console) audit1(ctx context.Context, admin, action, target, detail string) {
-	err := c.d.Store.Audit(ctx, store.AuditEntry{At: c.d.Now().Unix(), Admin: admin, Action: action, Target: target, Detail: detail})
-	if err != nil {
-		c.d.Log.Error("console: audit", "err", err)
-	}
-}
 
 // Overview is the overview's figures (also its JSON).
 type Overview struct {
@@ -542,11 +535,11 @@ func (c *Console) overviewData(ctx context.Context) Overview {
 	return o
 }
 
-func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *operator) {
 	c.render(w, http.StatusOK, "overview", page{Title: "Overview", Who: s, Data: c.overviewData(r.Context())})
 }
 
-func (c *Console) overviewJSON(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) overviewJSON(w http.ResponseWriter, r *http.Request, s *operator) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(c.overviewData(r.Context()))
 }
@@ -579,7 +572,7 @@ type classesData struct {
 	EduTotal, EduPage, EduPages int64
 }
 
-func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *operator) {
 	q := r.URL.Query()
 	f := store.CourseFilter{State: -1, Teacher: strings.TrimSpace(q.Get("teacher")), From: day(q.Get("from"), false),
 		To: day(q.Get("to"), true), Limit: pageSize}
@@ -626,7 +619,7 @@ func pathID(r *http.Request, name string) int64 {
 	return v
 }
 
-func (c *Console) class(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) class(w http.ResponseWriter, r *http.Request, s *operator) {
 	id := pathID(r, "id")
 	ctx := r.Context()
 	room, err := c.d.Store.Room(ctx, id)
@@ -662,36 +655,46 @@ func done(w http.ResponseWriter, r *http.Request, to string, err error, note str
 	http.Redirect(w, r, to+"?"+q.Encode(), http.StatusSeeOther)
 }
 
-func (c *Console) endClass(w http.ResponseWriter, r *http.Request, s *who) {
-	id := pathID(r, "id")
-	err := c.d.Svc.AdminEndClass(r.Context(), id)
-	if err == nil {
-		c.audit1(r.Context(), s.Name, "end class", strconv.FormatInt(id, 10), "")
-	}
-	done(w, r, fmt.Sprintf("/admin/classes/%d", id), err, "The class is ended.")
+// action is ctx carrying the audit entry of an operator's action: the
+// entry is written in the action's own transaction (store.WithAudit).
+func (c *Console) action(r *http.Request, s *operator, what, target, detail string) context.Context {
+	return store.WithAudit(r.Context(), store.AuditEntry{At: c.d.Now().Unix(), Admin: s.Name, Action: what,
+		Target: target, Detail: detail})
 }
 
-func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, s *who) {
+// sentence turns a store error into the console's words for the thing it
+// was about.
+func sentence(err error, missing string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errors.New(missing)
+	}
+	return err
+}
+
+func (c *Console) endClass(w http.ResponseWriter, r *http.Request, s *operator) {
+	id := pathID(r, "id")
+	err := c.d.Svc.AdminEndClass(c.action(r, s, "end class", strconv.FormatInt(id, 10), ""), id)
+	done(w, r, fmt.Sprintf("/admin/classes/%d", id), sentence(err, fmt.Sprintf("no class %d", id)), "The class is ended.")
+}
+
+func (c *Console) removeMember(w http.ResponseWriter, r *http.Request, s *operator) {
 	id := pathID(r, "id")
 	uin, _ := strconv.ParseInt(r.PostFormValue("uin"), 10, 64)
-	err := c.d.Svc.AdminRemoveMember(r.Context(), id, uin)
-	uid, _ := c.d.Store.UID(r.Context(), uin)
+	uid, err := c.d.Store.UID(r.Context(), uin)
 	if err == nil {
-		c.audit1(r.Context(), s.Name, "remove member", strconv.FormatInt(id, 10), uid)
+		err = c.d.Svc.AdminRemoveMember(c.action(r, s, "remove member", strconv.FormatInt(id, 10), uid), id, uin)
 	}
-	done(w, r, fmt.Sprintf("/admin/classes/%d", id), err, "Removed "+uid+": they cannot enter this class again.")
+	done(w, r, fmt.Sprintf("/admin/classes/%d", id), sentence(err, fmt.Sprintf("no member %d in class %d", uin, id)),
+		"Removed "+uid+": they cannot enter this class again.")
 }
 
-func (c *Console) unbind(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) unbind(w http.ResponseWriter, r *http.Request, s *operator) {
 	id := pathID(r, "id")
 	uin, _ := strconv.ParseInt(r.PostFormValue("uin"), 10, 64)
 	u := r.PostFormValue("url")
-	found, err := c.d.Store.Unbind(r.Context(), id, uin, u)
+	found, err := c.d.Svc.AdminUnbind(c.action(r, s, "unbind file", strconv.FormatInt(id, 10), u), id, uin, u)
 	if err == nil && !found {
-		err = errors.New("that file is not bound to this class (any more)")
-	}
-	if err == nil {
-		c.audit1(r.Context(), s.Name, "unbind file", strconv.FormatInt(id, 10), u)
+		err = fmt.Errorf("no file %s is bound to class %d (any more)", u, id)
 	}
 	done(w, r, fmt.Sprintf("/admin/classes/%d", id), err, "The file is unbound.")
 }
@@ -701,7 +704,7 @@ type eduData struct {
 	Members []store.EduMember
 }
 
-func (c *Console) eduRoom(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) eduRoom(w http.ResponseWriter, r *http.Request, s *operator) {
 	if c.d.Edu == nil {
 		http.NotFound(w, r)
 		return
@@ -715,7 +718,7 @@ func (c *Console) eduRoom(w http.ResponseWriter, r *http.Request, s *who) {
 	c.render(w, http.StatusOK, "eduroom", page{Title: "GO-class room " + room.Name, Who: s, Data: eduData{room, ms}})
 }
 
-func (c *Console) endEduRoom(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) endEduRoom(w http.ResponseWriter, r *http.Request, s *operator) {
 	if c.d.Edu == nil {
 		http.NotFound(w, r)
 		return
@@ -723,10 +726,8 @@ func (c *Console) endEduRoom(w http.ResponseWriter, r *http.Request, s *who) {
 	typ, _ := strconv.Atoi(r.PostFormValue("type"))
 	name := r.PostFormValue("name")
 	var err error
-	if e := c.d.Edu.AdminEnd(r.Context(), typ, name); e != nil {
-		err = e
-	} else {
-		c.audit1(r.Context(), s.Name, "end GO-class room", fmt.Sprintf("%d/%s", typ, name), "")
+	if e := c.d.Edu.AdminEnd(c.action(r, s, "end GO-class room", fmt.Sprintf("%d/%s", typ, name), ""), typ, name); e != nil {
+		err = fmt.Errorf("GO-class room %q: %s", name, e.Message)
 	}
 	done(w, r, "/admin/classes", err, "The GO-class room "+name+" is ended.")
 }
@@ -737,7 +738,7 @@ type usersData struct {
 	Total, Page, Pages int64
 }
 
-func (c *Console) users(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) users(w http.ResponseWriter, r *http.Request, s *operator) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	d := usersData{Q: q, Page: pageNum(r)}
 	total, rows, err := c.d.Store.Users(r.Context(), q, (d.Page-1)*pageSize, pageSize)
@@ -749,29 +750,27 @@ func (c *Console) users(w http.ResponseWriter, r *http.Request, s *who) {
 	c.render(w, http.StatusOK, "users", page{Title: "Users", Who: s, Data: d, Note: r.URL.Query().Get("note"), Error: r.URL.Query().Get("error")})
 }
 
-func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request, s *operator) {
 	uin := pathID(r, "uin")
 	uid, err := c.d.Store.UID(r.Context(), uin)
 	if err == nil {
-		err = c.d.Svc.AdminResetPassword(r.Context(), uin, r.PostFormValue("password"))
+		err = c.d.Svc.AdminResetPassword(c.action(r, s, "reset password", uid, ""), uin, r.PostFormValue("password"))
 	}
-	if err == nil {
-		c.audit1(r.Context(), s.Name, "reset password", uid, "")
-	}
-	done(w, r, "/admin/users", err, "New password set for "+uid+"; they are signed out.")
+	done(w, r, "/admin/users", sentence(err, fmt.Sprintf("no user %d", uin)), "New password set for "+uid+"; they are signed out.")
 }
 
-func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *operator) {
 	uin := pathID(r, "uin")
 	uid, err := c.d.Store.UID(r.Context(), uin)
 	var was bool
 	if err == nil {
-		was, err = c.d.Store.SignOut(r.Context(), uin, c.d.Now().Unix())
+		was, err = c.d.Svc.AdminSignOut(c.action(r, s, "sign user out", uid, ""), uin)
 	}
-	if err == nil {
-		c.audit1(r.Context(), s.Name, "sign user out", uid, strconv.FormatBool(was))
+	note := uid + " is signed out everywhere."
+	if err == nil && !was {
+		note = uid + " was not signed in."
 	}
-	done(w, r, "/admin/users", err, uid+" is signed out everywhere.")
+	done(w, r, "/admin/users", sentence(err, fmt.Sprintf("no user %d", uin)), note)
 }
 
 type auditData struct {
@@ -779,7 +778,7 @@ type auditData struct {
 	Total, Page, Pages int64
 }
 
-func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *who) {
+func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *operator) {
 	d := auditData{Page: pageNum(r)}
 	total, rows, err := c.d.Store.AuditList(r.Context(), (d.Page-1)*pageSize, pageSize)
 	if err != nil {

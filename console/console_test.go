@@ -563,3 +563,39 @@ func TestSignInNextStaysHome(t *testing.T) {
 		}
 	}
 }
+
+// An action and its audit row commit together: when the row cannot be
+// written the action does not happen. Errors are told in sentences.
+func TestActionWithoutAuditDoesNotHappen(t *testing.T) {
+	h, _ := newConsole(t)
+	teacher := h.User(tests.AppA, "teach", 1)
+	var d struct{ RoomNum int64 }
+	h.Call(tests.AppA, teacher, "live", "create", M{"title": "Algebra"}).Want(t, 0).Decode(t, &d)
+	h.Call(tests.AppA, teacher, "live", "startcourse", M{"roomnum": d.RoomNum}).Want(t, 0)
+	b := newBrowser(t, h)
+	b.signIn(adminName, adminPwd)
+	path := "/admin/classes/" + itoa(d.RoomNum)
+	_, page := b.do("GET", path, nil)
+	csrf := csrfOf(t, page)
+
+	resp, _ := b.do("POST", "/admin/classes/99999/end", url.Values{"csrf": {csrf}})
+	if loc, _ := url.Parse(resp.Header.Get("Location")); loc == nil || loc.Query().Get("error") != "no class 99999" {
+		t.Fatalf("end of a missing class: %s", resp.Header.Get("Location"))
+	}
+	tests.Exec(t, h.DBPath, "ALTER TABLE t_audit RENAME TO t_audit_gone")
+	resp, _ = b.do("POST", path+"/end", url.Values{"csrf": {csrf}})
+	if !strings.Contains(resp.Header.Get("Location"), "error=") {
+		t.Fatalf("end without an audit: %s", resp.Header.Get("Location"))
+	}
+	if st := tests.QueryInt(t, h.DBPath, "SELECT state FROM t_course WHERE room_id = ?", d.RoomNum); st != 1 {
+		t.Fatalf("the class ended without its audit row (state %d)", st)
+	}
+	tests.Exec(t, h.DBPath, "ALTER TABLE t_audit_gone RENAME TO t_audit")
+	b.do("POST", path+"/end", url.Values{"csrf": {csrf}})
+	if st := tests.QueryInt(t, h.DBPath, "SELECT state FROM t_course WHERE room_id = ?", d.RoomNum); st != 2 {
+		t.Fatalf("state %d after the end", st)
+	}
+	if n := tests.QueryInt(t, h.DBPath, "SELECT COUNT(*) FROM t_audit WHERE action = 'end class' AND target = ?", itoa(d.RoomNum)); n != 1 {
+		t.Fatalf("%d audit rows for the end", n)
+	}
+}

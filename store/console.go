@@ -93,6 +93,25 @@ func (s *Store) ExpireAdminSessions(ctx context.Context, now int64) error {
 	return err
 }
 
+type auditKey struct{}
+
+type pendingAudit struct {
+	entry AuditEntry
+	done  bool
+}
+
+// WithAudit returns a ctx whose first write records e in the same
+// transaction: an action and its audit row are committed together or not
+// at all. An action that writes nothing is not recorded.
+func WithAudit(ctx context.Context, e AuditEntry) context.Context {
+	return context.WithValue(ctx, auditKey{}, &pendingAudit{entry: e})
+}
+
+func auditOf(ctx context.Context) *pendingAudit {
+	a, _ := ctx.Value(auditKey{}).(*pendingAudit)
+	return a
+}
+
 // AuditEntry is one recorded console action.
 type AuditEntry struct {
 	ID                            int64
@@ -100,11 +119,19 @@ type AuditEntry struct {
 	Admin, Action, Target, Detail string
 }
 
-// Audit records a console action.
+// Audit records a console event that changes nothing else (a failed
+// sign-in); an action's entry goes with its change (WithAudit).
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
-	_, err := s.exec(ctx, "INSERT INTO t_audit (at, admin, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+	return s.txUnlisted(ctx, func(tx *sql.Tx) error { return insertAudit(ctx, tx, e) })
+}
+
+func insertAudit(ctx context.Context, tx *sql.Tx, e AuditEntry) error {
+	_, err := tx.ExecContext(ctx, "INSERT INTO t_audit (at, admin, action, target, detail) VALUES (?, ?, ?, ?, ?)",
 		e.At, e.Admin, e.Action, e.Target, e.Detail)
-	return err
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
 }
 
 // AuditList lists console actions, newest first, with the total.

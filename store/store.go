@@ -263,7 +263,7 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // (members, GO课堂 rooms): cached room lists stay.
 func (s *Store) txUnlisted(ctx context.Context, fn func(*sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.tx1(ctx, fn)
+		err := s.txOnce(ctx, fn)
 		if attempt < txAttempts && s.d.retryable(err) {
 			continue
 		}
@@ -274,7 +274,7 @@ func (s *Store) txUnlisted(ctx context.Context, fn func(*sql.Tx) error) error {
 // txAttempts bounds the runs of a transaction that keeps losing deadlocks.
 const txAttempts = 3
 
-func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) txOnce(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := s.Lost(); err != nil {
 		return err
 	}
@@ -286,7 +286,20 @@ func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	a := auditOf(ctx)
+	if a != nil && !a.done {
+		if err := insertAudit(ctx, tx, a.entry); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if a != nil {
+		a.done = true
+	}
+	return nil
 }
 
 // execUnlisted is exec for a write that changes nothing a room list
@@ -294,6 +307,15 @@ func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
 func (s *Store) execUnlisted(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if err := s.Lost(); err != nil {
 		return nil, err
+	}
+	if a := auditOf(ctx); a != nil && !a.done {
+		// The audit row goes in the same transaction.
+		var res sql.Result
+		err := s.txUnlisted(ctx, func(tx *sql.Tx) (err error) {
+			res, err = tx.ExecContext(ctx, query, args...)
+			return err
+		})
+		return res, err
 	}
 	for attempt := 1; ; attempt++ {
 		res, err := s.w.ExecContext(ctx, query, args...)

@@ -80,6 +80,17 @@ func (s *Service) lockedRoom(ctx context.Context, id int64) (*store.Room, func()
 	return room, unlock, nil
 }
 
+// AdminUnbind removes a file bound to class id by uin; false when no such
+// binding is there.
+func (s *Service) AdminUnbind(ctx context.Context, id, uin int64, url string) (bool, error) {
+	return s.Store.Unbind(ctx, id, uin, url)
+}
+
+// AdminSignOut ends uin's session on every server; false when it had none.
+func (s *Service) AdminSignOut(ctx context.Context, uin int64) (bool, error) {
+	return s.Store.SignOut(ctx, uin, s.now())
+}
+
 // AdminResetPassword sets an account's password and signs it out.
 func (s *Service) AdminResetPassword(ctx context.Context, uin int64, pwd string) error {
 	if len(pwd) < 6 {

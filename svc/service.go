@@ -17,7 +17,7 @@ import (
 // Service is the state the handlers share.
 type Service struct {
 	Cfg   *Config
-	Store Store
+	Store *store.Store
 	IM    *sig.IM
 	Log   *slog.Logger
 	// Observe, when set, is told of reaper actions (for metrics).
@@ -45,7 +45,7 @@ type Req struct {
 
 // Deps are what a Service works with besides its configuration.
 type Deps struct {
-	Store Store
+	Store *store.Store
 	IM    *sig.IM      // nil: IM disabled
 	Log   *slog.Logger // nil: slog.Default()
 	// Now is the clock (nil: time.Now). The reaper's grace period starts

@@ -22,15 +22,15 @@ const VODHost = "vod.api.qcloud.com"
 
 const vodTimeout = 10 // seconds per VOD API call
 
-// VodSignData answers vod get_sign.
-type VodSignData struct {
+// VODSignData answers vod get_sign.
+type VODSignData struct {
 	Sign            string `json:"sign"`
 	SecretID        string `json:"SecretId"`
 	SignatureMethod string `json:"SignatureMethod"`
 }
 
-// VodClientSignData answers vod get_client_sign.
-type VodClientSignData struct {
+// VODClientSignData answers vod get_client_sign.
+type VODClientSignData struct {
 	Sign     string `json:"sign"`
 	SecretID string `json:"SecretId"`
 }
@@ -180,7 +180,7 @@ func (s *Service) VODGetSign(ctx context.Context, r *Req) (any, error) {
 	}
 	params["SecretId"] = id
 	text := sig.VODSignText(in.method, in.host, in.path, params)
-	return &VodSignData{Sign: sig.VODSign(text, key, in.sigMethod), SecretID: id, SignatureMethod: in.sigMethod}, nil
+	return &VODSignData{Sign: sig.VODSign(text, key, in.sigMethod), SecretID: id, SignatureMethod: in.sigMethod}, nil
 }
 
 // VODGetClientSign is vod get_client_sign (a Token command): the signature a
@@ -192,7 +192,7 @@ func (s *Service) VODGetClientSign(ctx context.Context, r *Req) (any, error) {
 	}
 	now := s.now()
 	sign := sig.VODClientSign(id, key, now, now+seconds(s.Cfg.VOD.ClientSignExpire), phpRand())
-	return &VodClientSignData{Sign: sign, SecretID: id}, nil
+	return &VODClientSignData{Sign: sign, SecretID: id}, nil
 }
 
 // VODCmdProxy is vod cmd_proxy (a Token command): the two legacy media queries,
