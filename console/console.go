@@ -503,7 +503,6 @@ func (c *Console) setup(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 }
 
-
 // Overview is the overview's figures (also its JSON).
 type Overview struct {
 	Living    int64   `json:"classes_in_progress"`

@@ -853,6 +853,7 @@ func TestHardRegistrationFlood(t *testing.T) {
 		c.HashCost = svc.DefaultHashCost // real hashes: the point is their cost
 		c.HashQueue = 16
 		c.LoginConcurrent = 1 // the queue's order is the point, not the slots
+		c.RequestTimeout = time.Minute // real hashes under the race detector are slow
 	})
 	h.Regist(tests.AppA, "legit", "pw", 0)
 	post := func(addr, cmd string, f tests.M) tests.Answer {

@@ -74,6 +74,9 @@ func (q *hashQueue) acquire(ctx context.Context, c hashClass) error {
 		if !removed && <-ready { // granted meanwhile: give the slot on
 			q.release()
 		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return errHashBusy // the request's time ran out in the line
+		}
 		return ctx.Err()
 	}
 }

@@ -17,8 +17,14 @@ func TestHashQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	order := make(chan string, 8)
+	waiting := func(c hashClass) int {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return len(q.waiting[c])
+	}
 	wait := func(name string, c hashClass) chan error {
 		done := make(chan error, 1)
+		before := waiting(c)
 		go func() {
 			err := q.acquire(ctx, c)
 			if err == nil {
@@ -26,7 +32,9 @@ func TestHashQueue(t *testing.T) {
 			}
 			done <- err
 		}()
-		time.Sleep(20 * time.Millisecond) // queued in this order
+		for waiting(c) == before { // queued in this order
+			time.Sleep(time.Millisecond)
+		}
 		return done
 	}
 	suspect := wait("suspect", hashSuspect)
@@ -62,5 +70,25 @@ func TestHashQueue(t *testing.T) {
 	q.release()
 	if err := q.acquire(ctx, hashRegist); err != nil {
 		t.Fatalf("slot lost with the cancelled waiter: %v", err)
+	}
+}
+
+// A wait that outlasts its request's deadline is answered busy, and its
+// place is given up.
+func TestHashQueueDeadlineIsBusy(t *testing.T) {
+	q := newHashQueue(1, 3)
+	if err := q.acquire(context.Background(), hashLogin); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := q.acquire(ctx, hashRegist); !errors.Is(err, errHashBusy) {
+		t.Fatalf("a wait past the deadline: %v", err)
+	}
+	q.mu.Lock()
+	n := q.waiters()
+	q.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d waiters left", n)
 	}
 }
