@@ -852,7 +852,7 @@ func TestHardRegistrationFlood(t *testing.T) {
 		c.TrustedProxies = []string{"127.0.0.1", "::1"}
 		c.HashCost = svc.DefaultHashCost // real hashes: the point is their cost
 		c.HashQueue = 16
-		c.LoginConcurrent = 1 // the queue's order is the point, not the slots
+		c.LoginConcurrent = 1          // the queue's order is the point, not the slots
 		c.RequestTimeout = time.Minute // real hashes under the race detector are slow
 	})
 	h.Regist(tests.AppA, "legit", "pw", 0)
