@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 )
 
@@ -172,4 +173,121 @@ func (s *Store) ExpireSession(ctx context.Context, se *Session, now int64) error
 		return nil // logged out meanwhile
 	}
 	return err
+}
+
+// UserRow is an account as the console lists it.
+type UserRow struct {
+	Uin, AppID   int64
+	UID          string
+	Role         int
+	LoginTime    int64
+	LastRequest  int64
+	SignedIn     bool
+	Classes      int64 // classes it teaches
+	RegisterTime int64
+}
+
+// Users lists accounts whose id contains q, by id, with the total.
+func (s *Store) Users(ctx context.Context, q string, offset, limit int64) (int64, []UserRow, error) {
+	// "!" escapes: a backslash means different things to the two engines.
+	like := "%" + strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(q) + "%"
+	cond := " FROM t_account a WHERE a.uid LIKE ? ESCAPE '!'"
+	var total int64
+	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*)"+cond, like).Scan(&total); err != nil {
+		return 0, nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT a.uin, a.appid, a.uid, a.role, a.login_time, a.last_request_time,
+		a.token IS NOT NULL, (SELECT COUNT(*) FROM t_course c WHERE c.host_uin = a.uin), a.register_time`+cond+
+		" ORDER BY a.uid LIMIT ? OFFSET ?", like, limit, offset)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var out []UserRow
+	for rows.Next() {
+		var u UserRow
+		if err := rows.Scan(&u.Uin, &u.AppID, &u.UID, &u.Role, &u.LoginTime, &u.LastRequest, &u.SignedIn,
+			&u.Classes, &u.RegisterTime); err != nil {
+			return 0, nil, err
+		}
+		out = append(out, u)
+	}
+	return total, out, rows.Err()
+}
+
+// SignOut ends an account's session everywhere (its token stops working
+// on every server within a second); false when it had none.
+func (s *Store) SignOut(ctx context.Context, uin, now int64) (bool, error) {
+	var tok sql.NullString
+	if err := s.w.QueryRowContext(ctx, "SELECT token FROM t_account WHERE uin = ?", uin).Scan(&tok); err != nil {
+		return false, err
+	}
+	if !tok.Valid || tok.String == "" {
+		return false, nil
+	}
+	_, err := s.Logout(ctx, tok.String, now)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// UID is the id of account uin.
+func (s *Store) UID(ctx context.Context, uin int64) (string, error) {
+	var uid string
+	err := s.r.QueryRowContext(ctx, "SELECT uid FROM t_account WHERE uin = ?", uin).Scan(&uid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return uid, err
+}
+
+// syncChunk is how many tokens one SyncSessions query checks.
+const syncChunk = 500
+
+// SyncSessions drops the cached sessions whose token is no longer in the
+// database: another server logged the user out or in again. Run every
+// half second, a dead token stops working everywhere within a second. On
+// SQLite, only this server writes tokens: a no-op.
+func (s *Store) SyncSessions(ctx context.Context) error {
+	if !s.d.shared {
+		return nil
+	}
+	var tokens []string
+	s.sessions.Range(func(k, _ any) bool {
+		tokens = append(tokens, k.(string))
+		return true
+	})
+	for len(tokens) > 0 {
+		n := min(len(tokens), syncChunk)
+		chunk := tokens[:n]
+		tokens = tokens[n:]
+		args := make([]any, len(chunk))
+		for i, t := range chunk {
+			args[i] = t
+		}
+		rows, err := s.r.QueryContext(ctx, "SELECT token FROM t_account WHERE token IN (?"+
+			strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		if err != nil {
+			return fmt.Errorf("sync sessions: %w", err)
+		}
+		alive := make(map[string]bool, len(chunk))
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				rows.Close()
+				return fmt.Errorf("sync sessions: %w", err)
+			}
+			alive[t] = true
+		}
+		rows.Close()
+		s.sessMu.Lock()
+		for _, t := range chunk {
+			if !alive[t] {
+				s.sessions.Delete(t)
+			}
+		}
+		s.sessMu.Unlock()
+	}
+	return nil
 }

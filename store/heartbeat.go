@@ -164,3 +164,11 @@ func (s *Store) Pending() int {
 	defer s.live.mu.Unlock()
 	return len(s.live.members) + len(s.live.rooms)
 }
+
+// lastBeat is a member's heartbeat not yet written behind, if any.
+func (l *liveness) lastBeat(room, uin int64) (int64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	v, ok := l.members[memberKey{room, uin}]
+	return v, ok
+}

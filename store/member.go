@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 )
 
 // Member is a present member of a room.
@@ -165,3 +167,68 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 	})
 	return rooms, members, err
 }
+
+// RemoveMember takes a member out of a class for good: it has left, and
+// Enter refuses it (ErrRemoved) from now on.
+func (s *Store) RemoveMember(ctx context.Context, room, uin, now int64) error {
+	ins := s.d.insertIgnore + " INTO t_removed_member (room_id, uin, at) VALUES (?, ?, ?)"
+	defer s.removedFrom(room, uin)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, ins, room, uin, now); err != nil {
+			return fmt.Errorf("remove member: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE t_class_member SET has_exited = 1 WHERE room_id = ? AND uin = ?", room, uin); err != nil {
+			return fmt.Errorf("remove member: mark exited: %w", err)
+		}
+		return nil
+	})
+}
+
+// ErrRemoved is an enter by a member an operator removed from the class.
+var ErrRemoved = errors.New("store: removed from the class")
+
+// ClassMember is a member of a class as the console shows it.
+type ClassMember struct {
+	Uin           int64
+	UID           string
+	Exited        bool
+	Removed       bool
+	LastHeartbeat int64
+}
+
+// ClassMembers lists everyone who entered a class, with their state.
+func (s *Store) ClassMembers(ctx context.Context, room int64) ([]ClassMember, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT m.uin, COALESCE(a.uid, ''), m.has_exited,
+		(SELECT COUNT(*) FROM t_removed_member r WHERE r.room_id = m.room_id AND r.uin = m.uin), m.last_heartbeat_time
+		FROM t_class_member m LEFT JOIN t_account a ON a.uin = m.uin WHERE m.room_id = ? ORDER BY m.uin`, room)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ClassMember
+	for rows.Next() {
+		var m ClassMember
+		if err := rows.Scan(&m.Uin, &m.UID, &m.Exited, &m.Removed, &m.LastHeartbeat); err != nil {
+			return nil, err
+		}
+		if hb, ok := s.live.lastBeat(room, m.Uin); ok && hb > m.LastHeartbeat {
+			m.LastHeartbeat = hb // not yet written behind
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// entrySeq is the member list order of a first entry: nanoseconds, kept
+// increasing within the process.
+func entrySeq() int64 {
+	for {
+		last := lastEntry.Load()
+		next := max(time.Now().UnixNano(), last+1)
+		if lastEntry.CompareAndSwap(last, next) {
+			return next
+		}
+	}
+}
+
+var lastEntry atomic.Int64

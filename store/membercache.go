@@ -48,7 +48,7 @@ func (c *memberCache) init(ttl time.Duration) {
 }
 
 // room returns the cached rows of room, loading them when missing or
-// expired. The caller holds c.mu... no: it returns a snapshot to read.
+// expired. It returns a snapshot to read (the cache may change after).
 func (s *Store) roomMembers(ctx context.Context, room int64) (total int64, rows []memberRow, err error) {
 	e, err := s.roomEntry(ctx, room, 0)
 	if err != nil {
@@ -202,56 +202,4 @@ func (s *Store) membersChanged() {
 // dropMembers forgets room's cached list (its members changed in bulk).
 func (s *Store) dropMembers(room int64) {
 	s.changeMembers(room, func(c *memberCache, _ *roomMembers) { delete(c.rooms, room) })
-}
-
-// roomStates caches rooms for the enter's checks (state, app, teacher),
-// read by every student entering at the top of the hour. Every write that
-// changes a room's state forgets it; on MySQL an entry also expires after
-// memberTTL. A stale state cannot let anyone into an ended class: the
-// enter statement checks the state itself.
-type roomStates struct {
-	ttl time.Duration
-
-	mu  sync.Mutex
-	gen int64
-	m   map[int64]roomState
-}
-
-type roomState struct {
-	room *Room
-	at   time.Time
-}
-
-func (c *roomStates) forget(ids ...int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	for _, id := range ids {
-		delete(c.m, id)
-	}
-}
-
-// RoomForEnter is Room from the state cache: the caller only reads it.
-func (s *Store) RoomForEnter(ctx context.Context, id int64) (*Room, error) {
-	c := &s.states
-	c.mu.Lock()
-	e, ok := c.m[id]
-	gen := c.gen
-	c.mu.Unlock()
-	if ok && (c.ttl == 0 || time.Since(e.at) < c.ttl) {
-		return e.room, nil
-	}
-	r, err := s.Room(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		if c.m == nil || len(c.m) >= maxMemberRooms {
-			c.m = make(map[int64]roomState)
-		}
-		c.m[id] = roomState{r, time.Now()}
-	}
-	c.mu.Unlock()
-	return r, nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -260,105 +259,4 @@ func (s *Store) recognise(ctx context.Context, dbName string) error {
 	return nil
 }
 
-// entrySeq is the member list order of a first entry: nanoseconds, kept
-// increasing within the process.
-func entrySeq() int64 {
-	for {
-		last := lastEntry.Load()
-		next := max(time.Now().UnixNano(), last+1)
-		if lastEntry.CompareAndSwap(last, next) {
-			return next
-		}
-	}
-}
-
-var lastEntry atomic.Int64
-
-// SeveralServers reports whether several servers may use the database
-// at once (MySQL).
-func (s *Store) SeveralServers() bool { return s.d.shared }
-
-// lockWait is how long LockRoom waits for another server's state change.
-const lockWait = 10 // seconds
-
-// LockRoom takes a lock on room id that holds across every server on the
-// database (see namedLock). On SQLite, one server has the file: a no-op.
-func (s *Store) LockRoom(ctx context.Context, id int64) (func(), error) {
-	if !s.d.shared {
-		return func() {}, nil
-	}
-	return s.namedLock(ctx, fmt.Sprintf("room:%d", id), lockWait)
-}
-
-// namedLock takes a MySQL user-level lock (GET_LOCK) named for this
-// database, held by a connection of its own until unlock.
-func (s *Store) namedLock(ctx context.Context, what string, wait int) (func(), error) {
-	conn, err := s.w.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	name := "sxb:" + s.dbName + ":" + what
-	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, wait).Scan(&got); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("lock %s: %w", what, err)
-	}
-	if !got.Valid || got.Int64 != 1 {
-		conn.Close()
-		return nil, fmt.Errorf("lock %s: still held by another server after %d s", what, wait)
-	}
-	return func() {
-		conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", name)
-		conn.Close()
-	}, nil
-}
-
-// syncChunk is how many tokens one SyncSessions query checks.
-const syncChunk = 500
-
-// SyncSessions drops the cached sessions whose token is no longer in the
-// database: another server logged the user out or in again. Run every
-// half second, a dead token stops working everywhere within a second. On
-// SQLite, only this server writes tokens: a no-op.
-func (s *Store) SyncSessions(ctx context.Context) error {
-	if !s.d.shared {
-		return nil
-	}
-	var tokens []string
-	s.sessions.Range(func(k, _ any) bool {
-		tokens = append(tokens, k.(string))
-		return true
-	})
-	for len(tokens) > 0 {
-		n := min(len(tokens), syncChunk)
-		chunk := tokens[:n]
-		tokens = tokens[n:]
-		args := make([]any, len(chunk))
-		for i, t := range chunk {
-			args[i] = t
-		}
-		rows, err := s.r.QueryContext(ctx, "SELECT token FROM t_account WHERE token IN (?"+
-			strings.Repeat(", ?", len(chunk)-1)+")", args...)
-		if err != nil {
-			return fmt.Errorf("sync sessions: %w", err)
-		}
-		alive := make(map[string]bool, len(chunk))
-		for rows.Next() {
-			var t string
-			if err := rows.Scan(&t); err != nil {
-				rows.Close()
-				return fmt.Errorf("sync sessions: %w", err)
-			}
-			alive[t] = true
-		}
-		rows.Close()
-		s.sessMu.Lock()
-		for _, t := range chunk {
-			if !alive[t] {
-				s.sessions.Delete(t)
-			}
-		}
-		s.sessMu.Unlock()
-	}
-	return nil
-}
+// seconds

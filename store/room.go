@@ -385,3 +385,89 @@ func (s *Store) SaveRecording(ctx context.Context, r Recording, seq int64) error
 		return nil
 	})
 }
+
+// CourseFilter selects classes for the console.
+type CourseFilter struct {
+	State         int    // -1: any
+	Teacher       string // the teacher's id (exact)
+	From, To      int64  // create time range (0: open)
+	Offset, Limit int64
+}
+
+// CourseRow is a class as the console lists it.
+type CourseRow struct {
+	Room
+	Teacher string
+	Present int64
+}
+
+// Courses lists classes newest first, with the total that match.
+func (s *Store) Courses(ctx context.Context, f CourseFilter) (int64, []CourseRow, error) {
+	var where []string
+	var args []any
+	if f.State >= 0 {
+		where, args = append(where, "c.state = ?"), append(args, f.State)
+	}
+	if f.Teacher != "" {
+		where, args = append(where, "a.uid = ?"), append(args, f.Teacher)
+	}
+	if f.From > 0 {
+		where, args = append(where, "c.create_time >= ?"), append(args, f.From)
+	}
+	if f.To > 0 {
+		where, args = append(where, "c.create_time <= ?"), append(args, f.To)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	from := " FROM t_course c LEFT JOIN t_account a ON a.uin = c.host_uin" + cond
+	var total int64
+	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*)"+from, args...).Scan(&total); err != nil {
+		return 0, nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT "+roomColsC+", COALESCE(a.uid, ''), (SELECT COUNT(*) FROM t_class_member m WHERE m.room_id = c.room_id AND m.has_exited = 0)"+
+		from+" ORDER BY c.room_id DESC LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var out []CourseRow
+	for rows.Next() {
+		var c CourseRow
+		dest := append(roomDest(&c.Room), &c.Teacher, &c.Present)
+		if err := rows.Scan(dest...); err != nil {
+			return 0, nil, err
+		}
+		out = append(out, c)
+	}
+	return total, out, rows.Err()
+}
+
+// Recordings lists a class's recordings.
+func (s *Store) Recordings(ctx context.Context, room int64) ([]Recording, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT uin, room_id, video_id, video_url, start_time, end_time,
+		media_start_time, file_size, duration FROM t_video_record WHERE room_id = ? ORDER BY id`, room)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Recording
+	for rows.Next() {
+		var r Recording
+		if err := rows.Scan(&r.Uin, &r.RoomID, &r.VideoID, &r.VideoURL, &r.StartTime, &r.EndTime,
+			&r.MediaStartTime, &r.Size, &r.Length); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// roomDest is the scan destination of roomCols.
+func roomDest(r *Room) []any {
+	return []any{&r.ID, &r.CreateTime, &r.StartTime, &r.StartSeq, &r.EndTime, &r.EndSeq,
+		&r.LastRecSeq, &r.LastUpdate, &r.CanTriggerTime, &r.TriggerTime,
+		&r.TriggerResult, &r.Title, &r.Cover, &r.HostUin, &r.State, &r.GroupID,
+		&r.IdxCreatedTime, &r.IdxCreatedResult, &r.IdxURL, &r.AppID}
+}

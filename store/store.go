@@ -1,5 +1,8 @@
-// Package store owns the SQLite database: the schema, every query, and the
-// in-memory liveness data (heartbeats, token activity) flushed in batches.
+// Package store owns the database, SQLite or MySQL: the schema, every
+// query (engine differences in dialect.go), the caches, and the in-memory
+// liveness data (heartbeats, token activity) flushed in batches. Files go
+// by what they store: accounts, rooms, members, bindings, GO课堂 rooms,
+// admins, the audit list; and by cache: members, room states, room lists.
 package store
 
 import (
@@ -369,3 +372,10 @@ func (s *Store) DeleteSetting(ctx context.Context, name string) error {
 	_, err := s.exec(ctx, "DELETE FROM t_setting WHERE name = ?", name)
 	return err
 }
+
+// Size is the database's size on disk, in bytes.
+func (s *Store) Size(ctx context.Context) (int64, error) { return s.d.size(ctx, s) }
+
+// SeveralServers reports whether several servers may use the database
+// at once (MySQL).
+func (s *Store) SeveralServers() bool { return s.d.shared }

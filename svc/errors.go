@@ -59,7 +59,7 @@ var Codes = []int{CodeOK, CodeInvalidReq, CodeReqJSON, CodeReqData, CodeUserExis
 var ErrForbidden = errors.New("callback signature invalid")
 
 // internal hides the cause of a server fault from the client; the cause is
-// logged by the transport through Cause.
+// logged by the server (Error and Unwrap carry it), never sent.
 func internal(what string, cause error) *Error {
 	return &Error{Code: CodeServer, Info: "Server internal error: " + what, cause: cause}
 }
