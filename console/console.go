@@ -709,9 +709,9 @@ func (c *Console) eduRoom(w http.ResponseWriter, r *http.Request, s *operator) {
 		return
 	}
 	typ, _ := strconv.Atoi(r.FormValue("type"))
-	room, ms, e := c.d.Edu.Room(r.Context(), typ, r.FormValue("name"))
-	if e != nil {
-		c.render(w, http.StatusNotFound, "error", page{Title: "GO-class room", Who: s, Error: e.Message})
+	room, ms, err := c.d.Edu.Room(r.Context(), typ, r.FormValue("name"))
+	if err != nil {
+		c.render(w, http.StatusNotFound, "error", page{Title: "GO-class room", Who: s, Error: err.Error()})
 		return
 	}
 	c.render(w, http.StatusOK, "eduroom", page{Title: "GO-class room " + room.Name, Who: s, Data: eduData{room, ms}})
@@ -726,7 +726,7 @@ func (c *Console) endEduRoom(w http.ResponseWriter, r *http.Request, s *operator
 	name := r.PostFormValue("name")
 	var err error
 	if e := c.d.Edu.AdminEnd(c.action(r, s, "end GO-class room", fmt.Sprintf("%d/%s", typ, name), ""), typ, name); e != nil {
-		err = fmt.Errorf("GO-class room %q: %s", name, e.Message)
+		err = fmt.Errorf("GO-class room %q: %w", name, e)
 	}
 	done(w, r, "/admin/classes", err, "The GO-class room "+name+" is ended.")
 }

@@ -57,10 +57,10 @@ type answer struct {
 }
 
 // command runs one API command on a request's body.
-type command func(h *Handler, r *http.Request, body []byte) (data any, e *Error)
+type command func(h *Handler, r *http.Request, body []byte) (data any, err error)
 
 var commands = map[string]command{
-	"login_room": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"login_room": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q LoginRoomReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
@@ -68,7 +68,7 @@ var commands = map[string]command{
 		return h.svc.Login(r.Context(), LoginReq{RoomID: q.RoomId, RoomType: q.RoomType, UID: q.UID,
 			NickName: q.NickName, Role: q.Role, Platform: q.CommonData.Platform, Addr: front.From(r.Context()).Addr})
 	},
-	"get_attendee_list": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"get_attendee_list": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q GetAttendeeListReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
@@ -83,7 +83,7 @@ var commands = map[string]command{
 			RoomID string   `json:"room_id"`
 		}{l.Users, l.Seq, l.RoomID}, nil
 	},
-	"get_join_live_list": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"get_join_live_list": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q GetJoinLiveListReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
@@ -98,14 +98,14 @@ var commands = map[string]command{
 			RoomID string   `json:"room_id"`
 		}{l.Users, l.Seq, l.RoomID}, nil
 	},
-	"get_user_info": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"get_user_info": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q GetUserInfoReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
 		}
 		return h.svc.UserInfo(r.Context(), q.RoomId, q.RoomType, q.Uid, q.TargetUid)
 	},
-	"set_user_info": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"set_user_info": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q SetUserInfoReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
@@ -113,42 +113,42 @@ var commands = map[string]command{
 		return nil, h.svc.SetUserInfo(r.Context(), SetReq{RoomID: q.RoomId, RoomType: q.RoomType, UID: q.Uid,
 			TargetUID: q.TargetUid, Camera: q.Camera, Mic: q.Mic, CanShare: q.CanShare})
 	},
-	"heartbeat": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"heartbeat": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q HeartbeatReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
 		}
 		return h.svc.Heartbeat(r.Context(), q.RoomId, q.RoomType, q.Uid)
 	},
-	"leave_room": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"leave_room": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q LeaveRoomReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
 		}
 		return nil, h.svc.Leave(r.Context(), q.RoomId, q.RoomType, q.Uid)
 	},
-	"end_teaching": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"end_teaching": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q EndTeachingReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
 		}
 		return nil, h.svc.EndTeaching(r.Context(), q.RoomId, q.RoomType, q.Uid)
 	},
-	"start_share": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"start_share": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q StartShareReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
 		}
 		return nil, h.svc.StartShare(r.Context(), q.RoomId, q.RoomType, q.Uid)
 	},
-	"stop_share": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"stop_share": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q StopShareReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
 		}
 		return nil, h.svc.StopShare(r.Context(), q.RoomId, q.RoomType, q.Uid, q.TargetUid)
 	},
-	"send_message": func(h *Handler, r *http.Request, b []byte) (any, *Error) {
+	"send_message": func(h *Handler, r *http.Request, b []byte) (any, error) {
 		var q SendMessageReq
 		if e := decode(r, b, &q); e != nil {
 			return nil, e
@@ -277,7 +277,11 @@ func (h *Handler) serve(r *http.Request, rec *front.Record, cmd command, body []
 			return cached(b), nil, nil
 		}
 	}
-	data, e = cmd(h, r, body)
+	data, err := cmd(h, r, body)
+	if err != nil && !errors.As(err, &e) {
+		h.svc.log.Error("goclass: command", "cmd", rec.Cmd, "err", err)
+		e = &Error{CodeSystem, "system error"}
+	}
 	if e == nil && repeatable {
 		h.replays.put(key, h.answer(enc, data, nil), h.svc.now())
 	}

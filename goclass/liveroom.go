@@ -146,7 +146,7 @@ func (l *liveRoom) clearRoom(ctx context.Context, room string) error {
 
 // chat sends a member's chat message to the room. Its errors are the
 // protocol's: 3 without an access token, 10011 when the send fails.
-func (l *liveRoom) chat(ctx context.Context, room string, uid int64, nick, text string) *Error {
+func (l *liveRoom) chat(ctx context.Context, room string, uid int64, nick, text string) error {
 	tok, err := l.accessToken(ctx)
 	if err != nil {
 		return &Error{CodeSystem, "GetAccessToken failed"}

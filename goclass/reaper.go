@@ -47,7 +47,7 @@ func (s *Service) Reap(ctx context.Context) {
 			return s.leave(ctx, t, c, m)
 		})
 		if e != nil {
-			s.log.Error("goclass: removing a silent member", "room", r.Name, "uid", r.UID, "err", e.Message)
+			s.log.Error("goclass: removing a silent member", "room", r.Name, "uid", r.UID, "err", e)
 		}
 	}
 	if err := s.st.EduScheduleEmpty(ctx, now+int64(s.cfg.DestroyBuffer)*1000); err != nil {
@@ -74,7 +74,7 @@ func (s *Service) Reap(ctx context.Context) {
 			return t.DeleteRoom(ctx)
 		})
 		if e != nil {
-			s.log.Error("goclass: destroying a room", "room", r.Name, "err", e.Message)
+			s.log.Error("goclass: destroying a room", "room", r.Name, "err", e)
 		}
 	}
 }

@@ -132,7 +132,7 @@ func (c *change) recipients(ctx context.Context, t *store.EduTx) error {
 // inRoom runs fn on the room, locked, and then sends what it noted. A
 // missing room is missing (nil fn result is never seen then).
 func (s *Service) inRoom(ctx context.Context, typ int, name string, create *creator, missing *Error,
-	fn func(*store.EduTx, *change) error) *Error {
+	fn func(*store.EduTx, *change) error) error {
 	var c change
 	var mk *store.EduNew
 	if create != nil {
@@ -159,6 +159,9 @@ func (s *Service) inRoom(ctx context.Context, typ int, name string, create *crea
 	case errors.As(err, new(*tooFast)):
 		return &Error{CodeTooMany, err.Error()}
 	case errors.Is(err, store.ErrNotFound):
+		if missing == nil {
+			return nil // the caller does not mind
+		}
 		return missing
 	case errors.As(err, &pe):
 		return pe
@@ -207,7 +210,7 @@ type LoginReq struct {
 
 // Login enters a member into a room (again: a repeated login keeps the
 // member's states and tells the room its role).
-func (s *Service) Login(ctx context.Context, r LoginReq) (*Login, *Error) {
+func (s *Service) Login(ctx context.Context, r LoginReq) (*Login, error) {
 	if r.UID <= 0 || !validRoom(r.RoomID) || (r.Role != roleTeacher && r.Role != roleStudent) ||
 		!validType(r.RoomType) || len(r.NickName) > maxNick {
 		return nil, errInvalid
@@ -289,7 +292,7 @@ func (s *Service) Login(ctx context.Context, r LoginReq) (*Login, *Error) {
 }
 
 // Lists answers get_attendee_list (joinLive false) and get_join_live_list.
-func (s *Service) List(ctx context.Context, roomID string, typ8 int8, uid int64, joinLive bool) (*List, *Error) {
+func (s *Service) List(ctx context.Context, roomID string, typ8 int8, uid int64, joinLive bool) (*List, error) {
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return nil, errInvalid
 	}
@@ -321,7 +324,7 @@ func (s *Service) List(ctx context.Context, roomID string, typ8 int8, uid int64,
 }
 
 // UserInfo answers get_user_info: any member's state.
-func (s *Service) UserInfo(ctx context.Context, roomID string, typ8 int8, uid, target int64) (*Person, *Error) {
+func (s *Service) UserInfo(ctx context.Context, roomID string, typ8 int8, uid, target int64) (*Person, error) {
 	if !validRoom(roomID) || uid <= 0 || target <= 0 || !validType(typ8) {
 		return nil, errInvalid
 	}
@@ -353,7 +356,7 @@ type SetReq struct {
 // SetUserInfo changes a member's camera, mic or sharing right. Turning
 // a camera or mic on joins the co-streaming list (within its cap);
 // turning both off leaves it.
-func (s *Service) SetUserInfo(ctx context.Context, r SetReq) *Error {
+func (s *Service) SetUserInfo(ctx context.Context, r SetReq) error {
 	if !validRoom(r.RoomID) || r.UID <= 0 || r.TargetUID <= 0 || !validState(r.Camera) || !validState(r.Mic) ||
 		!validState(r.CanShare) || !validType(r.RoomType) {
 		return errInvalid
@@ -464,7 +467,7 @@ func liveType(role, delta int) int8 {
 }
 
 // Heartbeat keeps a member present and tells it the list versions.
-func (s *Service) Heartbeat(ctx context.Context, roomID string, typ8 int8, uid int64) (*Seqs, *Error) {
+func (s *Service) Heartbeat(ctx context.Context, roomID string, typ8 int8, uid int64) (*Seqs, error) {
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return nil, errInvalid
 	}
@@ -485,7 +488,7 @@ func (s *Service) Heartbeat(ctx context.Context, roomID string, typ8 int8, uid i
 }
 
 // Leave takes a member out of the room.
-func (s *Service) Leave(ctx context.Context, roomID string, typ8 int8, uid int64) *Error {
+func (s *Service) Leave(ctx context.Context, roomID string, typ8 int8, uid int64) error {
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return errInvalid
 	}
@@ -537,7 +540,7 @@ func (s *Service) leave(ctx context.Context, t *store.EduTx, c *change, m *store
 }
 
 // EndTeaching ends the class: the room is told and removed at once.
-func (s *Service) EndTeaching(ctx context.Context, roomID string, typ8 int8, uid int64) *Error {
+func (s *Service) EndTeaching(ctx context.Context, roomID string, typ8 int8, uid int64) error {
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return errInvalid
 	}
@@ -563,7 +566,7 @@ func (s *Service) EndTeaching(ctx context.Context, roomID string, typ8 int8, uid
 }
 
 // StartShare makes uid the room's one sharer.
-func (s *Service) StartShare(ctx context.Context, roomID string, typ8 int8, uid int64) *Error {
+func (s *Service) StartShare(ctx context.Context, roomID string, typ8 int8, uid int64) error {
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return errInvalid
 	}
@@ -587,7 +590,7 @@ func (s *Service) StartShare(ctx context.Context, roomID string, typ8 int8, uid 
 }
 
 // StopShare ends target's share: their own, or anyone's by the teacher.
-func (s *Service) StopShare(ctx context.Context, roomID string, typ8 int8, uid, target int64) *Error {
+func (s *Service) StopShare(ctx context.Context, roomID string, typ8 int8, uid, target int64) error {
 	if uid <= 0 || !validRoom(roomID) || target <= 0 || !validType(typ8) {
 		return errInvalid
 	}
@@ -622,7 +625,7 @@ func (s *Service) StopShare(ctx context.Context, roomID string, typ8 int8, uid, 
 }
 
 // SendMessage sends a member's chat message to the room through ZEGO.
-func (s *Service) SendMessage(ctx context.Context, roomID string, typ8 int8, uid int64, text string) *Error {
+func (s *Service) SendMessage(ctx context.Context, roomID string, typ8 int8, uid int64, text string) error {
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) || text == "" {
 		return errInvalid
 	}
@@ -649,7 +652,7 @@ func (s *Service) SendMessage(ctx context.Context, roomID string, typ8 int8, uid
 
 // AdminEnd ends a room from the operator console: the members are told
 // (105, no operator) and ZEGO clears it, as when its teacher ends it.
-func (s *Service) AdminEnd(ctx context.Context, typ int, name string) *Error {
+func (s *Service) AdminEnd(ctx context.Context, typ int, name string) error {
 	return s.inRoom(ctx, typ, name, nil, errNoRoom, func(t *store.EduTx, c *change) error {
 		c.add(cmdEndTeach, endNote{})
 		if err := c.recipients(ctx, t); err != nil {
@@ -661,7 +664,7 @@ func (s *Service) AdminEnd(ctx context.Context, typ int, name string) *Error {
 }
 
 // Room reads a room and its members (the console's view).
-func (s *Service) Room(ctx context.Context, typ int, name string) (*store.EduRoom, []store.EduMember, *Error) {
+func (s *Service) Room(ctx context.Context, typ int, name string) (*store.EduRoom, []store.EduMember, error) {
 	var room store.EduRoom
 	var ms []store.EduMember
 	e := s.inRoom(ctx, typ, name, nil, errNoRoom, func(t *store.EduTx, _ *change) error {

@@ -47,7 +47,7 @@ func (c *memberCache) init(ttl time.Duration) {
 	c.rooms = make(map[int64]*roomMembers)
 }
 
-// room returns the cached rows of room, loading them when missing or
+// roomMembers returns the cached rows of room, loading them when missing or
 // expired. It returns a snapshot to read (the cache may change after).
 func (s *Store) roomMembers(ctx context.Context, room int64) (total int64, rows []memberRow, err error) {
 	e, err := s.roomEntry(ctx, room, 0)
