@@ -40,12 +40,12 @@ var assets embed.FS
 
 // Deps are what the console works on.
 type Deps struct {
-	Store  *store.Store
-	Svc    *svc.Service
-	Edu    *goclass.Service // nil without the GO课堂 API
-	Gather func() ([]*dto.MetricFamily, error)
-	Log    *slog.Logger
-	Now    func() time.Time
+	Store   *store.Store
+	Svc     *svc.Service
+	GoClass *goclass.Service // nil without the GO课堂 API
+	Gather  func() ([]*dto.MetricFamily, error)
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // Console serves /admin/.
@@ -270,8 +270,8 @@ func (c *Console) routes() {
 	auth("POST /admin/classes/{id}/unbind", c.unbind)
 	// A GO课堂 room's name is the client's choice (any of / ? # . ..):
 	// it travels in the query, never in the path.
-	auth("GET /admin/room", c.eduRoom)
-	auth("POST /admin/room/end", c.endEduRoom)
+	auth("GET /admin/room", c.goClassRoom)
+	auth("POST /admin/room/end", c.endGoClassRoom)
 	auth("GET /admin/users", c.users)
 	auth("POST /admin/users/{uin}/password", c.resetPassword)
 	auth("POST /admin/users/{uin}/signout", c.signOut)
@@ -505,13 +505,13 @@ func (c *Console) setup(w http.ResponseWriter, r *http.Request) {
 
 // Overview is the overview's figures (also its JSON).
 type Overview struct {
-	Living    int64   `json:"classes_in_progress"`
-	Present   int64   `json:"members_present"`
-	EduRooms  int     `json:"goclass_rooms"`
-	DBBytes   int64   `json:"db_bytes"`
-	DBHealthy bool    `json:"db_healthy"`
-	DBError   string  `json:"db_error,omitempty"`
-	Traffic   Traffic `json:"traffic"`
+	Living       int64   `json:"classes_in_progress"`
+	Present      int64   `json:"members_present"`
+	GoClassRooms int     `json:"goclass_rooms"`
+	DBBytes      int64   `json:"db_bytes"`
+	DBHealthy    bool    `json:"db_healthy"`
+	DBError      string  `json:"db_error,omitempty"`
+	Traffic      Traffic `json:"traffic"`
 }
 
 func (c *Console) overviewData(ctx context.Context) Overview {
@@ -526,9 +526,9 @@ func (c *Console) overviewData(ctx context.Context) Overview {
 		o.DBError = err.Error()
 	}
 	o.DBBytes, _ = c.d.Store.Size(ctx)
-	if c.d.Edu != nil {
-		n, _ := c.d.Store.EduRoomCount(ctx)
-		o.EduRooms = int(n)
+	if c.d.GoClass != nil {
+		n, _ := c.d.Store.GoClassRoomCount(ctx)
+		o.GoClassRooms = int(n)
 	}
 	o.Traffic = c.stats.traffic()
 	return o
@@ -560,27 +560,27 @@ func day(s string, end bool) int64 {
 }
 
 type classesData struct {
-	Rows               []store.CourseRow
+	Rows               []store.RoomRow
 	Total, Page, Pages int64
 	State              int
 	Teacher, From, To  string
 	Query              string
-	Edu                []store.EduRoom
-	EduOn              bool
+	GoClass            []store.GoClassRoom
+	GoClassOn          bool
 	// The GO课堂 rooms' own pages (epage).
-	EduTotal, EduPage, EduPages int64
+	GoClassTotal, GoClassPage, GoClassPages int64
 }
 
 func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *operator) {
 	q := r.URL.Query()
-	f := store.CourseFilter{State: -1, Teacher: strings.TrimSpace(q.Get("teacher")), From: day(q.Get("from"), false),
+	f := store.RoomSearch{State: -1, Teacher: strings.TrimSpace(q.Get("teacher")), From: day(q.Get("from"), false),
 		To: day(q.Get("to"), true), Limit: pageSize}
 	if v, err := strconv.Atoi(q.Get("state")); err == nil && q.Get("state") != "" {
 		f.State = v
 	}
-	d := classesData{State: f.State, Teacher: f.Teacher, From: q.Get("from"), To: q.Get("to"), Page: pageNum(r), EduOn: c.d.Edu != nil}
+	d := classesData{State: f.State, Teacher: f.Teacher, From: q.Get("from"), To: q.Get("to"), Page: pageNum(r), GoClassOn: c.d.GoClass != nil}
 	f.Offset = (d.Page - 1) * pageSize
-	total, rows, err := c.d.Store.Courses(r.Context(), f)
+	total, rows, err := c.d.Store.SearchRooms(r.Context(), f)
 	if err != nil {
 		c.render(w, http.StatusInternalServerError, "error", page{Title: "Classes", Who: s, Error: err.Error()})
 		return
@@ -588,14 +588,14 @@ func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *operator) {
 	d.Rows, d.Total, d.Pages = rows, total, (total+pageSize-1)/pageSize
 	qs := url.Values{"state": {q.Get("state")}, "teacher": {f.Teacher}, "from": {d.From}, "to": {d.To}}
 	d.Query = qs.Encode()
-	if c.d.Edu != nil {
-		d.EduPage = max(1, atoi64(q.Get("epage")))
-		d.EduTotal, d.Edu, err = c.d.Store.EduRooms(r.Context(), (d.EduPage-1)*pageSize, pageSize)
+	if c.d.GoClass != nil {
+		d.GoClassPage = max(1, atoi64(q.Get("epage")))
+		d.GoClassTotal, d.GoClass, err = c.d.Store.GoClassRooms(r.Context(), (d.GoClassPage-1)*pageSize, pageSize)
 		if err != nil {
 			c.render(w, http.StatusInternalServerError, "error", page{Title: "Classes", Who: s, Error: err.Error()})
 			return
 		}
-		d.EduPages = (d.EduTotal + pageSize - 1) / pageSize
+		d.GoClassPages = (d.GoClassTotal + pageSize - 1) / pageSize
 	}
 	c.render(w, http.StatusOK, "classes", page{Title: "Classes", Who: s, Data: d, Note: r.URL.Query().Get("note")})
 }
@@ -603,7 +603,7 @@ func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *operator) {
 type classData struct {
 	Room       *store.Room
 	Teacher    string
-	Members    []store.ClassMember
+	Members    []store.MemberEntry
 	Binds      []store.BindFile
 	Recordings []store.Recording
 }
@@ -629,7 +629,7 @@ func (c *Console) class(w http.ResponseWriter, r *http.Request, s *operator) {
 	d := classData{Room: room}
 	if err == nil {
 		d.Teacher, _ = c.d.Store.UID(ctx, room.HostUin)
-		d.Members, err = c.d.Store.ClassMembers(ctx, id)
+		d.Members, err = c.d.Store.MemberEntries(ctx, id)
 	}
 	if err == nil {
 		_, d.Binds, err = c.d.Store.Binds(ctx, store.BindFilter{RoomID: id, Limit: 1000})
@@ -672,7 +672,7 @@ func sentence(err error, missing string) error {
 
 func (c *Console) endClass(w http.ResponseWriter, r *http.Request, s *operator) {
 	id := pathID(r, "id")
-	err := c.d.Svc.AdminEndClass(c.action(r, s, "end class", strconv.FormatInt(id, 10), ""), id)
+	err := c.d.Svc.AdminEndRoom(c.action(r, s, "end class", strconv.FormatInt(id, 10), ""), id)
 	done(w, r, fmt.Sprintf("/admin/classes/%d", id), sentence(err, fmt.Sprintf("no class %d", id)), "The class is ended.")
 }
 
@@ -698,34 +698,34 @@ func (c *Console) unbind(w http.ResponseWriter, r *http.Request, s *operator) {
 	done(w, r, fmt.Sprintf("/admin/classes/%d", id), err, "The file is unbound.")
 }
 
-type eduData struct {
-	Room    *store.EduRoom
-	Members []store.EduMember
+type goClassData struct {
+	Room    *store.GoClassRoom
+	Members []store.GoClassMember
 }
 
-func (c *Console) eduRoom(w http.ResponseWriter, r *http.Request, s *operator) {
-	if c.d.Edu == nil {
+func (c *Console) goClassRoom(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.GoClass == nil {
 		http.NotFound(w, r)
 		return
 	}
 	typ, _ := strconv.Atoi(r.FormValue("type"))
-	room, ms, err := c.d.Edu.Room(r.Context(), typ, r.FormValue("name"))
+	room, ms, err := c.d.GoClass.Room(r.Context(), typ, r.FormValue("name"))
 	if err != nil {
 		c.render(w, http.StatusNotFound, "error", page{Title: "GO-class room", Who: s, Error: err.Error()})
 		return
 	}
-	c.render(w, http.StatusOK, "eduroom", page{Title: "GO-class room " + room.Name, Who: s, Data: eduData{room, ms}})
+	c.render(w, http.StatusOK, "eduroom", page{Title: "GO-class room " + room.Name, Who: s, Data: goClassData{room, ms}})
 }
 
-func (c *Console) endEduRoom(w http.ResponseWriter, r *http.Request, s *operator) {
-	if c.d.Edu == nil {
+func (c *Console) endGoClassRoom(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.GoClass == nil {
 		http.NotFound(w, r)
 		return
 	}
 	typ, _ := strconv.Atoi(r.PostFormValue("type"))
 	name := r.PostFormValue("name")
 	var err error
-	if e := c.d.Edu.AdminEnd(c.action(r, s, "end GO-class room", fmt.Sprintf("%d/%s", typ, name), ""), typ, name); e != nil {
+	if e := c.d.GoClass.AdminEnd(c.action(r, s, "end GO-class room", fmt.Sprintf("%d/%s", typ, name), ""), typ, name); e != nil {
 		err = fmt.Errorf("GO-class room %q: %w", name, e)
 	}
 	done(w, r, "/admin/classes", err, "The GO-class room "+name+" is ended.")

@@ -351,12 +351,12 @@ func endForm(t *testing.T, page string) url.Values {
 // made a form post to another user's sign-out).
 func TestGoClassHostileRoomNames(t *testing.T) {
 	z := tests.NewFakeZego(t)
-	h := tests.New(t, func(c *server.Config) { c.Zego = tests.ZegoConfig(z) })
+	h := tests.New(t, func(c *server.Config) { c.GoClass = tests.ZegoConfig(z) })
 	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
 	victim := h.User(tests.AppA, "victim", 0)
 	names := []string{"x/../../../users/10001/signout?", "a/b", "q?x=1", "h#frag", ".", "..", "../..", "%2e%2e", "sp ace", "<b>&\"'"}
 	for i, n := range names {
-		h.Edu("login_room", M{"room_id": n, "room_type": 1, "uid": 100 + i, "nick_name": "T", "role": 1}).Want(t, 0)
+		h.GoClass("login_room", M{"room_id": n, "room_type": 1, "uid": 100 + i, "nick_name": "T", "role": 1}).Want(t, 0)
 	}
 	z.Calls()
 	b := newBrowser(t, h)
@@ -375,9 +375,9 @@ func TestGoClassHostileRoomNames(t *testing.T) {
 			t.Fatalf("room %q: end: %d %s", n, resp.StatusCode, resp.Header.Get("Location"))
 		}
 		// That room is gone, the others are not.
-		h.Edu("heartbeat", M{"room_id": n, "room_type": 1, "uid": 100 + i}).Want(t, goclass.CodeNeedLogin)
+		h.GoClass("heartbeat", M{"room_id": n, "room_type": 1, "uid": 100 + i}).Want(t, goclass.CodeNeedLogin)
 		if i+1 < len(names) {
-			h.Edu("heartbeat", M{"room_id": names[i+1], "room_type": 1, "uid": 101 + i}).Want(t, 0)
+			h.GoClass("heartbeat", M{"room_id": names[i+1], "room_type": 1, "uid": 101 + i}).Want(t, 0)
 		}
 	}
 	// Nobody was signed out.
@@ -386,10 +386,10 @@ func TestGoClassHostileRoomNames(t *testing.T) {
 
 func TestGoClassRooms(t *testing.T) {
 	z := tests.NewFakeZego(t)
-	h := tests.New(t, func(c *server.Config) { c.Zego = tests.ZegoConfig(z) })
+	h := tests.New(t, func(c *server.Config) { c.GoClass = tests.ZegoConfig(z) })
 	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
-	h.Edu("login_room", M{"room_id": "math:1", "room_type": 2, "uid": 7, "nick_name": "Teacher Wang", "role": 1}).Want(t, 0)
-	h.Edu("login_room", M{"room_id": "math:1", "room_type": 2, "uid": 8, "nick_name": "Lei", "role": 2}).Want(t, 0)
+	h.GoClass("login_room", M{"room_id": "math:1", "room_type": 2, "uid": 7, "nick_name": "Teacher Wang", "role": 1}).Want(t, 0)
+	h.GoClass("login_room", M{"room_id": "math:1", "room_type": 2, "uid": 8, "nick_name": "Lei", "role": 2}).Want(t, 0)
 	z.Calls()
 	b := newBrowser(t, h)
 	b.signIn(adminName, adminPwd)
@@ -405,7 +405,7 @@ func TestGoClassRooms(t *testing.T) {
 	if len(calls) != 2 || calls[0].Body["msg_content"] != `{"cmd":105,"data":{}}` || calls[1].Path != "/cgi/clearroom" {
 		t.Fatalf("zego calls: %+v", calls)
 	}
-	h.Edu("heartbeat", M{"room_id": "math:1", "room_type": 2, "uid": 8}).Want(t, 10005)
+	h.GoClass("heartbeat", M{"room_id": "math:1", "room_type": 2, "uid": 8}).Want(t, 10005)
 	if _, page := b.do("GET", "/admin/audit", nil); !strings.Contains(page, "end GO-class room") {
 		t.Fatal("not audited")
 	}
@@ -457,7 +457,7 @@ func TestSignInLockoutBehindProxy(t *testing.T) {
 func TestTrailingSpacesAreNoWayIn(t *testing.T) {
 	tests.EachEngine(t, func(t *testing.T) {
 		z := tests.NewFakeZego(t)
-		h := tests.New(t, func(c *server.Config) { c.Zego = tests.ZegoConfig(z) })
+		h := tests.New(t, func(c *server.Config) { c.GoClass = tests.ZegoConfig(z) })
 		if err := console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -481,18 +481,18 @@ func TestTrailingSpacesAreNoWayIn(t *testing.T) {
 		}
 		h.Login(tests.AppA, "erin", "pw")
 		// GO课堂: 'padroom  ' is refused, not padroom under another name.
-		h.Edu("login_room", M{"room_id": "padroom", "uid": 1, "nick_name": "T", "role": 1}).Want(t, 0)
-		h.Edu("login_room", M{"room_id": "padroom  ", "uid": 2, "nick_name": "S", "role": 2}).Want(t, goclass.CodeInvalid)
+		h.GoClass("login_room", M{"room_id": "padroom", "uid": 1, "nick_name": "T", "role": 1}).Want(t, 0)
+		h.GoClass("login_room", M{"room_id": "padroom  ", "uid": 2, "nick_name": "S", "role": 2}).Want(t, goclass.CodeInvalid)
 	})
 }
 
 // GO课堂 rooms are listed a page at a time.
 func TestGoClassRoomsPaged(t *testing.T) {
 	z := tests.NewFakeZego(t)
-	h := tests.New(t, func(c *server.Config) { c.Zego = tests.ZegoConfig(z); c.Zego.RoomsPerMinute = 1000 })
+	h := tests.New(t, func(c *server.Config) { c.GoClass = tests.ZegoConfig(z); c.GoClass.RoomsPerMinute = 1000 })
 	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
 	for i := range 60 {
-		h.Edu("login_room", M{"room_id": fmt.Sprint("r", i), "uid": 1, "nick_name": "T", "role": 1}).Want(t, 0)
+		h.GoClass("login_room", M{"room_id": fmt.Sprint("r", i), "uid": 1, "nick_name": "T", "role": 1}).Want(t, 0)
 	}
 	b := newBrowser(t, h)
 	b.signIn(adminName, adminPwd)

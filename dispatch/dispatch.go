@@ -48,7 +48,7 @@ var Routes = map[string]map[string]Route{
 	"live": {
 		"create":         {Kind: Token, Handler: (*svc.Service).Create},
 		"startcourse":    {Kind: Token, Handler: (*svc.Service).StartCourse},
-		"exitroom":       {Kind: Token, Handler: (*svc.Service).EndClass},
+		"exitroom":       {Kind: Token, Handler: (*svc.Service).ExitRoom},
 		"heartbeat":      {Kind: Token, Handler: (*svc.Service).Heartbeat},
 		"reportmemid":    {Kind: Token, Handler: (*svc.Service).ReportMemID},
 		"roomidlist":     {Kind: Token, Handler: (*svc.Service).RoomIDList},

@@ -31,8 +31,8 @@ func TestConfig(t *testing.T) {
 		switch {
 		case c.err == "" && err != nil:
 			t.Errorf("%s: %v", c.zego, err)
-		case c.err == "" && (cfg.Zego.HeartbeatInterval != 120 || cfg.Zego.Small.MaxPeople != 10 || cfg.Zego.Small.DefaultCamera != 1):
-			t.Errorf("%s: defaults %+v", c.zego, cfg.Zego)
+		case c.err == "" && (cfg.GoClass.HeartbeatInterval != 120 || cfg.GoClass.Small.MaxPeople != 10 || cfg.GoClass.Small.DefaultCamera != 1):
+			t.Errorf("%s: defaults %+v", c.zego, cfg.GoClass)
 		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
 			t.Errorf("%s: want an error naming %q, got %v", c.zego, c.err, err)
 		}

@@ -27,17 +27,17 @@ func newEnv(t *testing.T, edit func(*goclass.Config)) (*tests.Env, *tests.FakeZe
 	t.Helper()
 	z := tests.NewFakeZego(t)
 	h := tests.New(t, func(c *server.Config) {
-		c.Zego = tests.ZegoConfig(z)
+		c.GoClass = tests.ZegoConfig(z)
 		if edit != nil {
-			edit(c.Zego)
+			edit(c.GoClass)
 		}
 	})
 	return h, z
 }
 
-func login(h *tests.Env, room string, typ int, uid int64, nick string, role int) tests.EduAnswer {
+func login(h *tests.Env, room string, typ int, uid int64, nick string, role int) tests.GoClassAnswer {
 	h.T.Helper()
-	return h.Edu("login_room", M{"room_id": room, "room_type": typ, "uid": uid, "nick_name": nick, "role": role})
+	return h.GoClass("login_room", M{"room_id": room, "room_type": typ, "uid": uid, "nick_name": nick, "role": role})
 }
 
 func req(room string, typ int, uid int64, more ...any) M {
@@ -93,7 +93,7 @@ func TestSmallClass(t *testing.T) {
 
 		// The teacher logs in from the web: the room is made, and the
 		// answer carries the room's rules and an app_token.
-		a := h.Edu("login_room", M{"room_id": room, "room_type": 1, "uid": 100, "nick_name": "Teacher", "role": 1,
+		a := h.GoClass("login_room", M{"room_id": room, "room_type": 1, "uid": 100, "nick_name": "Teacher", "role": 1,
 			"common_data": M{"platform": 32}}).Want(t, 0)
 		var lg map[string]any
 		a.Decode(t, &lg)
@@ -136,13 +136,13 @@ func TestSmallClass(t *testing.T) {
 			Seq   int64            `json:"seq"`
 			Room  string           `json:"room_id"`
 		}
-		h.Edu("get_attendee_list", req(room, 1, 201)).Want(t, 0).Decode(t, &list)
+		h.GoClass("get_attendee_list", req(room, 1, 201)).Want(t, 0).Decode(t, &list)
 		if len(list.Users) != 3 || list.Seq != 3 || list.Room != room || list.Users[0]["uid"] != float64(100) || list.Users[2]["nick_name"] != "Bob" {
 			t.Fatalf("attendee list: %+v", list)
 		}
 
 		// Ann turns her camera on: she joins the co-streaming list.
-		h.Edu("set_user_info", req(room, 1, 201, "target_uid", 201, "camera", 2)).Want(t, 0)
+		h.GoClass("set_user_info", req(room, 1, 201, "target_uid", 201, "camera", 2)).Want(t, 0)
 		wantMsgs(t, z,
 			msg{104, room, []string{"100", "201", "202"}, map[string]any{"seq": 1, "type": 2, "delta": 1, "uid": 201, "camera": 2, "mic": 1, "join_live_time": nil}},
 			msg{102, room, []string{"100", "201", "202"}, map[string]any{"type": 2, "operator_uid": 201, "operator_name": "Ann"}})
@@ -150,40 +150,40 @@ func TestSmallClass(t *testing.T) {
 			Users []map[string]any `json:"join_live_list"`
 			Seq   int64            `json:"seq"`
 		}
-		h.Edu("get_join_live_list", req(room, 1, 100)).Want(t, 0).Decode(t, &jl)
+		h.GoClass("get_join_live_list", req(room, 1, 100)).Want(t, 0).Decode(t, &jl)
 		if len(jl.Users) != 1 || jl.Seq != 1 || jl.Users[0]["uid"] != float64(201) || jl.Users[0]["join_live_time"] != float64(h.Now().UnixMilli()) {
 			t.Fatalf("join-live list: %+v", jl)
 		}
 		// The teacher turns Bob's mic on and lets him share; a heartbeat
 		// shows the lists' versions.
-		h.Edu("set_user_info", req(room, 1, 100, "target_uid", 202, "mic", 2, "can_share", 2)).Want(t, 0)
+		h.GoClass("set_user_info", req(room, 1, 100, "target_uid", 202, "mic", 2, "can_share", 2)).Want(t, 0)
 		wantMsgs(t, z,
 			msg{104, room, []string{"100", "201", "202"}, map[string]any{"seq": 2, "type": 2, "delta": 1, "uid": 202}},
 			msg{102, room, []string{"100", "201", "202"}, map[string]any{"type": 3, "operator_uid": 100, "operator_name": "Teacher"}},
 			msg{102, room, []string{"100", "201", "202"}, map[string]any{"type": 4, "operator_uid": 100}})
 		var hb map[string]any
-		h.Edu("heartbeat", req(room, 1, 202)).Want(t, 0).Decode(t, &hb)
+		h.GoClass("heartbeat", req(room, 1, 202)).Want(t, 0).Decode(t, &hb)
 		if hb["interval"] != float64(30) || hb["attendee_list_seq"] != float64(3) || hb["join_live_list_seq"] != float64(2) {
 			t.Fatalf("heartbeat: %v", hb)
 		}
 		// The co-streaming cap keeps the teacher's seat: 3 seats, two taken.
 		login(h, room, 1, 203, "Cat", 2).Want(t, 0)
-		h.Edu("set_user_info", req(room, 1, 203, "target_uid", 203, "camera", 2)).Want(t, goclass.CodeJoinLiveFull)
+		h.GoClass("set_user_info", req(room, 1, 203, "target_uid", 203, "camera", 2)).Want(t, goclass.CodeJoinLiveFull)
 		// The people cap: 4.
 		login(h, room, 1, 204, "Dan", 2).Want(t, goclass.CodePeopleFull)
 		z.Msgs()
 
 		// Bob shares; Ann cannot; the teacher stops Bob's share.
-		h.Edu("start_share", req(room, 1, 202)).Want(t, 0)
-		h.Edu("start_share", req(room, 1, 201)).Want(t, goclass.CodeNoPermission)
-		h.Edu("start_share", req(room, 1, 100)).Want(t, goclass.CodeSharing)
+		h.GoClass("start_share", req(room, 1, 202)).Want(t, 0)
+		h.GoClass("start_share", req(room, 1, 201)).Want(t, goclass.CodeNoPermission)
+		h.GoClass("start_share", req(room, 1, 100)).Want(t, goclass.CodeSharing)
 		a = login(h, room, 1, 201, "Ann", 2).Want(t, 0) // a repeated login shows the sharer
 		lg = nil
 		a.Decode(t, &lg)
 		if lg["sharing_uid"] != float64(202) || lg["camera"] != float64(2) {
 			t.Fatalf("relogin: %s", a.Raw)
 		}
-		h.Edu("stop_share", req(room, 1, 100, "target_uid", 202)).Want(t, 0)
+		h.GoClass("stop_share", req(room, 1, 100, "target_uid", 202)).Want(t, 0)
 		all := []string{"100", "201", "202", "203"}
 		wantMsgs(t, z,
 			msg{106, room, all, map[string]any{"sharing_uid": 202, "sharing_name": "Bob"}},
@@ -191,27 +191,27 @@ func TestSmallClass(t *testing.T) {
 			msg{107, room, all, map[string]any{"operator_uid": 100, "operator_name": "Teacher", "target_uid": 202, "target_name": "Bob"}})
 
 		// Chat goes through /cgi/im/chat.
-		h.Edu("send_message", req(room, 1, 201, "message", "hello <b>")).Want(t, 0)
+		h.GoClass("send_message", req(room, 1, 201, "message", "hello <b>")).Want(t, 0)
 		calls := z.Calls()
 		if len(calls) != 1 || calls[0].Path != "/cgi/im/chat" || calls[0].Body["msg_content"] != "hello <b>" ||
 			calls[0].Body["src_user_account"] != "201" || calls[0].Body["src_nickname"] != "Ann" || calls[0].Body["room_id"] != room {
 			t.Fatalf("chat: %+v", calls)
 		}
 		z.Fail("/cgi/im/chat", 52000)
-		a = h.Edu("send_message", req(room, 1, 201, "message", "again")).Want(t, goclass.CodeSendMessage)
+		a = h.GoClass("send_message", req(room, 1, 201, "message", "again")).Want(t, goclass.CodeSendMessage)
 		z.Fail("/cgi/im/chat", 0)
 
 		// Ann leaves: the lists shrink.
-		h.Edu("leave_room", req(room, 1, 201)).Want(t, 0)
+		h.GoClass("leave_room", req(room, 1, 201)).Want(t, 0)
 		rest := []string{"100", "202", "203"}
 		wantMsgs(t, z,
 			msg{103, room, rest, map[string]any{"seq": 5, "type": 4, "delta": -1, "uid": 201}},
 			msg{104, room, rest, map[string]any{"seq": 3, "type": 4, "delta": -1, "uid": 201}})
-		h.Edu("get_attendee_list", req(room, 1, 201)).Want(t, goclass.CodeNeedLogin)
+		h.GoClass("get_attendee_list", req(room, 1, 201)).Want(t, goclass.CodeNeedLogin)
 
 		// The teacher ends the class: everyone is told, ZEGO clears the room.
-		h.Edu("end_teaching", req(room, 1, 202)).Want(t, goclass.CodeNoPermission)
-		h.Edu("end_teaching", req(room, 1, 100)).Want(t, 0)
+		h.GoClass("end_teaching", req(room, 1, 202)).Want(t, goclass.CodeNoPermission)
+		h.GoClass("end_teaching", req(room, 1, 100)).Want(t, 0)
 		calls = z.Calls()
 		if len(calls) != 2 || calls[0].Path != "/cgi/sendmsg" || calls[1].Path != "/cgi/clearroom" || calls[1].Body["room_id"] != room {
 			t.Fatalf("end: %+v", calls)
@@ -219,8 +219,8 @@ func TestSmallClass(t *testing.T) {
 		if c := calls[0].Body["msg_content"]; c != `{"cmd":105,"data":{"operator_uid":100,"operator_name":"Teacher"}}` {
 			t.Fatalf("end notification %v", c)
 		}
-		h.Edu("heartbeat", req(room, 1, 202)).Want(t, goclass.CodeNeedLogin)
-		h.Edu("get_attendee_list", req(room, 1, 100)).Want(t, goclass.CodeNoRoom)
+		h.GoClass("heartbeat", req(room, 1, 202)).Want(t, goclass.CodeNeedLogin)
+		h.GoClass("get_attendee_list", req(room, 1, 100)).Want(t, goclass.CodeNoRoom)
 		// A new class in the same room starts from scratch.
 		login(h, room, 1, 202, "Bob", 2).Want(t, 0)
 		wantMsgs(t, z, msg{103, room, []string{"202"}, map[string]any{"seq": 1, "can_share": 1}})
@@ -263,9 +263,9 @@ func TestLargeClass(t *testing.T) {
 			}
 		}
 		// Large classes: students set nothing, the teacher only their own.
-		h.Edu("set_user_info", req("abc", 2, 2, "target_uid", 2, "camera", 2)).Want(t, goclass.CodeNoPermission)
-		h.Edu("set_user_info", req("abc", 2, 1, "target_uid", 2, "camera", 2)).Want(t, goclass.CodeNoPermission)
-		h.Edu("set_user_info", req("abc", 2, 1, "target_uid", 1, "camera", 2, "mic", 2)).Want(t, 0)
+		h.GoClass("set_user_info", req("abc", 2, 2, "target_uid", 2, "camera", 2)).Want(t, goclass.CodeNoPermission)
+		h.GoClass("set_user_info", req("abc", 2, 1, "target_uid", 2, "camera", 2)).Want(t, goclass.CodeNoPermission)
+		h.GoClass("set_user_info", req("abc", 2, 1, "target_uid", 1, "camera", 2, "mic", 2)).Want(t, 0)
 		wantMsgs(t, z,
 			msg{104, "abc", []string{"1", "2"}, map[string]any{"type": 1, "delta": 1}},
 			msg{102, "abc", []string{"1", "2"}, map[string]any{"type": 2}},
@@ -274,13 +274,13 @@ func TestLargeClass(t *testing.T) {
 		var list struct {
 			Users []map[string]any `json:"attendee_list"`
 		}
-		h.Edu("get_attendee_list", req("2-abc", 1, 9)).Want(t, 0).Decode(t, &list)
+		h.GoClass("get_attendee_list", req("2-abc", 1, 9)).Want(t, 0).Decode(t, &list)
 		if len(list.Users) != 1 || list.Users[0]["uid"] != float64(9) {
 			t.Fatalf("2-abc: %+v", list)
 		}
-		h.Edu("get_attendee_list", req("abc", 2, 9)).Want(t, goclass.CodeNeedLogin)
-		h.Edu("end_teaching", req("abc", 2, 1)).Want(t, 0)
-		h.Edu("heartbeat", req("2-abc", 1, 9)).Want(t, 0)
+		h.GoClass("get_attendee_list", req("abc", 2, 9)).Want(t, goclass.CodeNeedLogin)
+		h.GoClass("end_teaching", req("abc", 2, 1)).Want(t, 0)
+		h.GoClass("heartbeat", req("2-abc", 1, 9)).Want(t, 0)
 	})
 }
 
@@ -339,7 +339,7 @@ func TestErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := h.Edu(c.cmd, c.body).Want(t, c.code)
+			a := h.GoClass(c.cmd, c.body).Want(t, c.code)
 			if a.Message != c.msg || a.HasData {
 				t.Fatalf("want message %q and no data, got %s", c.msg, a.Raw)
 			}
@@ -353,21 +353,21 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("errors made calls: %+v", c)
 	}
 	// Sharing in use and the co-streaming cap.
-	h.Edu("start_share", req("r", 1, 1)).Want(t, 0)
-	h.Edu("set_user_info", req("r", 1, 1, "target_uid", 2, "can_share", 2)).Want(t, 0)
-	a := h.Edu("start_share", req("r", 1, 2)).Want(t, goclass.CodeSharing)
+	h.GoClass("start_share", req("r", 1, 1)).Want(t, 0)
+	h.GoClass("set_user_info", req("r", 1, 1, "target_uid", 2, "can_share", 2)).Want(t, 0)
+	a := h.GoClass("start_share", req("r", 1, 2)).Want(t, goclass.CodeSharing)
 	if a.Message != "sharing" {
 		t.Fatal(a.Message)
 	}
-	h.Edu("stop_share", req("r", 1, 2, "target_uid", 1)).Want(t, goclass.CodeNoPermission)
-	h.Edu("set_user_info", req("r", 1, 2, "target_uid", 2, "camera", 2)).Want(t, 0) // 2 seats, 1 kept
+	h.GoClass("stop_share", req("r", 1, 2, "target_uid", 1)).Want(t, goclass.CodeNoPermission)
+	h.GoClass("set_user_info", req("r", 1, 2, "target_uid", 2, "camera", 2)).Want(t, 0) // 2 seats, 1 kept
 	login(h, "r", 1, 3, "S3", 2).Want(t, 0)
-	a = h.Edu("set_user_info", req("r", 1, 3, "target_uid", 3, "mic", 2)).Want(t, goclass.CodeJoinLiveFull)
+	a = h.GoClass("set_user_info", req("r", 1, 3, "target_uid", 3, "mic", 2)).Want(t, goclass.CodeJoinLiveFull)
 	if a.Message != "join live num overflow" {
 		t.Fatal(a.Message)
 	}
 	// Nothing to change answers at once, even for a stranger.
-	h.Edu("set_user_info", req("nowhere", 1, 9, "target_uid", 9)).Want(t, 0)
+	h.GoClass("set_user_info", req("nowhere", 1, 9, "target_uid", 9)).Want(t, 0)
 }
 
 func TestCapsHoldUnderConcurrency(t *testing.T) {
@@ -391,7 +391,7 @@ func TestCapsHoldUnderConcurrency(t *testing.T) {
 		}
 		var in []int64
 		for i := range n {
-			if a := h.Edu("get_attendee_list", req("rush", 1, int64(1000+i))); a.Code == 0 {
+			if a := h.GoClass("get_attendee_list", req("rush", 1, int64(1000+i))); a.Code == 0 {
 				a.Decode(t, &list)
 				in = append(in, int64(1000+i))
 			}
@@ -401,7 +401,7 @@ func TestCapsHoldUnderConcurrency(t *testing.T) {
 		}
 		// 3 co-streaming seats, one kept for the teacher: 2 of 5 cameras.
 		for _, u := range in {
-			go func() { codes <- h.Edu("set_user_info", req("rush", 1, u, "target_uid", u, "camera", 2)).Code }()
+			go func() { codes <- h.GoClass("set_user_info", req("rush", 1, u, "target_uid", u, "camera", 2)).Code }()
 		}
 		got = map[int]int{}
 		for range in {
@@ -412,7 +412,7 @@ func TestCapsHoldUnderConcurrency(t *testing.T) {
 		}
 		// The teacher's seat: the teacher gets in and on.
 		login(h, "rush", 1, 1, "T", 1).Want(t, 0)
-		h.Edu("set_user_info", req("rush", 1, 1, "target_uid", 1, "camera", 2)).Want(t, 0)
+		h.GoClass("set_user_info", req("rush", 1, 1, "target_uid", 1, "camera", 2)).Want(t, 0)
 	})
 }
 
@@ -424,22 +424,22 @@ func TestPresence(t *testing.T) {
 			login(h, room, 2, 1, "T", 1).Want(t, 0)
 			login(h, room, 2, 2, "S", 2).Want(t, 0)
 		}
-		h.Edu("set_user_info", req("a-b:c", 2, 1, "target_uid", 1, "camera", 2)).Want(t, 0)
-		h.Edu("start_share", req("a-b:c", 2, 1)).Want(t, 0)
+		h.GoClass("set_user_info", req("a-b:c", 2, 1, "target_uid", 1, "camera", 2)).Want(t, 0)
+		h.GoClass("start_share", req("a-b:c", 2, 1)).Want(t, 0)
 		z.Calls()
 		h.Advance(40 * time.Second)
-		h.Edu("heartbeat", req("a-b:c", 2, 2)).Want(t, 0)
-		h.Edu("heartbeat", req("plain", 2, 1)).Want(t, 0)
-		h.Edu("heartbeat", req("plain", 2, 2)).Want(t, 0)
+		h.GoClass("heartbeat", req("a-b:c", 2, 2)).Want(t, 0)
+		h.GoClass("heartbeat", req("plain", 2, 1)).Want(t, 0)
+		h.GoClass("heartbeat", req("plain", 2, 2)).Want(t, 0)
 		h.Advance(22 * time.Second) // the teacher of a-b:c: 62 s, not yet gone
-		h.App.Edu.Reap(ctx)
+		h.App.GoClass.Reap(ctx)
 		if c := z.Calls(); len(c) != 0 {
 			t.Fatalf("reaped early: %+v", c)
 		}
 		// The state survives a restart.
 		h.Restart()
 		h.Advance(time.Second)
-		h.App.Edu.Reap(ctx)
+		h.App.GoClass.Reap(ctx)
 		// The teacher is removed: the lists shrink and the share ends.
 		wantMsgs(t, z,
 			msg{103, "a-b:c", []string{"2"}, map[string]any{"type": 3, "delta": -1, "uid": 1}},
@@ -451,19 +451,19 @@ func TestPresence(t *testing.T) {
 		if _, ok := lg["sharing_uid"]; ok {
 			t.Fatalf("share still on: %s", a.Raw)
 		}
-		h.Edu("leave_room", req("a-b:c", 2, 3)).Want(t, 0)
-		h.Edu("leave_room", req("a-b:c", 2, 2)).Want(t, 0)
+		h.GoClass("leave_room", req("a-b:c", 2, 3)).Want(t, 0)
+		h.GoClass("leave_room", req("a-b:c", 2, 2)).Want(t, 0)
 		z.Calls()
 		// Empty: destroyed after destroy_buffer, with ZEGO told.
 		h.Advance(59 * time.Second)
-		h.App.Edu.Reap(ctx) // also removes the silent members of "plain"
+		h.App.GoClass.Reap(ctx) // also removes the silent members of "plain"
 		for _, c := range z.Calls() {
 			if c.Path == "/cgi/clearroom" {
 				t.Fatalf("destroyed early: %+v", c)
 			}
 		}
 		h.Advance(2 * time.Second)
-		h.App.Edu.Reap(ctx)
+		h.App.GoClass.Reap(ctx)
 		cleared := map[string]bool{}
 		for _, c := range z.Calls() {
 			if c.Path == "/cgi/clearroom" {
@@ -473,10 +473,10 @@ func TestPresence(t *testing.T) {
 		if !cleared["a-b:c"] || cleared["plain"] {
 			t.Fatalf("cleared %v", cleared)
 		}
-		h.Edu("get_attendee_list", req("a-b:c", 2, 1)).Want(t, goclass.CodeNoRoom)
+		h.GoClass("get_attendee_list", req("a-b:c", 2, 1)).Want(t, goclass.CodeNoRoom)
 		// "plain" emptied by the reaper 2 s ago goes 60 s later.
 		h.Advance(60 * time.Second)
-		h.App.Edu.Reap(ctx)
+		h.App.GoClass.Reap(ctx)
 		if c := z.Calls(); len(c) != 1 || c[0].Path != "/cgi/clearroom" || c[0].Body["room_id"] != "plain" {
 			t.Fatalf("plain: %+v", c)
 		}
@@ -493,10 +493,10 @@ func TestTeacherSeatFreed(t *testing.T) {
 	login(h, "r", 1, 1, "T", 2).Want(t, 0)
 	wantMsgs(t, z, msg{103, "r", []string{"1"}, nil}, msg{103, "r", []string{"1", "2"}, nil},
 		msg{102, "r", []string{"1", "2"}, map[string]any{"type": 1, "operator_name": nil}})
-	h.Edu("end_teaching", req("r", 1, 1)).Want(t, goclass.CodeNoPermission)
-	h.Edu("leave_room", req("r", 1, 1)).Want(t, 0)
+	h.GoClass("end_teaching", req("r", 1, 1)).Want(t, goclass.CodeNoPermission)
+	h.GoClass("leave_room", req("r", 1, 1)).Want(t, 0)
 	login(h, "r", 1, 3, "T3", 1).Want(t, 0)
-	h.Edu("end_teaching", req("r", 1, 3)).Want(t, 0)
+	h.GoClass("end_teaching", req("r", 1, 3)).Want(t, 0)
 	z.Calls()
 }
 
@@ -506,10 +506,10 @@ func TestTeacherSeatFreed(t *testing.T) {
 func TestReplayedRequest(t *testing.T) {
 	h, z := newEnv(t, nil)
 	body := M{"room_id": "r", "uid": 1, "nick_name": "T", "role": 1, "common_data": M{"device_id": "dev", "seq": 7}}
-	first := h.Edu("login_room", body).Want(t, 0)
+	first := h.GoClass("login_room", body).Want(t, 0)
 	z.Calls()
 	h.Advance(time.Second)
-	again := h.Edu("login_room", body).Want(t, 0)
+	again := h.GoClass("login_room", body).Want(t, 0)
 	if string(again.Raw) != string(first.Raw) {
 		t.Fatalf("replay: %s vs %s", again.Raw, first.Raw)
 	}
@@ -523,7 +523,7 @@ func TestReplayedRequest(t *testing.T) {
 		UID  int64  `json:"uid"`
 		Nick string `json:"nick_name"`
 	}
-	h.Edu("login_room", victim).Want(t, 0).Decode(t, &got)
+	h.GoClass("login_room", victim).Want(t, 0).Decode(t, &got)
 	if got.UID != 2 || got.Nick != "V" {
 		t.Fatalf("victim answered with another's login: %+v", got)
 	}
@@ -532,27 +532,27 @@ func TestReplayedRequest(t *testing.T) {
 	}
 	// A changed body with the same seq is another request.
 	body["nick_name"] = "changed"
-	if h.Edu("login_room", body).Want(t, 0).Decode(t, &got); got.Nick != "changed" {
+	if h.GoClass("login_room", body).Want(t, 0).Decode(t, &got); got.Nick != "changed" {
 		t.Fatalf("changed request answered from the cache: %+v", got)
 	}
 	z.Calls()
 	// Another seq runs.
 	body["common_data"] = M{"device_id": "dev", "seq": 8}
-	h.Edu("login_room", body).Want(t, 0)
+	h.GoClass("login_room", body).Want(t, 0)
 	if len(z.Msgs()) != 1 {
 		t.Fatal("seq 8 did not run")
 	}
 	// After a minute the answer is forgotten.
 	h.Advance(61 * time.Second)
 	body["common_data"] = M{"device_id": "dev", "seq": 8}
-	h.Edu("login_room", body).Want(t, 0)
+	h.GoClass("login_room", body).Want(t, 0)
 	if len(z.Msgs()) != 1 {
 		t.Fatal("seq 8 replayed after a minute")
 	}
 	// A device id past the bound is refused and nothing runs.
 	long := M{"room_id": "r", "uid": 3, "nick_name": "L", "role": 2,
 		"common_data": M{"device_id": strings.Repeat("d", 129), "seq": 1}}
-	if a := h.Edu("login_room", long).Want(t, goclass.CodeInvalid); !strings.Contains(a.Message, "device_id") {
+	if a := h.GoClass("login_room", long).Want(t, goclass.CodeInvalid); !strings.Contains(a.Message, "device_id") {
 		t.Fatalf("long device id: %s", a.Raw)
 	}
 	if c := z.Calls(); len(c) != 0 {
@@ -565,7 +565,7 @@ func TestReplayedRequest(t *testing.T) {
 func TestSeveralServers(t *testing.T) {
 	db := tests.NewMySQLDatabase(t)
 	z := tests.NewFakeZego(t)
-	edit := func(c *server.Config) { c.Zego = tests.ZegoConfig(z); c.Zego.Small.MaxPeople = 8 }
+	edit := func(c *server.Config) { c.GoClass = tests.ZegoConfig(z); c.GoClass.Small.MaxPeople = 8 }
 	a := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
 	b := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
 	const n = 20
@@ -589,8 +589,8 @@ func TestSeveralServers(t *testing.T) {
 	a.Advance(63 * time.Second)
 	b.Advance(63 * time.Second)
 	done := make(chan bool)
-	go func() { a.App.Edu.Reap(context.Background()); done <- true }()
-	b.App.Edu.Reap(context.Background())
+	go func() { a.App.GoClass.Reap(context.Background()); done <- true }()
+	b.App.GoClass.Reap(context.Background())
 	<-done
 	leaves := 0
 	for _, m := range z.Msgs() {
@@ -601,7 +601,7 @@ func TestSeveralServers(t *testing.T) {
 	if leaves != 6 { // the last one out tells no one
 		t.Fatalf("%d leave notifications for 7 silent members", leaves)
 	}
-	a.Edu("heartbeat", req("shared", 1, 100)).Want(t, goclass.CodeNeedLogin)
+	a.GoClass("heartbeat", req("shared", 1, 100)).Want(t, goclass.CodeNeedLogin)
 }
 
 // Anyone can make a room by logging in to it: new rooms are limited per
@@ -609,11 +609,11 @@ func TestSeveralServers(t *testing.T) {
 func TestRoomCreationLimits(t *testing.T) {
 	z := tests.NewFakeZego(t)
 	h := tests.New(t, func(c *server.Config) {
-		c.Zego = tests.ZegoConfig(z)
-		c.Zego.RoomsPerMinute, c.Zego.MaxRooms = 3, 5
+		c.GoClass = tests.ZegoConfig(z)
+		c.GoClass.RoomsPerMinute, c.GoClass.MaxRooms = 3, 5
 		c.TrustedProxies = []string{"127.0.0.1", "::1"}
 	})
-	from := func(addr, room string, uid int64) tests.EduAnswer {
+	from := func(addr, room string, uid int64) tests.GoClassAnswer {
 		b, _ := json.Marshal(M{"room_id": room, "uid": uid, "nick_name": "n", "role": 2})
 		req, _ := http.NewRequest("POST", h.HTTP.URL+"/edu_room/login_room", bytes.NewReader(b))
 		req.Header.Set("X-Real-IP", addr)
@@ -623,7 +623,7 @@ func TestRoomCreationLimits(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		raw, _ := io.ReadAll(resp.Body)
-		return tests.ParseEdu(t, resp, raw)
+		return tests.ParseGoClass(t, resp, raw)
 	}
 	for i := range 3 {
 		from("203.0.113.1", fmt.Sprint("a", i), 1).Want(t, 0)

@@ -30,7 +30,7 @@ func seal(t *testing.T, plain []byte) string {
 	return hex.EncodeToString(out)
 }
 
-func open(t *testing.T, a tests.EduAnswer) map[string]any {
+func open(t *testing.T, a tests.GoClassAnswer) map[string]any {
 	t.Helper()
 	var env map[string]string
 	if err := json.Unmarshal(a.Raw, &env); err != nil || env["s"] == "" || len(env) != 1 {
@@ -54,7 +54,7 @@ func open(t *testing.T, a tests.EduAnswer) map[string]any {
 func TestEnvelope(t *testing.T) {
 	h, z := newEnv(t, func(c *goclass.Config) { c.AESKey, c.AESIV = aesKey, aesIV })
 	body, _ := json.Marshal(M{"room_id": "r", "uid": 1, "nick_name": "<T>", "role": 1})
-	a := h.Edu("login_room", M{"s": seal(t, body)})
+	a := h.GoClass("login_room", M{"s": seal(t, body)})
 	got := open(t, a)
 	ret := got["ret"].(map[string]any)
 	data := got["data"].(map[string]any)
@@ -73,7 +73,7 @@ func TestEnvelope(t *testing.T) {
 	badPad[len(badPad)-17] ^= 0x01 // the last block's padding byte changes
 	lengths := map[int]bool{}
 	for _, s := range []string{"zz", "00", hex.EncodeToString(good[:20]), hex.EncodeToString(badPad), seal(t, []byte("{bad"))} {
-		a := h.Edu("heartbeat", M{"s": s})
+		a := h.GoClass("heartbeat", M{"s": s})
 		got := open(t, a)
 		ret := got["ret"].(map[string]any)
 		if ret["code"] != float64(4) || ret["message"] != "encrypted request refused: the envelope does not decrypt to a request" {
@@ -84,26 +84,26 @@ func TestEnvelope(t *testing.T) {
 	if len(lengths) != 1 {
 		t.Fatalf("bad envelopes answered with %d different lengths", len(lengths))
 	}
-	got = open(t, h.Edu("heartbeat", M{"s": seal(t, []byte(`{"x":1}`))}))
+	got = open(t, h.GoClass("heartbeat", M{"s": seal(t, []byte(`{"x":1}`))}))
 	if ret := got["ret"].(map[string]any); ret["message"] != "invalid parameter" {
 		t.Fatalf("a request in a good envelope: %v", got)
 	}
 	// A chat message is bounded.
 	long := strings.Repeat("字", 400) // 1,200 bytes
-	if a := h.Edu("send_message", req("r", 1, 1, "message", long)).Want(t, goclass.CodeInvalid); !strings.Contains(a.Message, "1024 bytes") {
+	if a := h.GoClass("send_message", req("r", 1, 1, "message", long)).Want(t, goclass.CodeInvalid); !strings.Contains(a.Message, "1024 bytes") {
 		t.Fatalf("long message: %s", a.Raw)
 	}
 	// Plain requests still work unless refused by configuration.
-	h.Edu("heartbeat", req("r", 1, 1)).Want(t, 0)
+	h.GoClass("heartbeat", req("r", 1, 1)).Want(t, 0)
 
 	h2, _ := newEnv(t, func(c *goclass.Config) { c.AESKey, c.AESIV, c.RequireEnvelope = aesKey, aesIV, true })
-	a = h2.Edu("login_room", M{"room_id": "r", "uid": 1, "role": 1}).Want(t, goclass.CodeInvalid)
+	a = h2.GoClass("login_room", M{"room_id": "r", "uid": 1, "role": 1}).Want(t, goclass.CodeInvalid)
 	if !strings.Contains(a.Message, "envelope") {
 		t.Fatal(a.Message)
 	}
 	// Without keys, an envelope is never opened nor run.
 	h3, z3 := newEnv(t, nil)
-	a = h3.Edu("login_room", M{"s": seal(t, body)}).Want(t, goclass.CodeInvalid)
+	a = h3.GoClass("login_room", M{"s": seal(t, body)}).Want(t, goclass.CodeInvalid)
 	if !strings.Contains(a.Message, "aes_key") || len(z3.Calls()) != 0 {
 		t.Fatalf("envelope without keys: %s", a.Raw)
 	}
@@ -150,17 +150,17 @@ func TestRoutes(t *testing.T) {
 		resp.Header.Get("Access-Control-Allow-Headers") != "content-type" || resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
 		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
 	}
-	a := h.Edu("heartbeat", req("r", 1, 1))
+	a := h.GoClass("heartbeat", req("r", 1, 1))
 	if a.Header.Get("Access-Control-Allow-Origin") != "*" || a.Header.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Fatalf("headers %v", a.Header)
 	}
 	// A body over 1 MiB is refused without running.
 	big := append([]byte(`{"uid":1,"room_id":"r","role":1,"nick_name":"`), bytes.Repeat([]byte("x"), 2<<20)...)
-	h.Edu("login_room", append(big, `"}`...)).Want(t, goclass.CodeInvalid)
+	h.GoClass("login_room", append(big, `"}`...)).Want(t, goclass.CodeInvalid)
 
 	// Without a "zego" section the API is not there.
 	plain := tests.New(t, func(*server.Config) {})
-	if a := plain.Edu("login_room", M{"room_id": "r", "uid": 1, "role": 1}); a.Status != 404 {
+	if a := plain.GoClass("login_room", M{"room_id": "r", "uid": 1, "role": 1}); a.Status != 404 {
 		t.Fatalf("API served without configuration: %d %s", a.Status, a.Raw)
 	}
 }

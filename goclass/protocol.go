@@ -90,7 +90,7 @@ type Person struct {
 	CanShare   int8   `json:"can_share"`
 }
 
-func person(m *store.EduMember) Person {
+func person(m *store.GoClassMember) Person {
 	return Person{UID: m.UID, NickName: m.NickName, Role: int32(m.Role), LoginTime: m.LoginMS,
 		JoinLiveMS: m.JoinLiveMS, Camera: int8(m.Camera), Mic: int8(m.Mic), CanShare: int8(m.CanShare)}
 }

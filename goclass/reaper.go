@@ -32,13 +32,13 @@ func (s *Service) Reap(ctx context.Context) {
 	now := s.ms()
 	// Silent for two intervals and two seconds, as the reference.
 	cutoff := now - (2*int64(s.cfg.HeartbeatInterval)+2)*1000
-	silent, err := s.st.EduSilent(ctx, cutoff)
+	silent, err := s.st.GoClassSilent(ctx, cutoff)
 	if err != nil {
 		s.log.Error("goclass: presence check", "err", err)
 		return
 	}
 	for _, r := range silent {
-		e := s.inRoom(ctx, r.Type, r.Name, nil, nil, func(t *store.EduTx, c *change) error {
+		e := s.inRoom(ctx, r.Type, r.Name, nil, nil, func(t *store.GoClassTx, c *change) error {
 			m, err := t.Member(ctx, r.UID)
 			if err != nil || m == nil || m.HeartbeatMS >= cutoff {
 				return err // gone or back meanwhile
@@ -50,16 +50,16 @@ func (s *Service) Reap(ctx context.Context) {
 			s.log.Error("goclass: removing a silent member", "room", r.Name, "uid", r.UID, "err", e)
 		}
 	}
-	if err := s.st.EduScheduleEmpty(ctx, now+int64(s.cfg.DestroyBuffer)*1000); err != nil {
+	if err := s.st.GoClassScheduleEmpty(ctx, now+int64(s.cfg.DestroyBuffer)*1000); err != nil {
 		s.log.Error("goclass: scheduling empty rooms", "err", err)
 	}
-	due, err := s.st.EduDue(ctx, now)
+	due, err := s.st.GoClassDue(ctx, now)
 	if err != nil {
 		s.log.Error("goclass: rooms to destroy", "err", err)
 		return
 	}
 	for _, r := range due {
-		e := s.inRoom(ctx, r.Type, r.Name, nil, nil, func(t *store.EduTx, c *change) error {
+		e := s.inRoom(ctx, r.Type, r.Name, nil, nil, func(t *store.GoClassTx, c *change) error {
 			if t.Room.DestroyMS == 0 || t.Room.DestroyMS > now {
 				return nil
 			}

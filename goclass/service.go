@@ -17,10 +17,10 @@ import (
 
 // Store is what the API needs of the database.
 type Store interface {
-	EduRoom(ctx context.Context, typ int, name string, create *store.EduNew, fn func(*store.EduTx) error) error
-	EduSilent(ctx context.Context, beforeMS int64) ([]store.EduRef, error)
-	EduScheduleEmpty(ctx context.Context, atMS int64) error
-	EduDue(ctx context.Context, nowMS int64) ([]store.EduRef, error)
+	InGoClassRoom(ctx context.Context, typ int, name string, create *store.GoClassNew, fn func(*store.GoClassTx) error) error
+	GoClassSilent(ctx context.Context, beforeMS int64) ([]store.GoClassRef, error)
+	GoClassScheduleEmpty(ctx context.Context, atMS int64) error
+	GoClassDue(ctx context.Context, nowMS int64) ([]store.GoClassRef, error)
 }
 
 // Deps are the service's collaborators.
@@ -117,7 +117,7 @@ type change struct {
 func (c *change) add(cmd int, data any) { c.notes = append(c.notes, note{cmd, data}) }
 
 // recipients sets who gets the notes: the room's members now.
-func (c *change) recipients(ctx context.Context, t *store.EduTx) error {
+func (c *change) recipients(ctx context.Context, t *store.GoClassTx) error {
 	ms, err := t.Members(ctx, false)
 	if err != nil {
 		return err
@@ -132,17 +132,17 @@ func (c *change) recipients(ctx context.Context, t *store.EduTx) error {
 // inRoom runs fn on the room, locked, and then sends what it noted. A
 // missing room is missing (nil fn result is never seen then).
 func (s *Service) inRoom(ctx context.Context, typ int, name string, create *creator, missing *Error,
-	fn func(*store.EduTx, *change) error) error {
+	fn func(*store.GoClassTx, *change) error) error {
 	var c change
-	var mk *store.EduNew
+	var mk *store.GoClassNew
 	if create != nil {
 		k, _ := s.class(typ)
-		mk = &store.EduNew{Room: store.EduRoom{DefaultCamera: k.DefaultCamera, DefaultMic: k.DefaultMic,
+		mk = &store.GoClassNew{Room: store.GoClassRoom{DefaultCamera: k.DefaultCamera, DefaultMic: k.DefaultMic,
 			AllowCamera: k.AllowCamera, AllowMic: k.AllowMic, CreatedMS: s.ms()},
 			MaxRooms: s.cfg.MaxRooms,
 			Allow:    func() error { return s.newRooms.allow(create.addr, s.now(), s.cfg.RoomsPerMinute) }}
 	}
-	err := s.st.EduRoom(ctx, typ, name, mk, func(t *store.EduTx) error {
+	err := s.st.InGoClassRoom(ctx, typ, name, mk, func(t *store.GoClassTx) error {
 		c = change{}
 		if err := fn(t, &c); err != nil {
 			return err
@@ -221,7 +221,7 @@ func (s *Service) Login(ctx context.Context, r LoginReq) (*Login, error) {
 	role := int(r.Role)
 	// The room is missing only if destroyed between its creation and the
 	// login: rare, and worth a retry.
-	e := s.inRoom(ctx, typ, r.RoomID, &creator{addr: r.Addr}, &Error{CodeSystem, "SetRoomState Failed"}, func(t *store.EduTx, c *change) error {
+	e := s.inRoom(ctx, typ, r.RoomID, &creator{addr: r.Addr}, &Error{CodeSystem, "SetRoomState Failed"}, func(t *store.GoClassTx, c *change) error {
 		room := &t.Room
 		out.RoomInfo = RoomInfo{RoomID: r.RoomID, DefaultCamera: int8(room.DefaultCamera), DefaultMic: int8(room.DefaultMic),
 			AllowCamera: int8(room.AllowCamera), AllowMic: int8(room.AllowMic), SharingUID: room.SharingUID}
@@ -255,7 +255,7 @@ func (s *Service) Login(ctx context.Context, r LoginReq) (*Login, error) {
 		}
 		now := s.ms()
 		if m == nil {
-			m = &store.EduMember{UID: r.UID, NickName: r.NickName, Role: role, Camera: off, Mic: off,
+			m = &store.GoClassMember{UID: r.UID, NickName: r.NickName, Role: role, Camera: off, Mic: off,
 				CanShare: off, LoginMS: now, HeartbeatMS: now}
 			if role == roleTeacher {
 				m.CanShare = on
@@ -297,7 +297,7 @@ func (s *Service) List(ctx context.Context, roomID string, typ8 int8, uid int64,
 		return nil, errInvalid
 	}
 	out := &List{RoomID: roomID}
-	e := s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.EduTx, _ *change) error {
+	e := s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.GoClassTx, _ *change) error {
 		if m, err := t.Member(ctx, uid); err != nil {
 			return err
 		} else if m == nil {
@@ -329,7 +329,7 @@ func (s *Service) UserInfo(ctx context.Context, roomID string, typ8 int8, uid, t
 		return nil, errInvalid
 	}
 	var out Person
-	e := s.inRoom(ctx, roomType(typ8), roomID, nil, errNotInRoom, func(t *store.EduTx, _ *change) error {
+	e := s.inRoom(ctx, roomType(typ8), roomID, nil, errNotInRoom, func(t *store.GoClassTx, _ *change) error {
 		m, err := t.Member(ctx, target)
 		if err != nil {
 			return err
@@ -366,7 +366,7 @@ func (s *Service) SetUserInfo(ctx context.Context, r SetReq) error {
 	}
 	typ := roomType(r.RoomType)
 	k, _ := s.class(typ)
-	return s.inRoom(ctx, typ, r.RoomID, nil, errNeedLogin, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, typ, r.RoomID, nil, errNeedLogin, func(t *store.GoClassTx, c *change) error {
 		me, err := t.Member(ctx, r.UID)
 		if err != nil {
 			return err
@@ -472,7 +472,7 @@ func (s *Service) Heartbeat(ctx context.Context, roomID string, typ8 int8, uid i
 		return nil, errInvalid
 	}
 	out := &Seqs{Interval: int32(s.cfg.HeartbeatInterval)}
-	e := s.inRoom(ctx, roomType(typ8), roomID, nil, errNeedLogin, func(t *store.EduTx, _ *change) error {
+	e := s.inRoom(ctx, roomType(typ8), roomID, nil, errNeedLogin, func(t *store.GoClassTx, _ *change) error {
 		if m, err := t.Member(ctx, uid); err != nil {
 			return err
 		} else if m == nil {
@@ -492,7 +492,7 @@ func (s *Service) Leave(ctx context.Context, roomID string, typ8 int8, uid int64
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return errInvalid
 	}
-	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.GoClassTx, c *change) error {
 		m, err := t.Member(ctx, uid)
 		if err != nil {
 			return err
@@ -505,7 +505,7 @@ func (s *Service) Leave(ctx context.Context, roomID string, typ8 int8, uid int64
 
 // leave removes m (a leave or a silent member) and notes what the room
 // is told: the attendee list, the join-live list, the end of m's share.
-func (s *Service) leave(ctx context.Context, t *store.EduTx, c *change, m *store.EduMember) error {
+func (s *Service) leave(ctx context.Context, t *store.GoClassTx, c *change, m *store.GoClassMember) error {
 	room := &t.Room
 	live := m.Camera == on || m.Mic == on || m.JoinedLive
 	if err := t.DeleteMember(ctx, m.UID); err != nil {
@@ -544,7 +544,7 @@ func (s *Service) EndTeaching(ctx context.Context, roomID string, typ8 int8, uid
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return errInvalid
 	}
-	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.GoClassTx, c *change) error {
 		if uid != t.Room.TeacherUID {
 			return errNotTeacher
 		}
@@ -570,7 +570,7 @@ func (s *Service) StartShare(ctx context.Context, roomID string, typ8 int8, uid 
 	if uid <= 0 || !validRoom(roomID) || !validType(typ8) {
 		return errInvalid
 	}
-	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNeedLogin, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNeedLogin, func(t *store.GoClassTx, c *change) error {
 		m, err := t.Member(ctx, uid)
 		if err != nil {
 			return err
@@ -594,7 +594,7 @@ func (s *Service) StopShare(ctx context.Context, roomID string, typ8 int8, uid, 
 	if uid <= 0 || !validRoom(roomID) || target <= 0 || !validType(typ8) {
 		return errInvalid
 	}
-	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, roomType(typ8), roomID, nil, errNoRoom, func(t *store.GoClassTx, c *change) error {
 		if target != t.Room.SharingUID {
 			return errNotSharing
 		}
@@ -634,7 +634,7 @@ func (s *Service) SendMessage(ctx context.Context, roomID string, typ8 int8, uid
 	}
 	typ := roomType(typ8)
 	var nick string
-	if e := s.inRoom(ctx, typ, roomID, nil, errNeedLogin, func(t *store.EduTx, _ *change) error {
+	if e := s.inRoom(ctx, typ, roomID, nil, errNeedLogin, func(t *store.GoClassTx, _ *change) error {
 		m, err := t.Member(ctx, uid)
 		if err != nil {
 			return err
@@ -653,7 +653,7 @@ func (s *Service) SendMessage(ctx context.Context, roomID string, typ8 int8, uid
 // AdminEnd ends a room from the operator console: the members are told
 // (105, no operator) and ZEGO clears it, as when its teacher ends it.
 func (s *Service) AdminEnd(ctx context.Context, typ int, name string) error {
-	return s.inRoom(ctx, typ, name, nil, errNoRoom, func(t *store.EduTx, c *change) error {
+	return s.inRoom(ctx, typ, name, nil, errNoRoom, func(t *store.GoClassTx, c *change) error {
 		c.add(cmdEndTeach, endNote{})
 		if err := c.recipients(ctx, t); err != nil {
 			return err
@@ -664,10 +664,10 @@ func (s *Service) AdminEnd(ctx context.Context, typ int, name string) error {
 }
 
 // Room reads a room and its members (the console's view).
-func (s *Service) Room(ctx context.Context, typ int, name string) (*store.EduRoom, []store.EduMember, error) {
-	var room store.EduRoom
-	var ms []store.EduMember
-	e := s.inRoom(ctx, typ, name, nil, errNoRoom, func(t *store.EduTx, _ *change) error {
+func (s *Service) Room(ctx context.Context, typ int, name string) (*store.GoClassRoom, []store.GoClassMember, error) {
+	var room store.GoClassRoom
+	var ms []store.GoClassMember
+	e := s.inRoom(ctx, typ, name, nil, errNoRoom, func(t *store.GoClassTx, _ *change) error {
 		room = t.Room
 		var err error
 		ms, err = t.Members(ctx, false)

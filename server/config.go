@@ -27,8 +27,8 @@ type Config struct {
 	svc.Config
 	HTTP
 	store.Options
-	// Zego turns on the GO课堂 room API (/edu_room/…) when present.
-	Zego *goclass.Config `json:"zego"`
+	// GoClass turns on the GO课堂 room API (/edu_room/…) when present.
+	GoClass *goclass.Config `json:"zego"`
 }
 
 // HTTP holds the HTTP server's settings.
@@ -67,8 +67,8 @@ func (c *Config) Defaults() {
 	if c.BusyTimeout <= 0 {
 		c.BusyTimeout = store.DefaultBusyTimeout
 	}
-	if c.Zego != nil {
-		c.Zego.Defaults()
+	if c.GoClass != nil {
+		c.GoClass.Defaults()
 	}
 }
 
@@ -83,8 +83,8 @@ func (c *Config) Validate() error {
 		return err
 	}
 	c.Proxies = p
-	if c.Zego != nil {
-		return c.Zego.Validate()
+	if c.GoClass != nil {
+		return c.GoClass.Validate()
 	}
 	return nil
 }

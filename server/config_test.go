@@ -80,8 +80,8 @@ func TestConfigExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Apps) != 1 || cfg.Zego == nil || cfg.Zego.Large.MaxJoinLive != 1 {
-		t.Fatalf("apps %+v, zego %+v", cfg.Apps, cfg.Zego)
+	if len(cfg.Apps) != 1 || cfg.GoClass == nil || cfg.GoClass.Large.MaxJoinLive != 1 {
+		t.Fatalf("apps %+v, zego %+v", cfg.Apps, cfg.GoClass)
 	}
 	text, err := os.ReadFile(path)
 	if err != nil {

@@ -38,7 +38,7 @@ func TestEveryFrontRecoversFromPanics(t *testing.T) {
 		Handler: func(*svc.Service, context.Context, *svc.Req) (any, error) { panic("sxb exploded") }}}
 	defer delete(dispatch.Routes, "zz_test")
 	var logs strings.Builder
-	cfg := &Config{Zego: &goclass.Config{Endpoint: "http://zego.invalid", HeartbeatInterval: 30, DestroyBuffer: 60,
+	cfg := &Config{GoClass: &goclass.Config{Endpoint: "http://zego.invalid", HeartbeatInterval: 30, DestroyBuffer: 60,
 		Small: goclass.Class{AppID: 1, AppSecret: strings.Repeat("s", 32), AppSign: sign32, MaxPeople: 4, MaxJoinLive: 1},
 		Large: goclass.Class{AppID: 2, AppSecret: strings.Repeat("l", 32), AppSign: sign32, MaxPeople: 4, MaxJoinLive: 1}}}
 	cfg.Defaults()

@@ -25,15 +25,15 @@ type router struct {
 	console                        *mount // nil without a console
 }
 
-func (s *Server) routes(sxb *dispatch.Server, edu *goclass.Handler, con *console.Console) *router {
+func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, con *console.Console) *router {
 	rt := &router{s: s,
 		sxb:      &mount{name: "sxb", h: sxb, fail: dispatch.Fail},
 		health:   &mount{name: "health", h: http.HandlerFunc(s.healthz), fail: s.healthFail},
 		metrics:  &mount{name: "metrics", h: scrape(s.Metrics.Handler()), fail: textFail},
 		notFound: &mount{name: "sxb", h: http.HandlerFunc(dispatch.NotFound), fail: dispatch.Fail},
 	}
-	if edu != nil {
-		rt.goclass = &mount{name: "goclass", h: edu, fail: goclass.Fail}
+	if gc != nil {
+		rt.goclass = &mount{name: "goclass", h: gc, fail: goclass.Fail}
 		rt.goclassHealth = &mount{name: "goclass", h: http.HandlerFunc(goclass.Empty), fail: goclass.Fail}
 	}
 	if con != nil {
@@ -78,14 +78,14 @@ func scrape(h http.Handler) http.Handler {
 }
 
 // ops are the operations of the mounted fronts, for the metric series.
-func ops(edu bool) []Op {
+func ops(goClass bool) []Op {
 	var list []Op
 	for sv, cmds := range dispatch.Routes {
 		for cmd := range cmds {
 			list = append(list, Op{"sxb", sv, cmd})
 		}
 	}
-	if edu {
+	if goClass {
 		for _, cmd := range goclass.Commands() {
 			list = append(list, Op{"goclass", "edu_room", cmd})
 		}

@@ -69,7 +69,7 @@ type Server struct {
 	Cfg     *Config
 	Store   *store.Store
 	Svc     *svc.Service
-	Edu     *goclass.Service // nil unless the configuration has "zego"
+	GoClass     *goclass.Service // nil unless the configuration has "zego"
 	Console *console.Console
 	HTTP    *http.Server
 	Metrics *Metrics
@@ -135,17 +135,17 @@ func New(cfg *Config, o Options) (*Server, error) {
 	service := svc.New(&cfg.Config, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now})
 	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, done: o.Done,
 		addrs:   clientAddrs{proxies: cfg.Proxies},
-		Metrics: NewMetrics(st, log, ops(cfg.Zego != nil), codes())}
+		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil), codes())}
 	service.Observe = s.Metrics.Reaped
-	var edu *goclass.Handler
-	if cfg.Zego != nil {
-		s.Edu = goclass.New(cfg.Zego, goclass.Deps{Store: st, Client: o.ZegoClient, Now: o.Now, Log: log})
-		edu = goclass.NewHandler(s.Edu)
-		log.Info("GO课堂 room API on /edu_room/", "small_app", cfg.Zego.Small.AppID, "large_app", cfg.Zego.Large.AppID,
-			"envelope", cfg.Zego.AESKey != "", "envelope_required", cfg.Zego.RequireEnvelope)
+	var gc *goclass.Handler
+	if cfg.GoClass != nil {
+		s.GoClass = goclass.New(cfg.GoClass, goclass.Deps{Store: st, Client: o.ZegoClient, Now: o.Now, Log: log})
+		gc = goclass.NewHandler(s.GoClass)
+		log.Info("GO课堂 room API on /edu_room/", "small_app", cfg.GoClass.Small.AppID, "large_app", cfg.GoClass.Large.AppID,
+			"envelope", cfg.GoClass.AESKey != "", "envelope_required", cfg.GoClass.RequireEnvelope)
 	}
-	s.Console = console.New(console.Deps{Store: st, Svc: service, Edu: s.Edu, Gather: s.Metrics.Gather, Log: log, Now: o.Now})
-	handler := s.routes(&dispatch.Server{Svc: service, Log: log}, edu, s.Console)
+	s.Console = console.New(console.Deps{Store: st, Svc: service, GoClass: s.GoClass, Gather: s.Metrics.Gather, Log: log, Now: o.Now})
+	handler := s.routes(&dispatch.Server{Svc: service, Log: log}, gc, s.Console)
 	t := o.Timeouts
 	def := DefaultTimeouts
 	// A request's deadline lies inside the write timeout, so its answer
@@ -196,8 +196,8 @@ func (s *Server) Start() {
 	s.bgStop, s.bgDone = cancel, make(chan struct{})
 	go func() {
 		var wg sync.WaitGroup
-		if s.Edu != nil {
-			wg.Go(func() { s.Edu.Run(ctx) })
+		if s.GoClass != nil {
+			wg.Go(func() { s.GoClass.Run(ctx) })
 		}
 		wg.Go(func() { s.Console.Run(ctx) })
 		s.Svc.Run(ctx)

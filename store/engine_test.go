@@ -324,10 +324,10 @@ func TestUnlistedWritesKeepRoomLists(t *testing.T) {
 		must(t, s.Enter(bg, id, Member{Uin: 77, UID: "s"}, 12))
 		_, err = s.Leave(bg, id, 77)
 		must(t, err)
-		must(t, s.EduRoom(bg, 1, "zego", &EduNew{Room: EduRoom{CreatedMS: 1}}, func(tx *EduTx) error {
-			return tx.PutMember(bg, &EduMember{UID: 5, Role: 1, HeartbeatMS: 1})
+		must(t, s.InGoClassRoom(bg, 1, "zego", &GoClassNew{Room: GoClassRoom{CreatedMS: 1}}, func(tx *GoClassTx) error {
+			return tx.PutMember(bg, &GoClassMember{UID: 5, Role: 1, HeartbeatMS: 1})
 		}))
-		must(t, s.EduScheduleEmpty(bg, 99))
+		must(t, s.GoClassScheduleEmpty(bg, 99))
 		if got := s.lists.local.Load(); got != v {
 			t.Fatalf("room-list version moved %d times", got-v)
 		}

@@ -7,9 +7,9 @@ import (
 	"fmt"
 )
 
-// EduRoom is a GO课堂 (ZEGO) room: Type 1 is a small class, 2 a large one;
+// GoClassRoom is a GO课堂 (ZEGO) room: Type 1 is a small class, 2 a large one;
 // Name is the room id its users typed.
-type EduRoom struct {
+type GoClassRoom struct {
 	ID                        int64
 	Type                      int
 	Name                      string
@@ -21,8 +21,8 @@ type EduRoom struct {
 	DestroyMS                 int64 // when an empty room goes; 0 while anyone is in it
 }
 
-// EduMember is one person in a GO课堂 room.
-type EduMember struct {
+// GoClassMember is one person in a GO课堂 room.
+type GoClassMember struct {
 	UID                   int64
 	NickName              string
 	Role                  int
@@ -32,31 +32,31 @@ type EduMember struct {
 	HeartbeatMS           int64
 }
 
-// EduRef names a room (and a member of it).
-type EduRef struct {
+// GoClassRef names a room (and a member of it).
+type GoClassRef struct {
 	Type int
 	Name string
 	UID  int64
 }
 
-// EduTx is a transaction on one GO课堂 room, which it holds locked: no
+// GoClassTx is a transaction on one GO课堂 room, which it holds locked: no
 // other server or request changes the room until it ends.
-type EduTx struct {
+type GoClassTx struct {
 	tx   *sql.Tx
-	Room EduRoom
+	Room GoClassRoom
 }
 
-const eduRoomCols = `id, room_type, room_name, teacher_uid, sharing_uid, default_camera,
+const goClassRoomCols = `id, room_type, room_name, teacher_uid, sharing_uid, default_camera,
 	default_mic, allow_camera, allow_mic, attendee_seq, join_live_seq, created_ms, destroy_ms`
 
-const eduMemberCols = `uid, nick_name, role, camera, mic, can_share, login_ms,
+const goClassMemberCols = `uid, nick_name, role, camera, mic, can_share, login_ms,
 	join_live_ms, joined_live, heartbeat_ms`
 
-// EduNew says how a missing room is made: its first row, the most rooms
+// GoClassNew says how a missing room is made: its first row, the most rooms
 // there may be (0: no cap; past it ErrFull) and a last check before it is
 // made (the creator's rate limit), whose error is returned.
-type EduNew struct {
-	Room     EduRoom
+type GoClassNew struct {
+	Room     GoClassRoom
 	MaxRooms int
 	Allow    func() error
 }
@@ -64,14 +64,14 @@ type EduNew struct {
 // EduRoom runs fn in a transaction on the room (typ, name), locked. With
 // create set, a missing room is made first; without, a missing room is
 // ErrNotFound and fn does not run. fn's error rolls back.
-func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduNew, fn func(*EduTx) error) error {
-	sel := "SELECT " + eduRoomCols + " FROM t_edu_room WHERE room_type = ? AND room_name = ?" + s.d.forUpdate
+func (s *Store) InGoClassRoom(ctx context.Context, typ int, name string, create *GoClassNew, fn func(*GoClassTx) error) error {
+	sel := "SELECT " + goClassRoomCols + " FROM t_edu_room WHERE room_type = ? AND room_name = ?" + s.d.forUpdate
 	missing := false
 	run := func() error {
 		missing = false
 		return s.txUnlisted(ctx, func(tx *sql.Tx) error {
-			t := &EduTx{tx: tx}
-			err := scanEduRoom(tx.QueryRowContext(ctx, sel, typ, name), &t.Room)
+			t := &GoClassTx{tx: tx}
+			err := scanGoClassRoom(tx.QueryRowContext(ctx, sel, typ, name), &t.Room)
 			if errors.Is(err, sql.ErrNoRows) {
 				missing = true
 				return ErrNotFound
@@ -114,22 +114,22 @@ func (s *Store) EduRoom(ctx context.Context, typ int, name string, create *EduNe
 	return run()
 }
 
-func scanEduRoom(row scanner, r *EduRoom) error {
+func scanGoClassRoom(row scanner, r *GoClassRoom) error {
 	return row.Scan(&r.ID, &r.Type, &r.Name, &r.TeacherUID, &r.SharingUID, &r.DefaultCamera,
 		&r.DefaultMic, &r.AllowCamera, &r.AllowMic, &r.AttendeeSeq, &r.JoinLiveSeq, &r.CreatedMS, &r.DestroyMS)
 }
 
 type scanner interface{ Scan(...any) error }
 
-func scanEduMember(row scanner, m *EduMember) error {
+func scanGoClassMember(row scanner, m *GoClassMember) error {
 	return row.Scan(&m.UID, &m.NickName, &m.Role, &m.Camera, &m.Mic, &m.CanShare, &m.LoginMS,
 		&m.JoinLiveMS, &m.JoinedLive, &m.HeartbeatMS)
 }
 
 // Member reads one member; nil when uid is not in the room.
-func (t *EduTx) Member(ctx context.Context, uid int64) (*EduMember, error) {
-	var m EduMember
-	err := scanEduMember(t.tx.QueryRowContext(ctx, "SELECT "+eduMemberCols+
+func (t *GoClassTx) Member(ctx context.Context, uid int64) (*GoClassMember, error) {
+	var m GoClassMember
+	err := scanGoClassMember(t.tx.QueryRowContext(ctx, "SELECT "+goClassMemberCols+
 		" FROM t_edu_member WHERE room = ? AND uid = ?", t.Room.ID, uid), &m)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -142,8 +142,8 @@ func (t *EduTx) Member(ctx context.Context, uid int64) (*EduMember, error) {
 
 // Members lists the room's members by uid; joinLive lists only those in
 // the join-live list.
-func (t *EduTx) Members(ctx context.Context, joinLive bool) ([]EduMember, error) {
-	q := "SELECT " + eduMemberCols + " FROM t_edu_member WHERE room = ?"
+func (t *GoClassTx) Members(ctx context.Context, joinLive bool) ([]GoClassMember, error) {
+	q := "SELECT " + goClassMemberCols + " FROM t_edu_member WHERE room = ?"
 	if joinLive {
 		q += " AND joined_live = 1"
 	}
@@ -152,10 +152,10 @@ func (t *EduTx) Members(ctx context.Context, joinLive bool) ([]EduMember, error)
 		return nil, fmt.Errorf("list members: %w", err)
 	}
 	defer rows.Close()
-	out := []EduMember{}
+	out := []GoClassMember{}
 	for rows.Next() {
-		var m EduMember
-		if err := scanEduMember(rows, &m); err != nil {
+		var m GoClassMember
+		if err := scanGoClassMember(rows, &m); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
@@ -164,7 +164,7 @@ func (t *EduTx) Members(ctx context.Context, joinLive bool) ([]EduMember, error)
 }
 
 // Count counts the room's members (joinLive: those in the join-live list).
-func (t *EduTx) Count(ctx context.Context, joinLive bool) (int, error) {
+func (t *GoClassTx) Count(ctx context.Context, joinLive bool) (int, error) {
 	q := "SELECT COUNT(*) FROM t_edu_member WHERE room = ?"
 	if joinLive {
 		q += " AND joined_live = 1"
@@ -177,7 +177,7 @@ func (t *EduTx) Count(ctx context.Context, joinLive bool) (int, error) {
 }
 
 // PutMember writes a member, new or changed.
-func (t *EduTx) PutMember(ctx context.Context, m *EduMember) error {
+func (t *GoClassTx) PutMember(ctx context.Context, m *GoClassMember) error {
 	res, err := t.tx.ExecContext(ctx, `UPDATE t_edu_member SET nick_name = ?, role = ?, camera = ?, mic = ?,
 		can_share = ?, login_ms = ?, join_live_ms = ?, joined_live = ?, heartbeat_ms = ? WHERE room = ? AND uid = ?`,
 		m.NickName, m.Role, m.Camera, m.Mic, m.CanShare, m.LoginMS, m.JoinLiveMS, m.JoinedLive, m.HeartbeatMS,
@@ -188,7 +188,7 @@ func (t *EduTx) PutMember(ctx context.Context, m *EduMember) error {
 	if n, _ := res.RowsAffected(); n > 0 {
 		return nil
 	}
-	_, err = t.tx.ExecContext(ctx, "INSERT INTO t_edu_member (room, "+eduMemberCols+
+	_, err = t.tx.ExecContext(ctx, "INSERT INTO t_edu_member (room, "+goClassMemberCols+
 		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", t.Room.ID, m.UID, m.NickName, m.Role, m.Camera,
 		m.Mic, m.CanShare, m.LoginMS, m.JoinLiveMS, m.JoinedLive, m.HeartbeatMS)
 	if err != nil {
@@ -198,13 +198,13 @@ func (t *EduTx) PutMember(ctx context.Context, m *EduMember) error {
 }
 
 // Heartbeat records a member's heartbeat.
-func (t *EduTx) Heartbeat(ctx context.Context, uid, ms int64) error {
+func (t *GoClassTx) Heartbeat(ctx context.Context, uid, ms int64) error {
 	_, err := t.tx.ExecContext(ctx, "UPDATE t_edu_member SET heartbeat_ms = ? WHERE room = ? AND uid = ?", ms, t.Room.ID, uid)
 	return err
 }
 
 // DeleteMember removes a member.
-func (t *EduTx) DeleteMember(ctx context.Context, uid int64) error {
+func (t *GoClassTx) DeleteMember(ctx context.Context, uid int64) error {
 	_, err := t.tx.ExecContext(ctx, "DELETE FROM t_edu_member WHERE room = ? AND uid = ?", t.Room.ID, uid)
 	if err != nil {
 		return fmt.Errorf("remove member: %w", err)
@@ -213,7 +213,7 @@ func (t *EduTx) DeleteMember(ctx context.Context, uid int64) error {
 }
 
 // SaveRoom writes the room's changing fields.
-func (t *EduTx) SaveRoom(ctx context.Context) error {
+func (t *GoClassTx) SaveRoom(ctx context.Context) error {
 	r := &t.Room
 	_, err := t.tx.ExecContext(ctx, `UPDATE t_edu_room SET teacher_uid = ?, sharing_uid = ?, attendee_seq = ?,
 		join_live_seq = ?, destroy_ms = ? WHERE id = ?`, r.TeacherUID, r.SharingUID, r.AttendeeSeq,
@@ -225,7 +225,7 @@ func (t *EduTx) SaveRoom(ctx context.Context) error {
 }
 
 // DeleteRoom removes the room and its members.
-func (t *EduTx) DeleteRoom(ctx context.Context) error {
+func (t *GoClassTx) DeleteRoom(ctx context.Context) error {
 	if _, err := t.tx.ExecContext(ctx, "DELETE FROM t_edu_member WHERE room = ?", t.Room.ID); err != nil {
 		return fmt.Errorf("remove members: %w", err)
 	}
@@ -235,54 +235,54 @@ func (t *EduTx) DeleteRoom(ctx context.Context) error {
 	return nil
 }
 
-// EduSilent lists the members whose last heartbeat is before ms.
-func (s *Store) EduSilent(ctx context.Context, beforeMS int64) ([]EduRef, error) {
-	return s.eduRefs(ctx, `SELECT r.room_type, r.room_name, m.uid FROM t_edu_member m
+// GoClassSilent lists the members whose last heartbeat is before ms.
+func (s *Store) GoClassSilent(ctx context.Context, beforeMS int64) ([]GoClassRef, error) {
+	return s.goClassRefs(ctx, `SELECT r.room_type, r.room_name, m.uid FROM t_edu_member m
 		JOIN t_edu_room r ON r.id = m.room WHERE m.heartbeat_ms < ? ORDER BY m.heartbeat_ms LIMIT 1000`, beforeMS)
 }
 
-// EduScheduleEmpty gives every empty room without a destroy time one
+// GoClassScheduleEmpty gives every empty room without a destroy time one
 // (atMS); a room emptied by a crash between writes is not kept forever.
-func (s *Store) EduScheduleEmpty(ctx context.Context, atMS int64) error {
+func (s *Store) GoClassScheduleEmpty(ctx context.Context, atMS int64) error {
 	_, err := s.execUnlisted(ctx, `UPDATE t_edu_room SET destroy_ms = ? WHERE destroy_ms = 0
 		AND NOT EXISTS (SELECT 1 FROM t_edu_member m WHERE m.room = t_edu_room.id)`, atMS)
 	return err
 }
 
-// EduDue lists the rooms whose destroy time has come.
-func (s *Store) EduDue(ctx context.Context, nowMS int64) ([]EduRef, error) {
-	return s.eduRefs(ctx, `SELECT room_type, room_name, 0 FROM t_edu_room
+// GoClassDue lists the rooms whose destroy time has come.
+func (s *Store) GoClassDue(ctx context.Context, nowMS int64) ([]GoClassRef, error) {
+	return s.goClassRefs(ctx, `SELECT room_type, room_name, 0 FROM t_edu_room
 		WHERE destroy_ms > 0 AND destroy_ms <= ? ORDER BY destroy_ms LIMIT 1000`, nowMS)
 }
 
-// EduRoomCount is how many GO课堂 rooms there are.
-func (s *Store) EduRoomCount(ctx context.Context) (int64, error) {
+// GoClassRoomCount is how many GO课堂 rooms there are.
+func (s *Store) GoClassRoomCount(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM t_edu_room").Scan(&n)
 	return n, err
 }
 
-// EduRooms lists a page of the GO课堂 rooms, oldest first, and how many
+// GoClassRooms lists a page of the GO课堂 rooms, oldest first, and how many
 // there are (the console's view).
-func (s *Store) EduRooms(ctx context.Context, offset, limit int64) (int64, []EduRoom, error) {
-	total, err := s.EduRoomCount(ctx)
+func (s *Store) GoClassRooms(ctx context.Context, offset, limit int64) (int64, []GoClassRoom, error) {
+	total, err := s.GoClassRoomCount(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	rooms, err := s.eduRooms(ctx, offset, limit)
+	rooms, err := s.goClassRooms(ctx, offset, limit)
 	return total, rooms, err
 }
 
-func (s *Store) eduRooms(ctx context.Context, offset, limit int64) ([]EduRoom, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+eduRoomCols+" FROM t_edu_room ORDER BY id LIMIT ? OFFSET ?", limit, offset)
+func (s *Store) goClassRooms(ctx context.Context, offset, limit int64) ([]GoClassRoom, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT "+goClassRoomCols+" FROM t_edu_room ORDER BY id LIMIT ? OFFSET ?", limit, offset)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []EduRoom
+	var out []GoClassRoom
 	for rows.Next() {
-		var r EduRoom
-		if err := scanEduRoom(rows, &r); err != nil {
+		var r GoClassRoom
+		if err := scanGoClassRoom(rows, &r); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -290,15 +290,15 @@ func (s *Store) eduRooms(ctx context.Context, offset, limit int64) ([]EduRoom, e
 	return out, rows.Err()
 }
 
-func (s *Store) eduRefs(ctx context.Context, q string, arg int64) ([]EduRef, error) {
+func (s *Store) goClassRefs(ctx context.Context, q string, arg int64) ([]GoClassRef, error) {
 	rows, err := s.r.QueryContext(ctx, q, arg)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []EduRef
+	var out []GoClassRef
 	for rows.Next() {
-		var r EduRef
+		var r GoClassRef
 		if err := rows.Scan(&r.Type, &r.Name, &r.UID); err != nil {
 			return nil, err
 		}

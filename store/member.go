@@ -187,8 +187,8 @@ func (s *Store) RemoveMember(ctx context.Context, room, uin, now int64) error {
 // ErrRemoved is an enter by a member an operator removed from the class.
 var ErrRemoved = errors.New("store: removed from the class")
 
-// ClassMember is a member of a class as the console shows it.
-type ClassMember struct {
+// MemberEntry is a member of a class as the console shows it.
+type MemberEntry struct {
 	Uin           int64
 	UID           string
 	Exited        bool
@@ -196,8 +196,8 @@ type ClassMember struct {
 	LastHeartbeat int64
 }
 
-// ClassMembers lists everyone who entered a class, with their state.
-func (s *Store) ClassMembers(ctx context.Context, room int64) ([]ClassMember, error) {
+// MemberEntries lists everyone who entered a class, with their state.
+func (s *Store) MemberEntries(ctx context.Context, room int64) ([]MemberEntry, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT m.uin, COALESCE(a.uid, ''), m.has_exited,
 		(SELECT COUNT(*) FROM t_removed_member r WHERE r.room_id = m.room_id AND r.uin = m.uin), m.last_heartbeat_time
 		FROM t_class_member m LEFT JOIN t_account a ON a.uin = m.uin WHERE m.room_id = ? ORDER BY m.uin`, room)
@@ -205,9 +205,9 @@ func (s *Store) ClassMembers(ctx context.Context, room int64) ([]ClassMember, er
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ClassMember
+	var out []MemberEntry
 	for rows.Next() {
-		var m ClassMember
+		var m MemberEntry
 		if err := rows.Scan(&m.Uin, &m.UID, &m.Exited, &m.Removed, &m.LastHeartbeat); err != nil {
 			return nil, err
 		}

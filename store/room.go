@@ -386,23 +386,23 @@ func (s *Store) SaveRecording(ctx context.Context, r Recording, seq int64) error
 	})
 }
 
-// CourseFilter selects classes for the console.
-type CourseFilter struct {
+// RoomSearch selects classes for the console.
+type RoomSearch struct {
 	State         int    // -1: any
 	Teacher       string // the teacher's id (exact)
 	From, To      int64  // create time range (0: open)
 	Offset, Limit int64
 }
 
-// CourseRow is a class as the console lists it.
-type CourseRow struct {
+// RoomRow is a class as the console lists it.
+type RoomRow struct {
 	Room
 	Teacher string
 	Present int64
 }
 
-// Courses lists classes newest first, with the total that match.
-func (s *Store) Courses(ctx context.Context, f CourseFilter) (int64, []CourseRow, error) {
+// SearchRooms lists classes newest first, with the total that match.
+func (s *Store) SearchRooms(ctx context.Context, f RoomSearch) (int64, []RoomRow, error) {
 	var where []string
 	var args []any
 	if f.State >= 0 {
@@ -432,9 +432,9 @@ func (s *Store) Courses(ctx context.Context, f CourseFilter) (int64, []CourseRow
 		return 0, nil, err
 	}
 	defer rows.Close()
-	var out []CourseRow
+	var out []RoomRow
 	for rows.Next() {
-		var c CourseRow
+		var c RoomRow
 		dest := append(roomDest(&c.Room), &c.Teacher, &c.Present)
 		if err := rows.Scan(dest...); err != nil {
 			return 0, nil, err

@@ -17,9 +17,9 @@ import (
 // msgRemoved tells a class that an operator removed a member.
 const msgRemoved = 1005
 
-// AdminEndClass ends a living class as its teacher's exitroom does: state
+// AdminEndRoom ends a living class as its teacher's exitroom does: state
 // 2 and the class-end IM message (with the teacher's id).
-func (s *Service) AdminEndClass(ctx context.Context, id int64) error {
+func (s *Service) AdminEndRoom(ctx context.Context, id int64) error {
 	room, unlock, err := s.lockedRoom(ctx, id)
 	if err != nil {
 		return err

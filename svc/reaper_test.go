@@ -340,7 +340,7 @@ func testReapPurgesOldMembers(t *testing.T) {
 	r := newRig(t, nil)
 	teacher, s1 := r.user("t", 1), r.user("s1", 0)
 	id := r.class(teacher, s1)
-	r.do((*svc.Service).EndClass, teacher, svc.Body{"roomnum": num(id)})
+	r.do((*svc.Service).ExitRoom, teacher, svc.Body{"roomnum": num(id)})
 	r.advance(59 * 24 * 3600)
 	r.reap()
 	if !r.hasMember(id, s1.Uin) {
@@ -372,7 +372,7 @@ func testScheduledReplayIndex(t *testing.T) {
 	r := newRig(t, func(c *server.Config) { c.ReplayIndexURL = srv.URL })
 	teacher, s1 := r.user("t", 1), r.user("s1", 0)
 	ended := r.class(teacher, s1)
-	r.do((*svc.Service).EndClass, teacher, svc.Body{"roomnum": num(ended)})
+	r.do((*svc.Service).ExitRoom, teacher, svc.Body{"roomnum": num(ended)})
 	reaped := r.class(teacher)
 	r.advance(int64(r.h.Cfg.RoomTimeout/time.Second) + 1 + r.margin())
 	r.reap()

@@ -95,9 +95,9 @@ func (s *Service) StartCourse(ctx context.Context, r *Req) (any, error) {
 	return nil, nil
 }
 
-// EndClass ends a living class (exitroom: the teacher ends it; a student
+// ExitRoom ends a living class (exitroom: the teacher ends it; a student
 // leaves through ReportMemID).
-func (s *Service) EndClass(ctx context.Context, r *Req) (any, error) {
+func (s *Service) ExitRoom(ctx context.Context, r *Req) (any, error) {
 	id, err := roomNum(r.Body, "Invalid roomnum")
 	if err != nil {
 		return nil, err

@@ -193,8 +193,8 @@ func ZegoConfig(f *FakeZego) *goclass.Config {
 	}
 }
 
-// EduAnswer is one answer of the GO课堂 API.
-type EduAnswer struct {
+// GoClassAnswer is one answer of the GO课堂 API.
+type GoClassAnswer struct {
 	Status  int
 	Header  http.Header
 	Raw     []byte
@@ -205,8 +205,8 @@ type EduAnswer struct {
 	HasData bool
 }
 
-// Edu posts body (JSON-encoded unless []byte) to /edu_room/cmd.
-func (h *Env) Edu(cmd string, body any) EduAnswer {
+// GoClass posts body (JSON-encoded unless []byte) to /edu_room/cmd.
+func (h *Env) GoClass(cmd string, body any) GoClassAnswer {
 	h.T.Helper()
 	b, ok := body.([]byte)
 	if !ok {
@@ -218,13 +218,13 @@ func (h *Env) Edu(cmd string, body any) EduAnswer {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	return ParseEdu(h.T, resp, raw)
+	return ParseGoClass(h.T, resp, raw)
 }
 
-// ParseEdu reads an answer of the GO课堂 API.
-func ParseEdu(t testing.TB, resp *http.Response, raw []byte) EduAnswer {
+// ParseGoClass reads an answer of the GO课堂 API.
+func ParseGoClass(t testing.TB, resp *http.Response, raw []byte) GoClassAnswer {
 	t.Helper()
-	a := EduAnswer{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	a := GoClassAnswer{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	var top map[string]json.RawMessage
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &top) != nil {
 		return a
@@ -238,7 +238,7 @@ func ParseEdu(t testing.TB, resp *http.Response, raw []byte) EduAnswer {
 }
 
 // Want fails the test unless the answer is HTTP 200 with ret.code code.
-func (a EduAnswer) Want(t testing.TB, code int) EduAnswer {
+func (a GoClassAnswer) Want(t testing.TB, code int) GoClassAnswer {
 	t.Helper()
 	if a.Status != http.StatusOK || a.Code != code || a.Ret == nil {
 		t.Fatalf("want code %d, got HTTP %d %s", code, a.Status, a.Raw)
@@ -247,7 +247,7 @@ func (a EduAnswer) Want(t testing.TB, code int) EduAnswer {
 }
 
 // Decode unmarshals data into v.
-func (a EduAnswer) Decode(t testing.TB, v any) {
+func (a GoClassAnswer) Decode(t testing.TB, v any) {
 	t.Helper()
 	if !a.HasData {
 		t.Fatalf("answer has no data: %s", a.Raw)
