@@ -69,7 +69,7 @@ type Server struct {
 	Cfg     *Config
 	Store   *store.Store
 	Svc     *svc.Service
-	GoClass     *goclass.Service // nil unless the configuration has "zego"
+	GoClass *goclass.Service // nil unless the configuration has "zego"
 	Console *console.Console
 	HTTP    *http.Server
 	Metrics *Metrics
