@@ -99,7 +99,7 @@ func TestRoomListCacheMySQL(t *testing.T) {
 	if _, err := other.w.Exec("UPDATE t_course SET title = 'after' WHERE room_id = ?", id); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(listTTL + 100*time.Millisecond)
+	advance(s, listTTL+time.Millisecond)
 	if got := title(); got != "after" {
 		t.Fatalf("another server's write not seen after %v: %q", listTTL, got)
 	}
@@ -294,7 +294,7 @@ func TestMemberCache(t *testing.T) {
 		}
 		// Another server's enter shows within memberTTL.
 		must(t, other.Enter(bg, id, Member{Uin: acc[2].Uin, UID: "s2"}, 15)) // (the store does not refuse it)
-		time.Sleep(memberTTL + 100*time.Millisecond)
+		advance(s, memberTTL+time.Millisecond)
 		if got := list(s); got != "4 [t s1 s2 s3]" {
 			t.Fatalf("another server's enter: %s", got)
 		}
@@ -336,4 +336,10 @@ func TestUnlistedWritesKeepRoomLists(t *testing.T) {
 			t.Fatal("ending a room kept the cached lists")
 		}
 	})
+}
+
+// advance moves s's cache clock on by d (no waiting).
+func advance(s *Store, d time.Duration) {
+	now := s.clock()
+	s.clock = func() time.Time { return now.Add(d) }
 }

@@ -38,20 +38,20 @@ func (c *roomLists) wrote() { c.local.Add(1) }
 // client-chosen: time bounds, hosts, pages).
 const maxRoomLists = 256
 
-func (c *roomLists) get(f RoomFilter, version int64) (roomListEntry, bool) {
+func (c *roomLists) get(f RoomFilter, version int64, now time.Time) (roomListEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.version != version {
 		return roomListEntry{}, false
 	}
 	e, ok := c.entries[f]
-	if ok && time.Since(e.at) > c.ttl {
+	if ok && now.Sub(e.at) > c.ttl {
 		return roomListEntry{}, false
 	}
 	return e, ok
 }
 
-func (c *roomLists) put(f RoomFilter, version int64, e roomListEntry) {
+func (c *roomLists) put(f RoomFilter, version int64, e roomListEntry, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if version != c.version || c.entries == nil || len(c.entries) >= maxRoomLists {
@@ -61,6 +61,6 @@ func (c *roomLists) put(f RoomFilter, version int64, e roomListEntry) {
 		c.version = version
 		c.entries = make(map[RoomFilter]roomListEntry)
 	}
-	e.at = time.Now()
+	e.at = now
 	c.entries[f] = e
 }

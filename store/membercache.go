@@ -72,7 +72,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 	c := &s.members
 	c.mu.Lock()
 	e, ok := c.rooms[room]
-	if ok && (c.ttl == 0 || time.Since(e.at) < c.ttl) {
+	if ok && (c.ttl == 0 || s.clock().Sub(e.at) < c.ttl) {
 		snap := &roomMembers{rows: e.rows, present: e.present, removed: map[int64]bool{uin: e.removed[uin]}}
 		c.mu.Unlock()
 		return snap, nil
@@ -81,7 +81,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 	// Load outside the lock; a write meanwhile drops what is loaded (see
 	// changed), so a stale load is never kept.
 	gen := s.memberGen.Load()
-	e = &roomMembers{pos: map[int64]int{}, removed: map[int64]bool{}, at: time.Now()}
+	e = &roomMembers{pos: map[int64]int{}, removed: map[int64]bool{}, at: s.clock()}
 	rm, err := s.r.QueryContext(ctx, "SELECT uin FROM t_removed_member WHERE room_id = ?", room)
 	if err != nil {
 		return nil, fmt.Errorf("removed members: %w", err)

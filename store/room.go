@@ -195,14 +195,14 @@ type RoomItem struct {
 // with other callers: read them, never change them.
 func (s *Store) Rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, error) {
 	version := s.lists.local.Load()
-	e, ok := s.lists.get(f, version)
+	e, ok := s.lists.get(f, version, s.clock())
 	if !ok {
 		total, items, err := s.rooms(ctx, f)
 		if err != nil {
 			return 0, nil, err
 		}
 		e = roomListEntry{total: total, items: items}
-		s.lists.put(f, version, e)
+		s.lists.put(f, version, e, s.clock())
 	}
 	// The member counts of now, from the member cache.
 	items := make([]RoomItem, len(e.items))

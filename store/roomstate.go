@@ -42,7 +42,7 @@ func (s *Store) RoomForEnter(ctx context.Context, id int64) (*Room, error) {
 	e, ok := c.m[id]
 	gen := c.gen
 	c.mu.Unlock()
-	if ok && (c.ttl == 0 || time.Since(e.at) < c.ttl) {
+	if ok && (c.ttl == 0 || s.clock().Sub(e.at) < c.ttl) {
 		return e.room, nil
 	}
 	r, err := s.Room(ctx, id)
@@ -54,7 +54,7 @@ func (s *Store) RoomForEnter(ctx context.Context, id int64) (*Room, error) {
 		if c.m == nil || len(c.m) >= maxMemberRooms {
 			c.m = make(map[int64]roomState)
 		}
-		c.m[id] = roomState{r, time.Now()}
+		c.m[id] = roomState{r, s.clock()}
 	}
 	c.mu.Unlock()
 	return r, nil

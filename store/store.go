@@ -51,6 +51,7 @@ type Store struct {
 	states    roomStates
 	ckpt      checkpointer
 	watch     *watch           // SQLite: the database file's identity (see watch.go)
+	clock     func() time.Time // the caches' clock (tests move it)
 	dial      driver.Connector // MySQL: a new connection, for Ping
 }
 
@@ -71,10 +72,15 @@ const DefaultBusyTimeout = 5 * time.Second
 // MariaDB, TiDB) database named by a mysql://user:password@host:port/dbname
 // URL, else the SQLite file at path (created if needed).
 func Open(path string, o Options) (*Store, error) {
+	open := openSQLite
 	if IsMySQL(path) {
-		return openMySQL(path, o)
+		open = openMySQL
 	}
-	return openSQLite(path, o)
+	s, err := open(path, o)
+	if err == nil {
+		s.clock = time.Now
+	}
+	return s, err
 }
 
 func openSQLite(path string, o Options) (*Store, error) {
