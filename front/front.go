@@ -33,9 +33,24 @@ type Record struct {
 
 type key struct{}
 
+// Context is a request's context carrying its record. The server embeds
+// one in its per-request allocation (context.WithValue would be another).
+type Context struct {
+	context.Context
+	Rec *Record
+}
+
+// Value answers the record for From; anything else from the parent.
+func (c *Context) Value(k any) any {
+	if k == (key{}) {
+		return c.Rec
+	}
+	return c.Context.Value(k)
+}
+
 // With returns ctx carrying rec.
 func With(ctx context.Context, rec *Record) context.Context {
-	return context.WithValue(ctx, key{}, rec)
+	return &Context{Context: ctx, Rec: rec}
 }
 
 // From returns the request's record; a front served without the server's

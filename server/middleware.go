@@ -25,10 +25,11 @@ type mount struct {
 }
 
 // recorder notes the status a front answered with; one allocation holds
-// it and the request's record.
+// it, the request's record and the context that carries the record.
 type recorder struct {
 	http.ResponseWriter
 	rec   front.Record
+	ctx   front.Context
 	wrote bool
 }
 
@@ -56,7 +57,8 @@ func (s *Server) serve(m *mount, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &recorder{ResponseWriter: w}
 	rw.rec.Front, rw.rec.Addr = m.name, s.addrs.client(r)
-	ctx, cancel := context.WithTimeout(front.With(r.Context(), &rw.rec), s.deadline)
+	rw.ctx = front.Context{Context: r.Context(), Rec: &rw.rec}
+	ctx, cancel := context.WithTimeout(&rw.ctx, s.deadline)
 	defer cancel()
 	r = r.WithContext(ctx)
 	defer func() {
