@@ -10,6 +10,7 @@ import (
 )
 
 func TestDecode(t *testing.T) {
+	t.Parallel()
 	ok := []struct {
 		in   string
 		want svc.Body
@@ -62,6 +63,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestScan(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]bool{
 		``: true, `1`: true, `{}`: true, nest(11): true, nest(12): false, `["]]]"]`: true,
 		`["\"[["]`: true, `["\\"]`: true, `["` + strings.Repeat("[", 20) + `"]`: true,

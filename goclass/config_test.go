@@ -10,6 +10,7 @@ import (
 )
 
 func TestConfig(t *testing.T) {
+	t.Parallel()
 	const class = `{"app_id": 1, "app_secret": "s"}`
 	for _, c := range []struct{ zego, err string }{
 		{`{"endpoint": "https://z/{app_id}", "small": ` + class + `, "large": ` + class + `}`, ""},

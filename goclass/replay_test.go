@@ -10,6 +10,7 @@ import (
 // The repeated-request cache is bounded in bytes whatever the answers
 // weigh, and expired answers make room again.
 func TestReplaysBoundedInBytes(t *testing.T) {
+	t.Parallel()
 	var c replays
 	c.entries = map[replayKey]replay{}
 	now := time.Unix(1_800_000_000, 0)

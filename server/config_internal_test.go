@@ -3,6 +3,7 @@ package server
 import "testing"
 
 func TestParseProxies(t *testing.T) {
+	t.Parallel()
 	p, err := parseProxies([]string{"10.0.0.0/8", " 127.0.0.1 ", "::1", "::ffff:192.0.2.1"})
 	if err != nil || len(p) != 4 || p[1].String() != "127.0.0.1/32" || p[3].String() != "192.0.2.1/32" {
 		t.Fatalf("%v %v", p, err)

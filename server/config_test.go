@@ -13,6 +13,7 @@ import (
 )
 
 func TestLoadConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(text string) string {
 		p := filepath.Join(dir, "c.json")
@@ -75,6 +76,7 @@ func TestLoadConfig(t *testing.T) {
 
 // config.example.json loads as it is and names every key of Config.
 func TestConfigExample(t *testing.T) {
+	t.Parallel()
 	const path = "../config.example.json"
 	cfg, err := server.LoadConfig(path)
 	if err != nil {

@@ -16,6 +16,7 @@ var testCred = COSCred{AppID: "1250000000", SecretID: "AKIDtest", SecretKey: "se
 
 // Vectors computed outside Go from docs/protocol.md §10's formula.
 func TestCOSV4KnownAnswers(t *testing.T) {
+	t.Parallel()
 	const now = 1700000000
 	for _, c := range []struct {
 		name, got, want string
@@ -55,6 +56,7 @@ func decodeCOSV4(t *testing.T, sign, key string) []string {
 }
 
 func TestCOSV4Fields(t *testing.T) {
+	t.Parallel()
 	got := decodeCOSV4(t, COSV4Reusable(testCred, "bk", "x/y z.mp4", 100, 200, 7), "secretkey")
 	want := []string{"a=1250000000", "k=AKIDtest", "e=200", "t=100", "r=7", "f=/x/y z.mp4", "b=bk"}
 	if strings.Join(got, "&") != strings.Join(want, "&") {
@@ -81,6 +83,7 @@ func TestCOSV4Fields(t *testing.T) {
 }
 
 func TestCOSV5Names(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"sxbedu": "sxbedu-1250000000", "sxbedu-1250000000": "sxbedu-1250000000", "a-b": "a-b-1250000000"} {
 		if got := COSV5Bucket(in, "1250000000"); got != want {
 			t.Errorf("COSV5Bucket(%q) = %q, want %q", in, got, want)
@@ -159,6 +162,7 @@ func parseAuth(t *testing.T, a string) url.Values {
 }
 
 func TestCOSV5Authorization(t *testing.T) {
+	t.Parallel()
 	v := COSV5{Cred: testCred, Bucket: "sxbedu-1250000000", Region: "ap-guangzhou"}
 	a, err := v.Authorization("PUT", "dir/a b+c.png", time.Hour)
 	if err != nil {
@@ -179,6 +183,7 @@ func TestCOSV5Authorization(t *testing.T) {
 }
 
 func TestCOSV5PresignedURL(t *testing.T) {
+	t.Parallel()
 	v := COSV5{Cred: testCred, Bucket: "sxbedu-1250000000", Region: "ap-shanghai"}
 	s, err := v.PresignedURL("PUT", "dir/a b.png", 2*time.Hour)
 	if err != nil {

@@ -90,6 +90,7 @@ func checkSigned(t *testing.T, s seen, path string) string {
 }
 
 func TestSendGroupMsg(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0,"MsgTime":1500000000,"MsgSeq":7}`)
 	c := &IM{Base: f.URL + "/", Client: f.Client()}
 	msg := GroupMsg{Type: 1001, Seq: 12345, Timestamp: 1500000001, Value: map[string]string{"uid": "t1"}}
@@ -140,6 +141,7 @@ func jsonEqual(a, b any) bool {
 }
 
 func TestSendGroupMsgDisabled(t *testing.T) {
+	t.Parallel()
 	for _, c := range []*IM{nil, {}, {Base: ""}} {
 		seq, err := c.SendGroupMsg(context.Background(), testApp, "1", GroupMsg{Type: 1001})
 		if seq != 0 || err != nil {
@@ -153,6 +155,7 @@ func TestSendGroupMsgDisabled(t *testing.T) {
 }
 
 func TestIMFailures(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, reply string
 		status      int
@@ -213,6 +216,7 @@ func TestIMFailures(t *testing.T) {
 }
 
 func TestCreateReplayIndex(t *testing.T) {
+	t.Parallel()
 	f := newFake(t, `{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}`)
 	c := &IM{Base: "http://unused.invalid", Client: f.Client()}
 	req := ReplayIndexReq{GroupID: "10001", MsgSeqStart: 3, MsgSeqEnd: 9, MaxMsgSeqVideoEnd: 8,

@@ -23,6 +23,7 @@ import (
 
 // Vectors computed outside Go from docs/protocol.md §10 (vod get_sign).
 func TestVODSignKnownAnswers(t *testing.T) {
+	t.Parallel()
 	params := map[string]string{"Action": "DescribeVodInfo", "Nonce": "11886", "Region": "gz",
 		"Timestamp": "1465185768", "fileIds_0": "abc", "SecretId": "AKIDtest"}
 	text := VODSignText("GET", "vod.api.qcloud.com", "/v2/index.php", params)
@@ -39,6 +40,7 @@ func TestVODSignKnownAnswers(t *testing.T) {
 }
 
 func TestVODSignTextOrder(t *testing.T) {
+	t.Parallel()
 	// PHP ksort: integer-like keys numerically, strings bytewise ("B" < "a"),
 	// "_" becomes "." after sorting, values verbatim.
 	got := VODSignText("POST", "h", "/p", map[string]string{"10": "x", "9": "y", "a_b": "1 2&", "B": ""})
@@ -51,6 +53,7 @@ func TestVODSignTextOrder(t *testing.T) {
 }
 
 func TestVODClientSign(t *testing.T) {
+	t.Parallel()
 	got := VODClientSign("AKIDtest", "secretkey", 1700000000, 1700172800, 99)
 	if want := "ncrh8djeskD2NVEAieDLGs6QZ7JzZWNyZXRJZD1BS0lEdGVzdCZjdXJyZW50VGltZVN0YW1wPTE3MDAwMDAwMDAmZXhwaXJlVGltZT0xNzAwMTcyODAwJnJhbmRvbT05OQ=="; got != want {
 		t.Fatalf("got %s\nwant %s", got, want)
@@ -144,6 +147,7 @@ func (f *fakeVOD) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestVODMediaInfos(t *testing.T) {
+	t.Parallel()
 	f := &fakeVOD{}
 	srv := httptest.NewServer(f)
 	defer srv.Close()

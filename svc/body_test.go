@@ -6,6 +6,7 @@ import (
 )
 
 func TestBodyEmptyAndHas(t *testing.T) {
+	t.Parallel()
 	b := Body{"zero": json.Number("0"), "zerof": json.Number("0.0"), "negzero": json.Number("-0"),
 		"empty": "", "false": false, "null": nil, "list": []any{}, "obj": map[string]any{},
 		"strzero": "0", "one": json.Number("1"), "small": json.Number("0.001"), "true": true,
@@ -26,6 +27,7 @@ func TestBodyEmptyAndHas(t *testing.T) {
 }
 
 func TestBodyTypes(t *testing.T) {
+	t.Parallel()
 	b := Body{"i": json.Number("12"), "neg": json.Number("-3"), "f": json.Number("1.0"), "e": json.Number("1e2"),
 		"E": json.Number("1E2"), "big": json.Number("9223372036854775807"), "over": json.Number("9223372036854775808"),
 		"s": "12", "t": true, "o": map[string]any{"a": "b"}, "l": []any{"x"}}
@@ -68,6 +70,7 @@ func TestBodyTypes(t *testing.T) {
 }
 
 func TestIntval(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int64{
 		"": 0, "abc": 0, "12": 12, "12abc": 12, "  42": 42, "\n\t7x": 7, "+5": 5, "-5": -5, "--5": 0,
 		"1.9": 1, "0x1A": 0, "007": 7, " - 5": 0, "9223372036854775807": 9223372036854775807,

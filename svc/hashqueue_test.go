@@ -11,6 +11,7 @@ import (
 // busy when full, lets a login displace a registration, and gives up a
 // waiter's place when its request ends.
 func TestHashQueue(t *testing.T) {
+	t.Parallel()
 	q := newHashQueue(1, 3)
 	ctx := context.Background()
 	if err := q.acquire(ctx, hashRegist); err != nil { // the one slot
@@ -76,6 +77,7 @@ func TestHashQueue(t *testing.T) {
 // A wait that outlasts its request's deadline is answered busy, and its
 // place is given up.
 func TestHashQueueDeadlineIsBusy(t *testing.T) {
+	t.Parallel()
 	q := newHashQueue(1, 3)
 	if err := q.acquire(context.Background(), hashLogin); err != nil {
 		t.Fatal(err)

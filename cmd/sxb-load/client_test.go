@@ -14,6 +14,7 @@ import (
 // does (the several-servers benchmark once failed: "-raw needs a single
 // -url").
 func TestRawClientSeveralServers(t *testing.T) {
+	t.Parallel()
 	var hits [2]atomic.Int64
 	var urls []string
 	for i := range hits {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestBucketsRoundTrip(t *testing.T) {
+	t.Parallel()
 	prev := -1
 	for us := int64(0); us < 1<<22; us += 1 + us/50 {
 		i := bucketOf(us)
@@ -25,6 +26,7 @@ func TestBucketsRoundTrip(t *testing.T) {
 }
 
 func TestQuantiles(t *testing.T) {
+	t.Parallel()
 	r := NewRecorder("x")
 	// 1..10000 µs once each: pN is N % of 10 ms.
 	for us := 1; us <= 10000; us++ {
@@ -46,6 +48,7 @@ func TestQuantiles(t *testing.T) {
 }
 
 func TestErrorsCounted(t *testing.T) {
+	t.Parallel()
 	r := NewRecorder("x")
 	r.Add(time.Millisecond, "")
 	r.Add(time.Millisecond, "10009")
@@ -61,6 +64,7 @@ func TestErrorsCounted(t *testing.T) {
 }
 
 func TestErrorCode(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]int{
 		`{"errorCode":0,"errorInfo":""}`:                0,
 		`{"errorCode":10009,"errorInfo":"x"}`:           10009,
@@ -80,6 +84,7 @@ func TestErrorCode(t *testing.T) {
 }
 
 func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	for _, u := range []string{"http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:80", "http://127.1.2.3"} {
 		if err := checkLoopback(u); err != nil {
 			t.Errorf("%s: %v", u, err)
@@ -95,6 +100,7 @@ func TestLoopbackOnly(t *testing.T) {
 // Several servers: each request goes to the next, so one user's requests
 // land on all of them.
 func TestClientRoundRobin(t *testing.T) {
+	t.Parallel()
 	c := newClient("http://127.0.0.1:1, http://127.0.0.1:2/", 1, 1, time.Second)
 	seen := map[string]int{}
 	for i := 0; i < 10; i++ {
