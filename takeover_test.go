@@ -298,3 +298,24 @@ func TestImportRefusesBadRows(t *testing.T) {
 		})
 	}
 }
+
+// PHP and sxb-edu on one database during a switch: a course the PHP
+// server inserts (no appid) is given to its teacher's app and listed.
+func TestPHPCourseAdopted(t *testing.T) {
+	now := time.Now().Unix()
+	db := legacyDatabase(t, now)
+	h := tests.NewWith(t, tests.Options{DB: db})
+	student := h.Login(tests.AppA, "oldstudent", "cGFzcw==").Token
+	tests.Exec(t, db, fmt.Sprintf(`INSERT INTO t_course (room_id, create_time, title, cover, host_uin, state, im_group_id)
+		VALUES (10050, %d, 'from php', 'c', 10001, 0, '10050')`, now))
+	if err := h.Svc.Reap(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	l := h.Rooms(t, tests.AppA, student, nil)
+	if nums := tests.RoomNums(l); len(nums) == 0 || nums[0] != 10050 {
+		t.Fatalf("the PHP server's course is not listed: %v", nums)
+	}
+	if a := tests.QueryInt(t, db, "SELECT appid FROM t_course WHERE room_id = 10050"); a != tests.AppA {
+		t.Fatalf("appid %d", a)
+	}
+}

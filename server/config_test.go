@@ -119,3 +119,16 @@ func TestConfigExample(t *testing.T) {
 		t.Fatalf("config.example.json lacks %v", missing)
 	}
 }
+
+// A PEM private key pasted as an app's key (the PHP server's TLS
+// signature v1 key) is refused, saying what to put there.
+func TestConfigRefusesPEMKey(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "c.json")
+	pem := "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIBx\\n-----END EC PRIVATE KEY-----\\n"
+	os.WriteFile(path, []byte(`{"apps":[{"sdkappid":1400000001,"key":"`+pem+`"}]}`), 0o600)
+	_, err := server.LoadConfig(path)
+	if err == nil || !strings.Contains(err.Error(), "PEM private key") || !strings.Contains(err.Error(), "TLS signature v2") {
+		t.Fatalf("a PEM key: %v", err)
+	}
+}

@@ -110,6 +110,14 @@ func New(cfg *Config, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(cfg.Apps) > 0 && cfg.IMBaseURL == "" {
+		// A config written from the PHP settings lacks it (the PHP server
+		// had the IM host built in): say so loudly.
+		log.Warn("IM IS OFF: apps are configured but im_base_url is empty, so class start, end, enter, recording and removal messages are NOT sent to the classes; set \"im_base_url\": \"https://console.tim.qq.com\" (the PHP server's)")
+	}
+	if len(cfg.Apps) > 0 && cfg.ReplayIndexURL == "" {
+		log.Warn("replay indexes are off: replay_index_url is empty, so ended classes never become replayable; set \"replay_index_url\": \"https://test.tim.qq.com\" (the PHP server's)")
+	}
 	if len(cfg.Apps) == 0 {
 		key, made, err := demoKey(st)
 		if err != nil {

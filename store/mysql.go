@@ -1,11 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -101,7 +104,7 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)
 	}
-	err = s.migrateMySQL(ctx, dbName)
+	err = s.migrateMySQL(ctx, dbName, cmp.Or(o.Log, slog.Default()))
 	unlock()
 	if err != nil {
 		db.Close()
@@ -132,7 +135,7 @@ var referenceColumns = map[string][]string{
 // migrateMySQL brings the database to the newest schema: an empty one
 // gets every table, the original server's is kept and extended. The
 // version is kept in t_sxb_schema.
-func (s *Store) migrateMySQL(ctx context.Context, dbName string) error {
+func (s *Store) migrateMySQL(ctx context.Context, dbName string, log *slog.Logger) error {
 	version, err := s.mysqlVersion(ctx, dbName)
 	if err != nil {
 		return err
@@ -145,8 +148,18 @@ func (s *Store) migrateMySQL(ctx context.Context, dbName string) error {
 		return err
 	}
 	if version == 0 {
-		if err := s.recognise(ctx, dbName); err != nil {
+		php, err := s.recognise(ctx, dbName)
+		if err != nil {
 			return err
+		}
+		if php {
+			log.Warn("recognised the PHP server's schema (sxb_edu_db.sql): migrating it in place; no row is dropped or rewritten",
+				"adds", "t_account.pwd VARCHAR(255); t_course.appid, t_course.order_time (filled); t_class_member.entered_at; "+
+					"t_video_record.video_url TEXT, video_id VARCHAR(255), file_size BIGINT, utf8mb4; t_bind_file utf8mb4; "+
+					"indexes idx_course_list, idx_course_state, idx_member_room, idx_record_room, idx_bind_room; "+
+					"tables t_setting, t_sxb_schema, t_edu_room, t_edu_member, t_admin, t_admin_session, t_audit, t_removed_member")
+		} else {
+			log.Info("empty MySQL database: creating the schema", "db", dbName)
 		}
 		if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS t_sxb_schema (
 			id INT NOT NULL PRIMARY KEY, version INT NOT NULL) ENGINE=InnoDB`); err != nil {
@@ -208,19 +221,20 @@ func (s *Store) mysqlVersion(ctx context.Context, dbName string) (int, error) {
 
 // recognise checks a database sxb-edu never migrated: either none of the
 // original's tables is there (an empty database), or all are, each with
-// the original's columns. Anything else is refused, saying why.
-func (s *Store) recognise(ctx context.Context, dbName string) error {
+// the original's columns (php is true). Anything else is refused, naming
+// every difference.
+func (s *Store) recognise(ctx context.Context, dbName string) (php bool, err error) {
 	rows, err := s.w.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
 		WHERE table_schema = ?`, dbName)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer rows.Close()
 	have := map[string]map[string]bool{}
 	for rows.Next() {
 		var t, c string
 		if err := rows.Scan(&t, &c); err != nil {
-			return err
+			return false, err
 		}
 		t, c = strings.ToLower(t), strings.ToLower(c)
 		if have[t] == nil {
@@ -229,7 +243,7 @@ func (s *Store) recognise(ctx context.Context, dbName string) error {
 		have[t][c] = true
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return false, err
 	}
 	present := 0
 	for t := range referenceColumns {
@@ -238,7 +252,7 @@ func (s *Store) recognise(ctx context.Context, dbName string) error {
 		}
 	}
 	if present == 0 {
-		return nil
+		return false, nil
 	}
 	var problems []string
 	for t, cols := range referenceColumns {
@@ -252,11 +266,12 @@ func (s *Store) recognise(ctx context.Context, dbName string) error {
 			}
 		}
 	}
+	sort.Strings(problems)
 	if len(problems) > 0 {
-		return fmt.Errorf("database %s is not the original server's schema (sxb_edu_db.sql) nor empty: %s; refusing to change it",
+		return false, fmt.Errorf("database %s is not the original server's schema (sxb_edu_db.sql) nor empty: %s; refusing to change it",
 			dbName, strings.Join(problems, ", "))
 	}
-	return nil
+	return true, nil
 }
 
 // seconds

@@ -102,6 +102,19 @@ func (s *Store) Room(ctx context.Context, id int64) (*Room, error) {
 	return scanRoom(s.r.QueryRowContext(ctx, "SELECT "+roomCols+" FROM t_course WHERE room_id = ?", id))
 }
 
+// AdoptRooms gives the rooms with appid 0 (inserted by the PHP server
+// beside sxb-edu) their teacher's appid, else def, and their list order.
+func (s *Store) AdoptRooms(ctx context.Context, def int64) (int64, error) {
+	res, err := s.exec(ctx, `UPDATE t_course SET
+		appid = COALESCE(NULLIF((SELECT a.appid FROM t_account a WHERE a.uin = t_course.host_uin), 0), ?),
+		order_time = CASE WHEN start_time > 0 THEN start_time ELSE create_time END
+		WHERE appid = 0`, def)
+	if err != nil {
+		return 0, fmt.Errorf("adopt rooms: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // Owner is who a room belongs to: its teacher and appid (fixed at creation).
 type Owner struct {
 	Host, AppID int64

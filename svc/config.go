@@ -185,6 +185,11 @@ func (c *Config) Validate() error {
 		if a.Key == "" {
 			return fmt.Errorf("config: app %d has no key", a.SDKAppID)
 		}
+		if strings.Contains(a.Key, "-----BEGIN") {
+			return fmt.Errorf("config: app %d: key holds a PEM private key (the PHP server's private_pem_path, TLS signature v1): "+
+				"sxb-edu signs userSigs with TLS signature v2; put the SDKAppID's secret key from the IM console "+
+				"(application, basic configuration: the key for UserSig) in key, and keep the same SDKAppID", a.SDKAppID)
+		}
 		if seen[a.SDKAppID] {
 			return fmt.Errorf("config: app %d twice", a.SDKAppID)
 		}

@@ -12,6 +12,9 @@ const memberRetention = 60 * 24 * 3600 // member rows older than this are delete
 // passed since the server started: heartbeats sent while it was down were
 // never seen.
 func (s *Service) Reap(ctx context.Context) error {
+	if err := s.adoptRooms(ctx); err != nil {
+		return err
+	}
 	now := s.now()
 	roomTimeout := seconds(s.Cfg.RoomTimeout)
 	if now-s.started.Unix() < roomTimeout {
@@ -37,6 +40,21 @@ func (s *Service) Reap(ctx context.Context) error {
 		s.Observe("member_exited", int(members))
 	}
 	return nil
+}
+
+// adoptRooms gives rooms without an appid (made by a PHP server still
+// running on the same database) their teacher's app, or the one
+// configured app: apps list only their own app's rooms.
+func (s *Service) adoptRooms(ctx context.Context) error {
+	var def int64
+	if len(s.Cfg.Apps) == 1 {
+		def = s.Cfg.Apps[0].SDKAppID
+	}
+	n, err := s.Store.AdoptRooms(ctx, def)
+	if n > 0 {
+		s.Log.Info("rooms without an appid (made by the PHP server) given to their app", "rooms", n)
+	}
+	return err
 }
 
 // RequestDueIndexes requests the replay index of every ended class whose
