@@ -70,6 +70,9 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if len(args) > 0 && args[0] == "admin" {
 		return runAdmin(args[1:], os.Stdin, stdout)
 	}
+	if len(args) > 0 && args[0] == "export" {
+		return runExport(args[1:], stdout)
+	}
 	fs := flag.NewFlagSet("sxb-edu", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", env("SXB_ADDR", ":8080"), "listen address (env SXB_ADDR)")
@@ -81,6 +84,7 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stdout, "Usage: sxb-edu [flags]\n       sxb-edu import -from mysql://… -db new.db\n"+
+			"       sxb-edu export -db … -to mysql://…   (back to the PHP server's schema)\n"+
 			"       sxb-edu admin create [-db …] NAME   (the password is read from standard input)\n\n"+
 			"Serves the 随心播.教育 protocol on one SQLite file or a MySQL database.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -196,6 +200,55 @@ func runImport(args []string, stdout io.Writer) error {
 	fmt.Fprintln(stdout, "rows in the new database (read back):")
 	for _, t := range []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file", "t_setting"} {
 		fmt.Fprintf(stdout, "  %-15s %d\n", t, counts[t])
+	}
+	return nil
+}
+
+// runExport writes a database back into the original PHP server's MySQL
+// schema: sxb-edu export -db … -to mysql://….
+func runExport(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sxb-edu export", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dbPath := fs.String("db", "sxb-edu.db", "the sxb-edu database: a SQLite file or mysql://… (only read)")
+	to := fs.String("to", "", "the new, empty MySQL database for the PHP server: mysql://user:password@host:port/dbname")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
+	}
+	if !store.IsMySQL(*to) {
+		return errors.New("export: want -to mysql://user:password@host:port/dbname (a new, empty database)")
+	}
+	if !store.IsMySQL(*dbPath) {
+		if _, err := os.Stat(*dbPath); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	st, err := store.Open(*dbPath, store.Options{Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "exporting %s into %s (the PHP server's schema)\n", store.Redact(*dbPath), store.Redact(*to))
+	counts, rehashed, err := st.Export(context.Background(), *to, func(table string, done, total int64) {
+		fmt.Fprintf(stdout, "  %s: %d/%d rows\n", table, done, total)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "rows in the PHP database (read back):")
+	for _, t := range []string{"t_account", "t_course", "t_class_member", "t_video_record", "t_bind_file"} {
+		fmt.Fprintf(stdout, "  %-15s %d\n", t, counts[t])
+	}
+	if len(rehashed) == 0 {
+		fmt.Fprintln(stdout, "every password is in the PHP server's form: everyone logs in as before")
+		return nil
+	}
+	fmt.Fprintf(stdout, "%d accounts logged in to sxb-edu since the move: their passwords are bcrypt hashes the PHP server cannot check, "+
+		"so they were left empty; give these users a new password:\n", len(rehashed))
+	for _, u := range rehashed {
+		fmt.Fprintf(stdout, "  %s\n", u)
 	}
 	return nil
 }

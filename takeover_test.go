@@ -319,3 +319,50 @@ func TestPHPCourseAdopted(t *testing.T) {
 		t.Fatalf("appid %d", a)
 	}
 }
+
+// The way back: a database moved to sxb-edu is exported into the PHP
+// server's schema; accounts rehashed since the move are named and left
+// without a password, the others log in as before, and every row is there.
+func TestExportBackToPHP(t *testing.T) {
+	bin := tests.Build(t)
+	now := time.Now().Unix()
+	src := legacyDatabase(t, now)
+	db := filepath.Join(t.TempDir(), "moved.db")
+	if out, err := exec.Command(bin, "import", "-from", src, "-db", db).CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	h := tests.NewWith(t, tests.Options{DB: db})
+	h.Login(tests.AppA, "oldteacher", "c2VjcmV0") // rehashed to bcrypt now
+	teacher := h.Login(tests.AppA, "oldteacher", "c2VjcmV0").Token
+	h.Call(tests.AppA, teacher, "live", "create", tests.M{"title": "after the move"}).Want(t, 0)
+	h.Stop()
+
+	back := tests.NewMySQLDatabase(t)
+	out, err := exec.Command(bin, "export", "-db", db, "-to", back).CombinedOutput()
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	for _, want := range []string{"t_account       4", "t_course        5", "t_class_member  2", "t_video_record  1",
+		"t_bind_file     2", "give these users a new password:\n  oldteacher\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("export output lacks %q:\n%s", want, out)
+		}
+	}
+	if p := tests.QueryString(t, back, "SELECT pwd FROM t_account WHERE uid = 'oldteacher'"); p != "" {
+		t.Fatalf("a bcrypt hash was exported: %q", p)
+	}
+	if p := tests.QueryString(t, back, "SELECT pwd FROM t_account WHERE uid = 'oldstudent'"); p != phpPwd("cGFzcw==") {
+		t.Fatalf("a PHP password changed: %q", p)
+	}
+	if n := tests.QueryInt(t, back, "SELECT COUNT(*) FROM t_course WHERE title = 'after the move'"); n != 1 {
+		t.Fatal("a course made after the move is missing")
+	}
+	// The exported database is the PHP server's schema: sxb-edu takes it
+	// over in place again, and the PHP-era password still works.
+	h2 := tests.NewWith(t, tests.Options{DB: back})
+	h2.Login(tests.AppA, "oldstudent", "cGFzcw==")
+	// A second export into a database that is not empty is refused.
+	if out, err := exec.Command(bin, "export", "-db", db, "-to", back).CombinedOutput(); err == nil || !strings.Contains(string(out), "not empty") {
+		t.Fatalf("export into a full database: %v\n%s", err, out)
+	}
+}
