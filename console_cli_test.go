@@ -40,6 +40,10 @@ func TestConsoleFirstAccount(t *testing.T) {
 	if !regexp.MustCompile(`http://[^"]+` + regexp.QuoteMeta(path)).MatchString(p.Stderr.String()) {
 		t.Fatalf("no setup link in the start-up log:\n%s", p.Stderr)
 	}
+	// The log gives the exact command, with this database.
+	if !strings.Contains(p.Stderr.String(), `"command":"sxb-edu admin create -db `+db+` NAME"`) {
+		t.Fatalf("no exact admin create command in the start-up log:\n%s", p.Stderr)
+	}
 
 	create := func(name, pwd string) (string, error) {
 		cmd := exec.Command(bin, "admin", "create", "-db", db, name)

@@ -339,3 +339,17 @@ func TestOpenFileLimit(t *testing.T) {
 		t.Fatalf("no word of the limit:\n%s", p.Stderr)
 	}
 }
+
+// Without VCS stamping the version set at build time is printed, not
+// "(devel)".
+func TestVersionSetAtBuild(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "sxb-edu")
+	build := exec.Command("go", "build", "-buildvcs=false", "-ldflags", "-X main.buildVersion=v9.8.7", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "-version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "v9.8.7") || strings.Contains(string(out), "(devel)") {
+		t.Fatalf("-version: %v %s", err, out)
+	}
+}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"strings"
 	"time"
 
@@ -38,6 +39,14 @@ func main() {
 	}
 }
 
+// shellQuote quotes s for a shell command line when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -45,13 +54,21 @@ func env(name, def string) string {
 	return def
 }
 
-// version is the module version and VCS revision the binary was built from.
+// buildVersion is set at build time when VCS stamping is off:
+// go build -ldflags "-X main.buildVersion=v1.2.3".
+var buildVersion = ""
+
+// version is the module version and VCS revision the binary was built
+// from; buildVersion when the build recorded neither.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown"
+		return cmp.Or(buildVersion, "unknown")
 	}
 	v := bi.Main.Version
+	if v == "(devel)" && buildVersion != "" {
+		v = buildVersion
+	}
 	for _, s := range bi.Settings {
 		if s.Key == "vcs.revision" {
 			v += " " + s.Value
@@ -126,8 +143,9 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if link, err := srv.Console.SetupLink(context.Background()); err != nil {
 		log.Error("console: setup link", "err", err)
 	} else if link != "" {
-		log.Warn("the operator console has no account yet: open this one-time link to create one, or run sxb-edu admin create NAME",
-			"link", "http://"+consoleHost(ln.Addr().String())+link)
+		log.Warn("the operator console has no account yet: open this one-time link (it works for a day) to create one, or run the command",
+			"link", "http://"+consoleHost(ln.Addr().String())+link,
+			"command", "sxb-edu admin create -db "+shellQuote(*dbPath)+" NAME")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
