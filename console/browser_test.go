@@ -133,6 +133,21 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("no class-end IM message")
 	}
 
+	var usersWidth, pageWidth int
+	run("the users page fits 1280 px",
+		chromedp.Navigate(base+"/admin/users"), chromedp.WaitVisible("#users", chromedp.ByID),
+		chromedp.Evaluate(`document.querySelector("#users").scrollWidth`, &usersWidth),
+		chromedp.Evaluate(`document.documentElement.clientWidth`, &pageWidth))
+	if usersWidth > pageWidth {
+		t.Errorf("the users table is %d px wide in a %d-px window", usersWidth, pageWidth)
+	}
+	var removes int
+	run("an ended class offers no Remove", chromedp.Navigate(base+"/admin/classes/"+itoa(d.RoomNum)),
+		chromedp.WaitVisible("#members", chromedp.ByID),
+		chromedp.Evaluate(`document.querySelectorAll("button[data-remove]").length`, &removes))
+	if removes != 0 {
+		t.Errorf("%d Remove buttons on an ended class", removes)
+	}
 	run("the other pages",
 		chromedp.Navigate(base+"/admin/users"), chromedp.WaitVisible("#users", chromedp.ByID), shot("users"),
 		chromedp.Navigate(base+"/admin/audit"), chromedp.WaitVisible("#audit", chromedp.ByID), shot("audit"),

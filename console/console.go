@@ -95,14 +95,29 @@ func stamp(v int64, unit time.Duration) string {
 	if v <= 0 {
 		return "—"
 	}
-	return time.Unix(0, v*int64(unit)).UTC().Format("2006-01-02 15:04:05")
+	return time.Unix(0, v*int64(unit)).UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 func (c *Console) age(sec int64) string {
 	if sec <= 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%d s", c.d.Now().Unix()-sec)
+	return ago(time.Duration(c.d.Now().Unix()-sec) * time.Second)
+}
+
+// ago says how long ago in the largest unit that fits.
+func ago(d time.Duration) string {
+	switch {
+	case d < 2*time.Second:
+		return "just now"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%d s ago", int(d/time.Second))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
 }
 
 func stateName(s int) string {
