@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -364,5 +365,29 @@ func TestExportBackToPHP(t *testing.T) {
 	// A second export into a database that is not empty is refused.
 	if out, err := exec.Command(bin, "export", "-db", db, "-to", back).CombinedOutput(); err == nil || !strings.Contains(string(out), "not empty") {
 		t.Fatalf("export into a full database: %v\n%s", err, out)
+	}
+}
+
+// The start-up log says what happened to a PHP database and warns that IM
+// and replay indexes are off when a config written from the PHP settings
+// left them out.
+func TestTakeoverSaysWhatHappened(t *testing.T) {
+	db := legacyDatabase(t, time.Now().Unix())
+	cfg, err := server.LoadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Apps = []svc.App{{SDKAppID: tests.AppA, Key: tests.KeyA, Admin: "admin"}}
+	var log bytes.Buffer
+	srv, err := server.New(cfg, server.Options{DB: db, KeepMaxProcs: true, Log: slog.New(slog.NewJSONHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	for _, want := range []string{"recognised the PHP server's schema", "t_course.appid", "IM IS OFF", "https://console.tim.qq.com",
+		"replay indexes are off", "https://test.tim.qq.com"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the start-up log lacks %q:\n%s", want, log.String())
+		}
 	}
 }
