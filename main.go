@@ -99,6 +99,8 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	logLevel := fs.String("log-level", env("SXB_LOG_LEVEL", "info"),
 		"debug, info, warn or error (env SXB_LOG_LEVEL); debug adds successful heartbeats to the access log")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate file (PEM; with -tls-key; config tls_cert)")
+	tlsKey := fs.String("tls-key", "", "the certificate's key file (PEM; config tls_key)")
 	fs.Usage = func() {
 		fmt.Fprintf(stdout, "Usage: sxb-edu [flags]\n       sxb-edu import -from mysql://… -db new.db\n"+
 			"       sxb-edu export -db … -to mysql://…   (back to the PHP server's schema)\n"+
@@ -123,6 +125,12 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if err != nil {
 		return err
 	}
+	if *tlsCert != "" || *tlsKey != "" {
+		cfg.TLSCert, cfg.TLSKey = *tlsCert, *tlsKey
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+	}
 	srv, err := server.New(cfg, server.Options{DB: *dbPath, Log: log})
 	if err != nil {
 		return err
@@ -136,7 +144,7 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if configFile == "" {
 		configFile = "(none: defaults)"
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", store.Redact(*dbPath), "config", configFile,
+	log.Info("listening", "addr", ln.Addr().String(), "https", cfg.TLSCert != "", "db", store.Redact(*dbPath), "config", configFile,
 		"version", version(), "im", cfg.IMBaseURL != "", "replay_index", cfg.ReplayIndexURL != "",
 		"callback_signing", cfg.CallbackKey != "",
 		"cloud_signing", cfg.Cloud.SecretID != "" && cfg.Cloud.SecretKey != "")
@@ -151,6 +159,14 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv.Start()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			srv.ReloadTLS()
+		}
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -46,6 +46,9 @@ type Deps struct {
 	Gather  func() ([]*dto.MetricFamily, error)
 	Log     *slog.Logger
 	Now     func() time.Time
+	// CertExpiry, when the server serves HTTPS itself, is when its
+	// certificate expires (the overview warns 14 days before).
+	CertExpiry func() time.Time
 }
 
 // Console serves /admin/.
@@ -57,6 +60,10 @@ type Console struct {
 	fails failures
 	js    []byte
 }
+
+// certWarnBefore is how long before its expiry the overview warns of the
+// HTTPS certificate.
+const certWarnBefore = 14 * 24 * time.Hour
 
 // Session lifetime (idle) and the login limits.
 const (
@@ -527,6 +534,10 @@ type Overview struct {
 	DBHealthy    bool    `json:"db_healthy"`
 	DBError      string  `json:"db_error,omitempty"`
 	Traffic      Traffic `json:"traffic"`
+	// TLSExpires is the HTTPS certificate's expiry; TLSWarning is set
+	// within 14 days of it.
+	TLSExpires string `json:"tls_expires,omitempty"`
+	TLSWarning string `json:"tls_warning,omitempty"`
 }
 
 func (c *Console) overviewData(ctx context.Context) Overview {
@@ -546,6 +557,14 @@ func (c *Console) overviewData(ctx context.Context) Overview {
 		o.GoClassRooms = int(n)
 	}
 	o.Traffic = c.stats.traffic()
+	if c.d.CertExpiry != nil {
+		exp := c.d.CertExpiry()
+		o.TLSExpires = exp.UTC().Format("2006-01-02 15:04 UTC")
+		if left := exp.Sub(c.d.Now()); left < certWarnBefore {
+			o.TLSWarning = fmt.Sprintf("The HTTPS certificate expires on %s (in %s): renew it (replace the files; they are reloaded).",
+				o.TLSExpires, strings.TrimSuffix(ago(left), " ago"))
+		}
+	}
 	return o
 }
 

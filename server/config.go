@@ -50,6 +50,11 @@ type HTTP struct {
 	// then (a row lock, a frozen database) is abandoned and the request
 	// answered as a server fault (90000).
 	RequestTimeout time.Duration `json:"request_timeout_s" unit:"s"`
+	// TLSCert and TLSKey are a certificate (chain) and key file pair in
+	// PEM: the server then answers HTTPS (and HTTP/2) on its address, and
+	// reloads the pair on SIGHUP and when the files change.
+	TLSCert string `json:"tls_cert"`
+	TLSKey  string `json:"tls_key"`
 }
 
 // Defaults fills unset fields of every component.
@@ -77,6 +82,9 @@ func (c *Config) Defaults() {
 func (c *Config) Validate() error {
 	if err := c.Config.Validate(); err != nil {
 		return err
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("config: tls_cert and tls_key go together")
 	}
 	p, err := parseProxies(c.TrustedProxies)
 	if err != nil {

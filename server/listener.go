@@ -36,8 +36,12 @@ func (l *capListener) Accept() (net.Conn, error) {
 	}
 }
 
-// refuse answers a connection past the cap without reading it.
+// refuse answers a connection past the cap. It reads what the client
+// sends first, briefly, so that the answer comes after the request.
 func refuse(c net.Conn) {
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	var buf [4096]byte
+	c.Read(buf[:])
 	c.SetWriteDeadline(time.Now().Add(time.Second))
 	c.Write([]byte(busyAnswer))
 	if tc, ok := c.(*net.TCPConn); ok {

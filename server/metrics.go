@@ -119,6 +119,14 @@ func (m *Metrics) Observe(r *front.Record) {
 	m.requests.WithLabelValues(om.op.Front, om.op.Svc, om.op.Cmd, strconv.Itoa(r.Code)).Inc()
 }
 
+// CertExpiry exposes when the HTTPS certificate in use expires.
+func (m *Metrics) CertExpiry(expiry func() time.Time) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sxb_tls_certificate_expiry_timestamp_seconds",
+		Help: "When the HTTPS certificate in use expires (unix seconds).",
+	}, func() float64 { return float64(expiry().Unix()) }))
+}
+
 // Reaped counts the reaper's actions (svc's Observe hook).
 func (m *Metrics) Reaped(event string, n int) {
 	if n > 0 {

@@ -56,6 +56,10 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) serve(m *mount, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &recorder{ResponseWriter: w}
+	if r.TLS != nil && s.tls != nil {
+		// Served over HTTPS by this server itself: browsers keep to it.
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	rw.rec.Front, rw.rec.Addr = m.name, s.addrs.client(r)
 	rw.ctx = front.Context{Context: r.Context(), Rec: &rw.rec}
 	ctx, cancel := context.WithTimeout(&rw.ctx, s.deadline)

@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -78,6 +79,7 @@ type Server struct {
 	addrs    clientAddrs
 	done     func(front.Record)
 	deadline time.Duration // a request's time in the server
+	tls      *certFiles    // nil: plain HTTP (behind a proxy)
 
 	bgStop context.CancelFunc
 	bgDone chan struct{}
@@ -145,6 +147,16 @@ func New(cfg *Config, o Options) (*Server, error) {
 		addrs:   clientAddrs{proxies: cfg.Proxies},
 		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil), codes())}
 	service.Observe = s.Metrics.Reaped
+	if cfg.TLSCert != "" {
+		if s.tls, err = newCertFiles(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+		leaf := s.tls.cert.Leaf
+		log.Info("HTTPS with certificate files (HTTP/2 too); reloaded on SIGHUP and when the files change",
+			"names", leaf.DNSNames, "expires", leaf.NotAfter.UTC(), "cert", cfg.TLSCert)
+		s.Metrics.CertExpiry(s.tls.expiry)
+	}
 	var gc *goclass.Handler
 	if cfg.GoClass != nil {
 		s.GoClass = goclass.New(cfg.GoClass, goclass.Deps{Store: st, Client: o.ZegoClient, Now: o.Now, Log: log})
@@ -152,7 +164,11 @@ func New(cfg *Config, o Options) (*Server, error) {
 		log.Info("GO课堂 room API on /edu_room/", "small_app", cfg.GoClass.Small.AppID, "large_app", cfg.GoClass.Large.AppID,
 			"envelope", cfg.GoClass.AESKey != "", "envelope_required", cfg.GoClass.RequireEnvelope)
 	}
-	s.Console = console.New(console.Deps{Store: st, Svc: service, GoClass: s.GoClass, Gather: s.Metrics.Gather, Log: log, Now: o.Now})
+	cd := console.Deps{Store: st, Svc: service, GoClass: s.GoClass, Gather: s.Metrics.Gather, Log: log, Now: o.Now}
+	if s.tls != nil {
+		cd.CertExpiry = s.tls.expiry
+	}
+	s.Console = console.New(cd)
 	handler := s.routes(&dispatch.Server{Svc: service, Log: log}, gc, s.Console)
 	t := o.Timeouts
 	def := DefaultTimeouts
@@ -208,6 +224,9 @@ func (s *Server) Start() {
 			wg.Go(func() { s.GoClass.Run(ctx) })
 		}
 		wg.Go(func() { s.Console.Run(ctx) })
+		if s.tls != nil {
+			wg.Go(func() { s.watchCert(ctx) })
+		}
 		s.Svc.Run(ctx)
 		wg.Wait()
 		close(s.bgDone)
@@ -217,11 +236,43 @@ func (s *Server) Start() {
 // Serve answers HTTP on ln until Shutdown or Close, with at most
 // max_connections connections open (more are answered 503 at once).
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.HTTP.Serve(&capListener{Listener: ln, max: int64(s.Cfg.MaxConnections)})
+	capped := &capListener{Listener: ln, max: int64(s.Cfg.MaxConnections)}
+	var err error
+	if s.tls != nil {
+		s.HTTP.TLSConfig = &tls.Config{GetCertificate: s.tls.get, MinVersion: tls.VersionTLS12}
+		err = s.HTTP.ServeTLS(capped, "", "") // HTTP/2 is offered too
+	} else {
+		err = s.HTTP.Serve(capped)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+// ReloadTLS loads the certificate files again (SIGHUP); a bad pair is
+// refused and the one in use stays.
+func (s *Server) ReloadTLS() error {
+	if s.tls == nil {
+		return nil
+	}
+	return s.tls.reload()
+}
+
+// watchCert reloads the certificate files when they change.
+func (s *Server) watchCert(ctx context.Context) {
+	t := time.NewTicker(certWatchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if s.tls.changed() {
+				s.tls.reload()
+			}
+		}
+	}
 }
 
 // Shutdown stops accepting, lets the requests in flight finish (until ctx
