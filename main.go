@@ -101,6 +101,8 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate file (PEM; with -tls-key; config tls_cert)")
 	tlsKey := fs.String("tls-key", "", "the certificate's key file (PEM; config tls_key)")
+	httpsNames := fs.String("https", "", "DOMAIN[,DOMAIN…]: get certificates through ACME and serve HTTPS on :443, "+
+		"the ACME challenge and a redirect on :80 (config https, https_addr, acme_http_addr, acme_directory, acme_email)")
 	fs.Usage = func() {
 		fmt.Fprintf(stdout, "Usage: sxb-edu [flags]\n       sxb-edu import -from mysql://… -db new.db\n"+
 			"       sxb-edu export -db … -to mysql://…   (back to the PHP server's schema)\n"+
@@ -125,8 +127,11 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if err != nil {
 		return err
 	}
-	if *tlsCert != "" || *tlsKey != "" {
-		cfg.TLSCert, cfg.TLSKey = *tlsCert, *tlsKey
+	if *tlsCert != "" || *tlsKey != "" || *httpsNames != "" {
+		cfg.TLSCert, cfg.TLSKey = cmp.Or(*tlsCert, cfg.TLSCert), cmp.Or(*tlsKey, cfg.TLSKey)
+		if *httpsNames != "" {
+			cfg.HTTPS = strings.Split(*httpsNames, ",")
+		}
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
@@ -135,16 +140,28 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	listenOn := *addr
+	if len(cfg.HTTPS) > 0 {
+		listenOn = cfg.HTTPSAddr
+	}
+	ln, err := net.Listen("tcp", listenOn)
 	if err != nil {
 		srv.Close()
 		return err
+	}
+	var httpLn net.Listener // the ACME challenge and redirect (with -https)
+	if len(cfg.HTTPS) > 0 {
+		if httpLn, err = net.Listen("tcp", cfg.ACMEHTTPAddr); err != nil {
+			ln.Close()
+			srv.Close()
+			return fmt.Errorf("https: the ACME challenge needs %s: %w (binding ports below 1024 needs CAP_NET_BIND_SERVICE)", cfg.ACMEHTTPAddr, err)
+		}
 	}
 	configFile := *cfgPath
 	if configFile == "" {
 		configFile = "(none: defaults)"
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "https", cfg.TLSCert != "", "db", store.Redact(*dbPath), "config", configFile,
+	log.Info("listening", "addr", ln.Addr().String(), "https", cfg.TLSCert != "" || len(cfg.HTTPS) > 0, "db", store.Redact(*dbPath), "config", configFile,
 		"version", version(), "im", cfg.IMBaseURL != "", "replay_index", cfg.ReplayIndexURL != "",
 		"callback_signing", cfg.CallbackKey != "",
 		"cloud_signing", cfg.Cloud.SecretID != "" && cfg.Cloud.SecretKey != "")
@@ -168,7 +185,13 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 		}
 	}()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if httpLn != nil {
+			errc <- srv.ServeACME(ln, httpLn)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return errors.Join(err, srv.Close())

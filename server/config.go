@@ -55,6 +55,17 @@ type HTTP struct {
 	// reloads the pair on SIGHUP and when the files change.
 	TLSCert string `json:"tls_cert"`
 	TLSKey  string `json:"tls_key"`
+	// HTTPS names the domains to get certificates for through ACME: the
+	// server then answers HTTPS on HTTPSAddr (":443") and, on
+	// ACMEHTTPAddr (":80"), the ACME challenge and a redirect to HTTPS.
+	HTTPS         []string `json:"https"`
+	HTTPSAddr     string   `json:"https_addr"`
+	ACMEHTTPAddr  string   `json:"acme_http_addr"`
+	ACMEDirectory string   `json:"acme_directory"` // default: Let's Encrypt
+	ACMEEmail     string   `json:"acme_email"`     // the CA's contact for the certificates
+	// ACMECARoots is a PEM file of the roots the ACME directory's own
+	// HTTPS is checked with (a school's own CA); empty: the system's.
+	ACMECARoots string `json:"acme_ca_roots"`
 }
 
 // Defaults fills unset fields of every component.
@@ -68,6 +79,15 @@ func (c *Config) Defaults() {
 	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 10 * time.Second
+	}
+	if c.HTTPSAddr == "" {
+		c.HTTPSAddr = ":443"
+	}
+	if c.ACMEHTTPAddr == "" {
+		c.ACMEHTTPAddr = ":80"
+	}
+	if c.ACMEDirectory == "" {
+		c.ACMEDirectory = LetsEncrypt
 	}
 	if c.BusyTimeout <= 0 {
 		c.BusyTimeout = store.DefaultBusyTimeout
@@ -85,6 +105,14 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fmt.Errorf("config: tls_cert and tls_key go together")
+	}
+	if len(c.HTTPS) > 0 && c.TLSCert != "" {
+		return fmt.Errorf("config: https (automatic certificates) and tls_cert (certificate files) exclude each other")
+	}
+	for _, d := range c.HTTPS {
+		if d == "" || strings.ContainsAny(d, "/: ") {
+			return fmt.Errorf("config: https: %q is not a domain name", d)
+		}
 	}
 	p, err := parseProxies(c.TrustedProxies)
 	if err != nil {

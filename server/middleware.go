@@ -56,7 +56,7 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) serve(m *mount, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := &recorder{ResponseWriter: w}
-	if r.TLS != nil && s.tls != nil {
+	if r.TLS != nil && (s.tls != nil || s.acme != nil) {
 		// Served over HTTPS by this server itself: browsers keep to it.
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 	}

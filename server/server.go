@@ -60,6 +60,9 @@ type Options struct {
 	ZegoClient *http.Client
 	// Done, when set, is told of every answered request after the access log.
 	Done func(front.Record)
+	// ACMERenewBefore is how long before expiry an automatic certificate
+	// is renewed (0: autocert's, a third of its life, at most 30 days).
+	ACMERenewBefore time.Duration
 	// KeepMaxProcs leaves GOMAXPROCS alone (tests and benchmarks, whose
 	// framework sets it).
 	KeepMaxProcs bool
@@ -80,6 +83,7 @@ type Server struct {
 	done     func(front.Record)
 	deadline time.Duration // a request's time in the server
 	tls      *certFiles    // nil: plain HTTP (behind a proxy)
+	acme     *autoCerts    // set with -https
 
 	bgStop context.CancelFunc
 	bgDone chan struct{}
@@ -157,6 +161,13 @@ func New(cfg *Config, o Options) (*Server, error) {
 			"names", leaf.DNSNames, "expires", leaf.NotAfter.UTC(), "cert", cfg.TLSCert)
 		s.Metrics.CertExpiry(s.tls.expiry)
 	}
+	if len(cfg.HTTPS) > 0 {
+		if s.acme, err = newAutoCerts(cfg, o.DB, o.ACMERenewBefore, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+		s.Metrics.CertExpiry(s.acme.expiryTime)
+	}
 	var gc *goclass.Handler
 	if cfg.GoClass != nil {
 		s.GoClass = goclass.New(cfg.GoClass, goclass.Deps{Store: st, Client: o.ZegoClient, Now: o.Now, Log: log})
@@ -167,6 +178,8 @@ func New(cfg *Config, o Options) (*Server, error) {
 	cd := console.Deps{Store: st, Svc: service, GoClass: s.GoClass, Gather: s.Metrics.Gather, Log: log, Now: o.Now}
 	if s.tls != nil {
 		cd.CertExpiry = s.tls.expiry
+	} else if s.acme != nil {
+		cd.CertExpiry = s.acme.expiryTime
 	}
 	s.Console = console.New(cd)
 	handler := s.routes(&dispatch.Server{Svc: service, Log: log}, gc, s.Console)
