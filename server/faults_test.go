@@ -18,6 +18,17 @@ import (
 	"sxb-edu/tests"
 )
 
+// healthOf is the status /healthz answers.
+func healthOf(t *testing.T, h *tests.Env) int {
+	t.Helper()
+	resp, err := http.Get(h.HTTP.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // waitFor polls cond (the server notices a lost file on its own tick).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -41,14 +52,7 @@ func TestHardDatabaseFileLost(t *testing.T) {
 			var rd struct{ RoomNum int64 }
 			h.Call(tests.AppA, teacher, "live", "create", tests.M{"title": "t"}).Want(t, 0).Decode(t, &rd)
 			h.Call(tests.AppA, teacher, "live", "startcourse", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
-			health := func() int {
-				resp, err := http.Get(h.HTTP.URL + "/healthz")
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				return resp.StatusCode
-			}
+			health := func() int { return healthOf(t, h) }
 			if health() != 200 {
 				t.Fatal("healthz before")
 			}
@@ -154,14 +158,7 @@ func TestHardHealthAtConnectionLimit(t *testing.T) {
 	defer admin.Exec("DROP USER IF EXISTS '" + user + "'@'%'")
 	u.User = url.UserPassword(user, "pw")
 	h := tests.NewWith(t, tests.Options{DB: u.String()})
-	health := func() int {
-		resp, err := http.Get(h.HTTP.URL + "/healthz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	health := func() int { return healthOf(t, h) }
 	if c := health(); c != 200 {
 		t.Fatalf("healthz before: %d", c)
 	}

@@ -82,7 +82,6 @@ func (s *Store) exportTable(ctx context.Context, dst *sql.DB, table string, prog
 		return nil, err
 	}
 	defer rows.Close()
-	insert := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
 	pwd, uid := -1, -1
 	for i, c := range cols {
 		switch c {
@@ -92,73 +91,16 @@ func (s *Store) exportTable(ctx context.Context, dst *sql.DB, table string, prog
 			uid = i
 		}
 	}
-	var done int64
-	var tx *sql.Tx
-	var stmt *sql.Stmt
-	defer func() {
-		if tx != nil {
-			tx.Rollback()
-		}
-	}()
-	flush := func() error {
-		if tx == nil {
-			return nil
-		}
-		stmt.Close()
-		err := tx.Commit()
-		tx, stmt = nil, nil
-		if progress != nil {
-			progress(table, done, total)
-		}
-		return err
-	}
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
-				vals[i] = string(b)
-			}
-		}
+	err = copyRows(ctx, rows, dst, table, cols, total, progress, func(vals []any, _ int64) error {
 		if pwd >= 0 {
 			if p, _ := vals[pwd].(string); strings.HasPrefix(p, "$2") {
 				vals[pwd] = ""
 				rehashed = append(rehashed, fmt.Sprint(vals[uid]))
 			}
 		}
-		if tx == nil {
-			if tx, err = dst.BeginTx(ctx, nil); err != nil {
-				return nil, err
-			}
-			if stmt, err = tx.PrepareContext(ctx, insert); err != nil {
-				return nil, err
-			}
-		}
-		if _, err := stmt.ExecContext(ctx, vals...); err != nil {
-			return nil, fmt.Errorf("row %d: %w", done+1, err)
-		}
-		if done++; done%importBatch == 0 {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	if progress != nil && total == 0 {
-		progress(table, 0, 0)
-	}
-	return rehashed, nil
+		return nil
+	})
+	return rehashed, err
 }
 
 // exportOrder keeps ids in order (members: in their entry order).

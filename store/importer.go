@@ -140,73 +140,13 @@ func (s *Store) importTable(ctx context.Context, src *sql.DB, table string, have
 		return err
 	}
 	defer rows.Close()
-	insert := "INSERT INTO " + table + " (" + strings.Join(want, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(want)-1) + ")"
-	var done int64
-	var tx *sql.Tx
-	var stmt *sql.Stmt
-	flush := func() error {
-		if tx == nil {
-			return nil
-		}
-		stmt.Close()
-		err := tx.Commit()
-		tx, stmt = nil, nil
-		if progress != nil {
-			progress(table, done, total)
-		}
-		return err
-	}
-	defer func() {
-		if tx != nil {
-			tx.Rollback()
-		}
-	}()
-	for rows.Next() {
-		vals := make([]any, len(want))
-		ptrs := make([]any, len(want))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
-				vals[i] = string(b)
-			}
-		}
+	return copyRows(ctx, rows, s.w, table, want, total, progress, func(vals []any, n int64) error {
 		fill(table, want, vals, appids)
 		if err := checkRow(table, want, vals); err != nil {
-			return fmt.Errorf("row %d of the source: %w; fix it there, or leave it out, and import again", done+1, err)
+			return fmt.Errorf("row %d of the source: %w; fix it there, or leave it out, and import again", n, err)
 		}
-		if tx == nil {
-			if tx, err = s.w.BeginTx(ctx, nil); err != nil {
-				return err
-			}
-			if stmt, err = tx.PrepareContext(ctx, insert); err != nil {
-				return err
-			}
-		}
-		if _, err := stmt.ExecContext(ctx, vals...); err != nil {
-			return fmt.Errorf("row %d: %w", done+1, err)
-		}
-		done++
-		if done%importBatch == 0 {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	if progress != nil && total == 0 {
-		progress(table, 0, 0)
-	}
-	return nil
+		return nil
+	})
 }
 
 // Bounds of what an import takes: what the protocol itself would have
@@ -275,6 +215,79 @@ func checkRow(table string, cols []string, vals []any) error {
 		if c == "uid" && v == "" {
 			return fmt.Errorf("%s.uid is empty", table)
 		}
+	}
+	return nil
+}
+
+// copyRows inserts every row of rows into table's cols of dst, in
+// transactions of importBatch rows, after each (numbered from 1) passes
+// through each; progress hears after every transaction.
+func copyRows(ctx context.Context, rows *sql.Rows, dst *sql.DB, table string, cols []string, total int64,
+	progress Progress, each func(vals []any, n int64) error) error {
+	insert := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
+	var done int64
+	var tx *sql.Tx
+	var stmt *sql.Stmt
+	defer func() {
+		if tx != nil {
+			tx.Rollback()
+		}
+	}()
+	flush := func() error {
+		if tx == nil {
+			return nil
+		}
+		stmt.Close()
+		err := tx.Commit()
+		tx, stmt = nil, nil
+		if progress != nil {
+			progress(table, done, total)
+		}
+		return err
+	}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok {
+				vals[i] = string(b)
+			}
+		}
+		if err := each(vals, done+1); err != nil {
+			return err
+		}
+		var err error
+		if tx == nil {
+			if tx, err = dst.BeginTx(ctx, nil); err != nil {
+				return err
+			}
+			if stmt, err = tx.PrepareContext(ctx, insert); err != nil {
+				return err
+			}
+		}
+		if _, err := stmt.ExecContext(ctx, vals...); err != nil {
+			return fmt.Errorf("row %d: %w", done+1, err)
+		}
+		if done++; done%importBatch == 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if progress != nil && total == 0 {
+		progress(table, 0, 0)
 	}
 	return nil
 }
