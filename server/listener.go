@@ -12,9 +12,15 @@ import (
 // gives up): it is answered 503 at once and closed.
 type capListener struct {
 	net.Listener
-	max    int64
-	active atomic.Int64
+	max      int64
+	active   atomic.Int64
+	refusing atomic.Int64 // connections being answered 503
 }
+
+// maxRefusing bounds the connections answered 503 at once: each holds a
+// file for up to a second, and a flood past the cap must not take the
+// files kept for the database (fileReserve). Past it they are closed.
+const maxRefusing = 64
 
 // busyAnswer is what a connection past the cap gets.
 const busyAnswer = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n" +
@@ -29,7 +35,15 @@ func (l *capListener) Accept() (net.Conn, error) {
 		}
 		if l.active.Add(1) > l.max {
 			l.active.Add(-1)
-			go refuse(c)
+			if l.refusing.Add(1) > maxRefusing {
+				l.refusing.Add(-1)
+				c.Close()
+				continue
+			}
+			go func() {
+				refuse(c)
+				l.refusing.Add(-1)
+			}()
 			continue
 		}
 		return &capConn{Conn: c, l: l}, nil
