@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -90,7 +89,6 @@ type Envelope struct {
 // index), any method, OPTIONS as a CORS pre-flight.
 type Server struct {
 	Svc *svc.Service
-	Log *slog.Logger
 }
 
 // Fail answers a request whose handler failed without answering (a

@@ -182,7 +182,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 		cd.CertExpiry = s.acme.expiryTime
 	}
 	s.Console = console.New(cd)
-	handler := s.routes(&dispatch.Server{Svc: service, Log: log}, gc, s.Console)
+	handler := s.routes(&dispatch.Server{Svc: service}, gc, s.Console)
 	t := o.Timeouts
 	def := DefaultTimeouts
 	// A request's deadline lies inside the write timeout, so its answer
