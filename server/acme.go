@@ -113,6 +113,7 @@ func (s *Server) ServeACME(httpsLn, httpLn net.Listener) error {
 	if s.acme == nil {
 		return errors.New("https: no -https names configured")
 	}
+	s.joinPeers(httpsLn.Addr(), true)
 	redirect := &http.Server{Handler: s.acme.m.HTTPHandler(nil), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: s.HTTP.ErrorLog}
 	go redirect.Serve(httpLn)

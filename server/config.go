@@ -66,6 +66,15 @@ type HTTP struct {
 	// ACMECARoots is a PEM file of the roots the ACME directory's own
 	// HTTPS is checked with (a school's own CA); empty: the system's.
 	ACMECARoots string `json:"acme_ca_roots"`
+	// Several servers on one MySQL database tell each other of writes at
+	// PeerURL (default: this machine's address toward the database and
+	// the listening port), waiting PeerTimeout for an answer before the
+	// silent server is fenced out. ReadThrough turns the caches off
+	// instead: every request reads the database (while a PHP server
+	// writes the same database during a switch).
+	PeerURL     string        `json:"peer_url"`
+	PeerTimeout time.Duration `json:"peer_timeout_ms" unit:"ms"`
+	ReadThrough bool          `json:"read_through"`
 }
 
 // Defaults fills unset fields of every component.
@@ -88,6 +97,9 @@ func (c *Config) Defaults() {
 	}
 	if c.ACMEDirectory == "" {
 		c.ACMEDirectory = LetsEncrypt
+	}
+	if c.PeerTimeout <= 0 {
+		c.PeerTimeout = time.Second
 	}
 	if c.BusyTimeout <= 0 {
 		c.BusyTimeout = store.DefaultBusyTimeout
@@ -113,6 +125,13 @@ func (c *Config) Validate() error {
 		if d == "" || strings.ContainsAny(d, "/: ") {
 			return fmt.Errorf("config: https: %q is not a domain name", d)
 		}
+	}
+	if c.PeerURL != "" {
+		u, err := url.Parse(c.PeerURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return fmt.Errorf("config: peer_url: %q is not an http(s)://host:port URL", c.PeerURL)
+		}
+		c.PeerURL = strings.TrimSuffix(c.PeerURL, "/")
 	}
 	p, err := parseProxies(c.TrustedProxies)
 	if err != nil {

@@ -22,7 +22,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Quiet = true
-	writeStatus(w, http.StatusOK, "ok")
+	b := map[string]string{"status": "ok"}
+	if s.Store.SeveralServers() {
+		// Several servers: whether this one uses its caches (it holds
+		// its lease and every other server lists it) or reads through.
+		b["caches"] = "off"
+		if s.Store.Caching() {
+			b["caches"] = "on"
+		}
+	}
+	writeJSON(w, http.StatusOK, b)
 }
 
 func (s *Server) healthFail(w http.ResponseWriter, r *http.Request) {
@@ -30,7 +39,11 @@ func (s *Server) healthFail(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeStatus(w http.ResponseWriter, status int, text string) {
-	b, _ := json.Marshal(map[string]string{"status": text})
+	writeJSON(w, status, map[string]string{"status": text})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v map[string]string) {
+	b, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(b)

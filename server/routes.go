@@ -23,6 +23,7 @@ type router struct {
 	sxb, health, metrics, notFound *mount
 	goclass, goclassHealth         *mount // nil without the GO课堂 API
 	console                        *mount // nil without a console
+	peer                           *mount // nil unless several servers share the database
 }
 
 func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, con *console.Console) *router {
@@ -38,6 +39,9 @@ func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, con *console.
 	}
 	if con != nil {
 		rt.console = &mount{name: "console", h: con, fail: console.Fail}
+	}
+	if s.peers != nil {
+		rt.peer = &mount{name: "peer", h: s.peers, fail: textFail}
 	}
 	return rt
 }
@@ -60,6 +64,8 @@ func (rt *router) match(r *http.Request) *mount {
 		return rt.goclassHealth
 	case rt.goclass != nil && p == "/" && m == http.MethodHead:
 		return rt.goclassHealth
+	case rt.peer != nil && p == peerPath && m == http.MethodPost:
+		return rt.peer
 	case rt.console != nil && (p == "/admin" || strings.HasPrefix(p, "/admin/")):
 		return rt.console
 	case p == "/" || strings.HasSuffix(p, "/index.php") || strings.HasSuffix(p, "/"):
@@ -78,7 +84,7 @@ func scrape(h http.Handler) http.Handler {
 }
 
 // ops are the operations of the mounted fronts, for the metric series.
-func ops(goClass bool) []Op {
+func ops(goClass, peer bool) []Op {
 	var list []Op
 	for sv, cmds := range dispatch.Routes {
 		for cmd := range cmds {
@@ -90,6 +96,9 @@ func ops(goClass bool) []Op {
 			list = append(list, Op{"goclass", "edu_room", cmd})
 		}
 		list = append(list, Op{"goclass", "health", "check"})
+	}
+	if peer {
+		list = append(list, Op{"peer", "peer", "change"})
 	}
 	return append(list, Op{"health", "healthz", "check"}, Op{"metrics", "metrics", "scrape"},
 		Op{"console", "admin", "page"})

@@ -84,6 +84,10 @@ type Server struct {
 	deadline time.Duration // a request's time in the server
 	tls      *certFiles    // nil: plain HTTP (behind a proxy)
 	acme     *autoCerts    // set with -https
+	peers    *peers        // several servers on one MySQL database
+	dbPath   string
+	peerStop context.CancelFunc
+	peerDone chan struct{}
 
 	bgStop context.CancelFunc
 	bgDone chan struct{}
@@ -149,7 +153,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 	service := svc.New(&cfg.Config, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now})
 	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, done: o.Done,
 		addrs:   clientAddrs{proxies: cfg.Proxies},
-		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil), codes())}
+		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil, st.SeveralServers() && !cfg.ReadThrough), codes())}
 	service.Observe = s.Metrics.Reaped
 	if cfg.TLSCert != "" {
 		if s.tls, err = newCertFiles(cfg.TLSCert, cfg.TLSKey, log); err != nil {
@@ -182,6 +186,16 @@ func New(cfg *Config, o Options) (*Server, error) {
 		cd.CertExpiry = s.acme.expiryTime
 	}
 	s.Console = console.New(cd)
+	s.dbPath = o.DB
+	if st.SeveralServers() && cfg.ReadThrough {
+		log.Info("read_through: every request reads the database (no caches)")
+	} else if st.SeveralServers() {
+		if s.peers, err = newPeers(st, log, cfg.PeerTimeout); err != nil {
+			st.Close()
+			return nil, err
+		}
+		st.SetPublisher(s.peers.publish)
+	}
 	handler := s.routes(&dispatch.Server{Svc: service}, gc, s.Console)
 	t := o.Timeouts
 	def := DefaultTimeouts
@@ -249,6 +263,7 @@ func (s *Server) Start() {
 // Serve answers HTTP on ln until Shutdown or Close, with at most
 // max_connections connections open (more are answered 503 at once).
 func (s *Server) Serve(ln net.Listener) error {
+	s.joinPeers(ln.Addr(), s.tls != nil)
 	capped := &capListener{Listener: ln, max: int64(s.Cfg.MaxConnections)}
 	var err error
 	if s.tls != nil {
@@ -293,6 +308,7 @@ func (s *Server) watchCert(ctx context.Context) {
 // pending heartbeats, and closes the database. It reports ctx's error
 // when requests were still running at the deadline.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.leavePeers()
 	herr := s.HTTP.Shutdown(ctx)
 	if herr != nil {
 		s.HTTP.Close()
@@ -303,6 +319,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close stops everything at once (pending heartbeats are still written).
 func (s *Server) Close() error {
+	s.leavePeers()
 	s.HTTP.Close()
 	return s.stop()
 }
@@ -321,6 +338,30 @@ func (s *Server) stop() error {
 		s.Log.Info("stopped", "heartbeats_flushed", pending, "err", err)
 	})
 	return err
+}
+
+// joinPeers starts this server's part in the group of servers on the
+// database, reachable on the listener at addr.
+func (s *Server) joinPeers(addr net.Addr, tlsOn bool) {
+	if s.peers == nil || s.peerStop != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.peerStop, s.peerDone = cancel, make(chan struct{})
+	self := advertise(s.Cfg, addr, s.dbPath, tlsOn)
+	go func() {
+		defer close(s.peerDone)
+		s.peers.run(ctx, self)
+	}()
+}
+
+// leavePeers leaves the group first when stopping: the others stop
+// telling this server of writes (and never wait for it).
+func (s *Server) leavePeers() {
+	if s.peerStop != nil {
+		s.peerStop()
+		<-s.peerDone
+	}
 }
 
 // demoKey returns the demo app's userSig key, made on first start (made

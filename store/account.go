@@ -56,7 +56,7 @@ func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 
 // CreateAccount adds an account; a uid taken in any ASCII case gives ErrExists.
 func (s *Store) CreateAccount(ctx context.Context, a *Account, now int64) error {
-	res, err := s.exec(ctx,
+	res, err := s.execUnlisted(ctx,
 		"INSERT INTO t_account (uid, appid, role, pwd, register_time) VALUES (?, ?, ?, ?, ?)",
 		a.UID, a.AppID, a.Role, a.PwdHash, now)
 	if s.d.unique(err) {
@@ -77,7 +77,7 @@ func (s *Store) AccountByUID(ctx context.Context, uid string) (*Account, error) 
 
 // SetPassword replaces an account's password hash.
 func (s *Store) SetPassword(ctx context.Context, uin int64, hash string) error {
-	_, err := s.exec(ctx, "UPDATE t_account SET pwd = ? WHERE uin = ?", hash, uin)
+	_, err := s.execUnlisted(ctx, "UPDATE t_account SET pwd = ? WHERE uin = ?", hash, uin)
 	return err
 }
 
@@ -85,9 +85,8 @@ func (s *Store) SetPassword(ctx context.Context, uin int64, hash string) error {
 // the account stops working.
 func (s *Store) Login(ctx context.Context, a *Account, token, userSig string, now int64) error {
 	s.sessMu.Lock()
-	defer s.sessMu.Unlock()
 	var old sql.NullString
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.txUnlisted(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, "SELECT token FROM t_account WHERE uin = ?", a.Uin).Scan(&old); err != nil {
 			return fmt.Errorf("login: read old token: %w", err)
 		}
@@ -99,23 +98,26 @@ func (s *Store) Login(ctx context.Context, a *Account, token, userSig string, no
 		return nil
 	})
 	if err != nil {
+		s.sessMu.Unlock()
 		return err
 	}
 	s.sessGen.Add(1)
 	if old.Valid {
 		s.sessions.Delete(old.String)
 	}
-	return nil
+	s.sessUins.Delete(a.Uin)
+	s.sessMu.Unlock()
+	return s.publish(ctx, Change{Uins: []int64{a.Uin}})
 }
 
 // Logout clears a token and returns the uid that held it; ErrNotFound
 // when no account holds it.
 func (s *Store) Logout(ctx context.Context, token string, now int64) (string, error) {
 	s.sessMu.Lock()
-	defer s.sessMu.Unlock()
 	var uid string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, "SELECT uid FROM t_account WHERE token = ?", token).Scan(&uid)
+	var uin int64
+	err := s.txUnlisted(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, "SELECT uid, uin FROM t_account WHERE token = ?", token).Scan(&uid, &uin)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -130,12 +132,20 @@ func (s *Store) Logout(ctx context.Context, token string, now int64) (string, er
 	})
 	s.sessGen.Add(1)
 	s.sessions.Delete(token)
-	return uid, err
+	if err == nil {
+		s.sessUins.Delete(uin)
+	}
+	s.sessMu.Unlock()
+	if err != nil {
+		return uid, err
+	}
+	return uid, s.publish(ctx, Change{Uins: []int64{uin}})
 }
 
 // SessionByToken finds the account holding token, from memory when it can.
 func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, error) {
-	if v, ok := s.sessions.Load(token); ok {
+	caching := s.caching()
+	if v, ok := s.sessions.Load(token); ok && caching {
 		return v.(*Session), nil
 	}
 	// Read without a lock (on MySQL a round trip: ten thousand students
@@ -158,9 +168,14 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, err
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
 	if v, ok := s.sessions.Load(token); ok {
+		// Without the caches, the database just confirmed it: the kept
+		// session gathers the token's activity (see Touch).
 		return v.(*Session), nil
 	}
 	if s.sessGen.Load() == gen {
+		if old, ok := s.sessUins.Swap(se.Uin, token); ok && old != token {
+			s.sessions.Delete(old) // replaced meanwhile: one token per account
+		}
 		s.sessions.Store(token, se)
 	}
 	return se, nil
@@ -216,7 +231,7 @@ func (s *Store) Users(ctx context.Context, q string, offset, limit int64) (int64
 }
 
 // SignOut ends an account's session everywhere (its token stops working
-// on every server within a second); false when it had none.
+// on every server before it returns); false when it had none.
 func (s *Store) SignOut(ctx context.Context, uin, now int64) (bool, error) {
 	var tok sql.NullString
 	if err := s.w.QueryRowContext(ctx, "SELECT token FROM t_account WHERE uin = ?", uin).Scan(&tok); err != nil {
@@ -240,54 +255,4 @@ func (s *Store) UID(ctx context.Context, uin int64) (string, error) {
 		return "", ErrNotFound
 	}
 	return uid, err
-}
-
-// syncChunk is how many tokens one SyncSessions query checks.
-const syncChunk = 500
-
-// SyncSessions drops the cached sessions whose token is no longer in the
-// database: another server logged the user out or in again. Run every
-// half second, a dead token stops working everywhere within a second. On
-// SQLite, only this server writes tokens: a no-op.
-func (s *Store) SyncSessions(ctx context.Context) error {
-	if !s.d.shared {
-		return nil
-	}
-	var tokens []string
-	s.sessions.Range(func(k, _ any) bool {
-		tokens = append(tokens, k.(string))
-		return true
-	})
-	for len(tokens) > 0 {
-		n := min(len(tokens), syncChunk)
-		chunk := tokens[:n]
-		tokens = tokens[n:]
-		args := make([]any, len(chunk))
-		for i, t := range chunk {
-			args[i] = t
-		}
-		rows, err := s.r.QueryContext(ctx, "SELECT token FROM t_account WHERE token IN (?"+
-			strings.Repeat(", ?", len(chunk)-1)+")", args...)
-		if err != nil {
-			return fmt.Errorf("sync sessions: %w", err)
-		}
-		alive := make(map[string]bool, len(chunk))
-		for rows.Next() {
-			var t string
-			if err := rows.Scan(&t); err != nil {
-				rows.Close()
-				return fmt.Errorf("sync sessions: %w", err)
-			}
-			alive[t] = true
-		}
-		rows.Close()
-		s.sessMu.Lock()
-		for _, t := range chunk {
-			if !alive[t] {
-				s.sessions.Delete(t)
-			}
-		}
-		s.sessMu.Unlock()
-	}
-	return nil
 }

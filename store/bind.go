@@ -28,7 +28,7 @@ func (s *Store) Bind(ctx context.Context, b BindFile, perPlace, perUser int) err
 		}
 		defer unlock()
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.txUnlisted(ctx, func(tx *sql.Tx) error {
 		var n, inPlace, all int
 		if err := tx.QueryRowContext(ctx, `SELECT
 			(SELECT COUNT(*) FROM t_bind_file WHERE room_id = ? AND uin = ? AND `+urlMatch+`),
@@ -55,7 +55,7 @@ func (s *Store) Bind(ctx context.Context, b BindFile, perPlace, perUser int) err
 
 // Unbind removes a binding; false when it was not bound.
 func (s *Store) Unbind(ctx context.Context, room, uin int64, url string) (bool, error) {
-	res, err := s.exec(ctx,
+	res, err := s.execUnlisted(ctx,
 		"DELETE FROM t_bind_file WHERE room_id = ? AND uin = ? AND "+urlMatch, room, uin, url, url)
 	if err != nil {
 		return false, err

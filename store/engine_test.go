@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -66,8 +67,18 @@ func engines(t *testing.T, fn func(t *testing.T, s *Store, db string)) {
 	}
 }
 
-// On MySQL a room list is cached until this server writes, and what
-// another server wrote to the same database shows within listTTL.
+// link makes a and b two servers that tell each other of their writes,
+// both holding a lease (what server/peers.go does over HTTP).
+func link(a, b *Store) {
+	a.SetPublisher(func(_ context.Context, c Change) error { b.Forget(c); return nil })
+	b.SetPublisher(func(_ context.Context, c Change) error { a.Forget(c); return nil })
+	a.UseCachesUntil(time.Now().Add(time.Hour))
+	b.UseCachesUntil(time.Now().Add(time.Hour))
+}
+
+// On MySQL a server without a lease reads every answer from the
+// database; with one, its caches are used, another server's published
+// write shows at once, and a lapse of the lease starts them empty.
 func TestRoomListCacheMySQL(t *testing.T) {
 	db := testMySQL(t)
 	s := open(t, db)
@@ -82,26 +93,41 @@ func TestRoomListCacheMySQL(t *testing.T) {
 		must(t, err)
 		return items[0].Title
 	}
+	raw := func(title string) { // a writer that tells nobody
+		t.Helper()
+		if _, err := s.w.Exec("UPDATE t_course SET title = ? WHERE room_id = ?", title, id); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if got := title(); got != "before" {
 		t.Fatal(got)
 	}
-	// This server's own write is seen at once.
-	if err := s.Enter(bg, id, Member{Uin: a.Uin}, 11); !errors.Is(err, ErrConflict) {
-		t.Fatalf("enter into a room not living: %v", err)
+	raw("unannounced")
+	if got := title(); got != "unannounced" {
+		t.Fatalf("without a lease, a list came from a cache: %q", got)
 	}
-	must(t, s.StartRoom(bg, id, a.Uin, 0, 11)) // the teacher enters
-	if _, items, _ := s.Rooms(bg, f); items[0].MemSize != 1 {
-		t.Fatalf("memsize %d after this server's enter", items[0].MemSize)
-	}
-	// Another server's write, within listTTL.
 	other := open(t, db)
 	defer other.Close()
-	if _, err := other.w.Exec("UPDATE t_course SET title = 'after' WHERE room_id = ?", id); err != nil {
-		t.Fatal(err)
+	link(s, other)
+	title()
+	raw("hidden")
+	if got := title(); got != "unannounced" {
+		t.Fatalf("with a lease, the list was not cached: %q", got) // shows the cache is in use
 	}
-	advance(s, listTTL+time.Millisecond)
-	if got := title(); got != "after" {
-		t.Fatalf("another server's write not seen after %v: %q", listTTL, got)
+	// Another server's write is seen at once.
+	must(t, other.StartRoom(bg, id, a.Uin, 0, 11))
+	if _, items, _ := s.Rooms(bg, f); items[0].MemSize != 1 || items[0].State != StateLiving || items[0].Title != "hidden" {
+		t.Fatalf("after another server's start: %+v", items[0])
+	}
+	raw("during the lapse")
+	s.StopCaches()
+	if got := title(); got != "during the lapse" {
+		t.Fatalf("lease lapsed, list from the cache: %q", got)
+	}
+	raw("missed")
+	s.UseCachesUntil(time.Now().Add(time.Hour))
+	if got := title(); got != "missed" {
+		t.Fatalf("a renewed lease kept entries from before the lapse: %q", got)
 	}
 }
 
@@ -229,8 +255,7 @@ func TestConcurrentBindsMySQL(t *testing.T) {
 
 // Member lists come from memory: this server's enters, leaves and
 // removals show at once (in entry order, a re-entry keeping its place);
-// on MySQL another server's enter shows within memberTTL, and a room
-// seen empty is asked again (a class just started elsewhere).
+// on MySQL so do another server's, and its starts, ends and logins.
 func TestMemberCache(t *testing.T) {
 	engines(t, func(t *testing.T, s *Store, db string) {
 		var acc []*Account
@@ -292,13 +317,22 @@ func TestMemberCache(t *testing.T) {
 		if s.d.name != "mysql" {
 			return
 		}
-		// Another server's enter shows within memberTTL.
+		// Two servers that tell each other: every write shows at once.
+		link(s, other)
+		list(s)
 		must(t, other.Enter(bg, id, Member{Uin: acc[2].Uin, UID: "s2"}, 15)) // (the store does not refuse it)
-		advance(s, memberTTL+time.Millisecond)
 		if got := list(s); got != "4 [t s1 s2 s3]" {
 			t.Fatalf("another server's enter: %s", got)
 		}
-		// A room this server saw empty is asked again when it matters.
+		_, err = other.Leave(bg, id, acc[3].Uin)
+		must(t, err)
+		if got := list(s); got != "3 [t s1 s2]" {
+			t.Fatalf("another server's leave: %s", got)
+		}
+		must(t, other.RemoveMember(bg, id, acc[1].Uin, 16))
+		if r, _ := s.Removed(bg, id, acc[1].Uin); !r {
+			t.Fatal("another server's removal not seen")
+		}
 		id2, err := s.CreateRoom(bg, acc[0], "r2", "", 20)
 		must(t, err)
 		if n, _ := s.PresentCount(bg, id2); n != 0 {
@@ -307,6 +341,25 @@ func TestMemberCache(t *testing.T) {
 		must(t, other.StartRoom(bg, id2, acc[0].Uin, 0, 21))
 		if n, _ := s.PresentCount(bg, id2); n != 1 {
 			t.Fatalf("a class started by another server: %d present", n)
+		}
+		must(t, other.EndRoom(bg, id2, 0, 22, 300))
+		if r, _ := s.RoomForEnter(bg, id2); r.State != StateEnded {
+			t.Fatalf("a class ended by another server: state %d", r.State)
+		}
+		// Sessions: a logout or a new login on one server ends the token on the other.
+		must(t, s.Login(bg, acc[3], "tok1", "sig", 30))
+		if se, err := other.SessionByToken(bg, "tok1"); err != nil || se.Uin != acc[3].Uin {
+			t.Fatal(se, err)
+		}
+		must(t, s.Login(bg, acc[3], "tok2", "sig", 31))
+		if _, err := other.SessionByToken(bg, "tok1"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a replaced token still works on another server: %v", err)
+		}
+		other.SessionByToken(bg, "tok2")
+		_, err = s.Logout(bg, "tok2", 32)
+		must(t, err)
+		if _, err := other.SessionByToken(bg, "tok2"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a token logged out elsewhere still works: %v", err)
 		}
 	})
 }
@@ -336,10 +389,4 @@ func TestUnlistedWritesKeepRoomLists(t *testing.T) {
 			t.Fatal("ending a room kept the cached lists")
 		}
 	})
-}
-
-// advance moves s's cache clock on by d (no waiting).
-func advance(s *Store, d time.Duration) {
-	now := s.clock()
-	s.clock = func() time.Time { return now.Add(d) }
 }

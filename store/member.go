@@ -42,11 +42,11 @@ func (s *Store) enter(ctx context.Context, db execer, room, uin, now int64) erro
 
 // Enter makes m a present member of room, if it is living.
 func (s *Store) Enter(ctx context.Context, room int64, m Member, now int64) error {
-	err := s.enter(ctx, s.w, room, m.Uin, now)
-	if err == nil {
-		s.entered(room, m)
+	if err := s.enter(ctx, s.w, room, m.Uin, now); err != nil {
+		return err
 	}
-	return err
+	s.entered(room, m)
+	return s.publish(ctx, Change{Rooms: []int64{room}})
 }
 
 // Leave marks uin as having left room; false when uin never entered it.
@@ -57,6 +57,9 @@ func (s *Store) Leave(ctx context.Context, room, uin int64) (bool, error) {
 		return false, err
 	}
 	s.left(room, uin)
+	if err := s.publish(ctx, Change{Rooms: []int64{room}}); err != nil {
+		return false, err
+	}
 	n, err := res.RowsAffected()
 	return n > 0, err
 }
@@ -65,12 +68,6 @@ func (s *Store) Leave(ctx context.Context, room, uin int64) (bool, error) {
 // memberCache).
 func (s *Store) PresentCount(ctx context.Context, room int64) (int64, error) {
 	n, _, err := s.roomMembers(ctx, room)
-	if err == nil && n == 0 && s.d.shared {
-		// Nobody, as of up to a second ago: a class another server just
-		// started has its teacher in it. Zero decides an enter; ask.
-		err = s.r.QueryRowContext(ctx,
-			"SELECT COUNT(*) FROM t_class_member WHERE room_id = ? AND has_exited = 0", room).Scan(&n)
-	}
 	return n, err
 }
 
@@ -124,13 +121,7 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 		return nil, 0, fmt.Errorf("reap: flush: %w", err)
 	}
 	var purged int64
-	defer func() {
-		if len(rooms) > 0 || members > 0 || purged > 0 {
-			s.membersChanged()
-			s.states.forget(rooms...)
-		}
-	}()
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.txUnlisted(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx,
 			"SELECT room_id FROM t_course WHERE state = 1 AND last_update_time < ?", roomBefore)
 		if err != nil {
@@ -165,6 +156,12 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 		purged, _ = res.RowsAffected()
 		return nil
 	})
+	if len(rooms) > 0 || members > 0 || purged > 0 || err != nil {
+		s.Forget(Change{All: true})
+	}
+	if err == nil && (len(rooms) > 0 || members > 0 || purged > 0) {
+		err = s.publish(ctx, Change{All: true})
+	}
 	return rooms, members, err
 }
 
@@ -172,8 +169,7 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 // Enter refuses it (ErrRemoved) from now on.
 func (s *Store) RemoveMember(ctx context.Context, room, uin, now int64) error {
 	ins := s.d.insertIgnore + " INTO t_removed_member (room_id, uin, at) VALUES (?, ?, ?)"
-	defer s.removedFrom(room, uin)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.txChange(ctx, Change{Rooms: []int64{room}}, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, ins, room, uin, now); err != nil {
 			return fmt.Errorf("remove member: %w", err)
 		}

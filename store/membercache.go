@@ -4,19 +4,15 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 )
 
 // memberCache keeps each room's member rows (present or not, in entry
 // order) in memory, so that roomidlist and the enter's "anyone present"
 // check read no database at the top of the hour, when every student of a
 // room enters and lists its members within seconds. Enters and leaves of
-// this server update it in place. On SQLite this server is the only
-// writer, so it is exact; on MySQL an entry also expires after
-// memberTTL, so other servers' enters show within it (as room lists do).
+// this server update it in place; other servers' writes drop what they
+// change before they are acknowledged (see peer.go).
 type memberCache struct {
-	ttl time.Duration // 0: entries never expire (SQLite)
-
 	mu    sync.Mutex
 	rooms map[int64]*roomMembers
 }
@@ -26,7 +22,6 @@ type roomMembers struct {
 	pos     map[int64]int // uin -> index in rows
 	present int64
 	removed map[int64]bool // removed by an operator (see RemoveMember)
-	at      time.Time
 }
 
 type memberRow struct {
@@ -36,14 +31,10 @@ type memberRow struct {
 	present bool
 }
 
-// memberTTL bounds how old a cached member list may be on MySQL.
-const memberTTL = time.Second
-
 // maxMemberRooms bounds the rooms kept; past it the cache starts over.
 const maxMemberRooms = 20000
 
-func (c *memberCache) init(ttl time.Duration) {
-	c.ttl = ttl
+func (c *memberCache) init() {
 	c.rooms = make(map[int64]*roomMembers)
 }
 
@@ -67,12 +58,13 @@ func (s *Store) Removed(ctx context.Context, room, uin int64) (bool, error) {
 }
 
 // roomEntry returns room's cached entry (a snapshot: read it only),
-// loading it when missing or expired; uin is looked up in the same lock.
+// loading it when missing; uin is looked up in the same lock.
 func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, error) {
 	c := &s.members
+	caching := s.caching()
 	c.mu.Lock()
 	e, ok := c.rooms[room]
-	if ok && (c.ttl == 0 || s.clock().Sub(e.at) < c.ttl) {
+	if ok && caching {
 		snap := &roomMembers{rows: e.rows, present: e.present, removed: map[int64]bool{uin: e.removed[uin]}}
 		c.mu.Unlock()
 		return snap, nil
@@ -81,7 +73,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 	// Load outside the lock; a write meanwhile drops what is loaded (see
 	// changed), so a stale load is never kept.
 	gen := s.memberGen.Load()
-	e = &roomMembers{pos: map[int64]int{}, removed: map[int64]bool{}, at: s.clock()}
+	e = &roomMembers{pos: map[int64]int{}, removed: map[int64]bool{}}
 	rm, err := s.r.QueryContext(ctx, "SELECT uin FROM t_removed_member WHERE room_id = ?", room)
 	if err != nil {
 		return nil, fmt.Errorf("removed members: %w", err)
@@ -117,7 +109,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 		return nil, err
 	}
 	c.mu.Lock()
-	if s.memberGen.Load() == gen {
+	if s.memberGen.Load() == gen && caching {
 		if len(c.rooms) >= maxMemberRooms {
 			c.rooms = make(map[int64]*roomMembers)
 		}
@@ -177,16 +169,6 @@ func (s *Store) left(room, uin int64) {
 		if i, ok := e.pos[uin]; ok {
 			e.setPresent(i, false)
 		}
-	})
-}
-
-// removedFrom records an operator's removal of uin from room.
-func (s *Store) removedFrom(room, uin int64) {
-	s.changeMembers(room, func(_ *memberCache, e *roomMembers) {
-		if i, ok := e.pos[uin]; ok {
-			e.setPresent(i, false)
-		}
-		e.removed[uin] = true
 	})
 }
 

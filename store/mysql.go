@@ -96,7 +96,6 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 	if c, err := MySQLConfig(dbURL); err == nil {
 		s.dial, _ = mysql.NewConnector(c)
 	}
-	s.lists.ttl = listTTL
 	// Servers started together on one database migrate one at a time:
 	// the others wait and find it done.
 	unlock, err := s.namedLock(ctx, "migrate", 60)
@@ -111,8 +110,7 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)
 	}
 	s.live.init()
-	s.members.init(memberTTL)
-	s.states.ttl = memberTTL
+	s.members.init()
 	return s, nil
 }
 
@@ -157,7 +155,7 @@ func (s *Store) migrateMySQL(ctx context.Context, dbName string, log *slog.Logge
 				"adds", "t_account.pwd VARCHAR(255); t_course.appid, t_course.order_time (filled); t_class_member.entered_at; "+
 					"t_video_record.video_url TEXT, video_id VARCHAR(255), file_size BIGINT, utf8mb4; t_bind_file utf8mb4; "+
 					"indexes idx_course_list, idx_course_state, idx_member_room, idx_record_room, idx_bind_room; "+
-					"tables t_setting, t_sxb_schema, t_edu_room, t_edu_member, t_admin, t_admin_session, t_audit, t_removed_member")
+					"tables t_setting, t_sxb_schema, t_edu_room, t_edu_member, t_admin, t_admin_session, t_audit, t_removed_member, t_server")
 		} else {
 			log.Info("empty MySQL database: creating the schema", "db", dbName)
 		}

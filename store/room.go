@@ -68,7 +68,7 @@ func scanRoom(row interface{ Scan(...any) error }) (*Room, error) {
 // number as a string.
 func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover string, now int64) (int64, error) {
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.txUnlisted(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO t_course (create_time, title, cover, host_uin, state, appid, order_time, replay_idx_url)
 			 VALUES (?, ?, ?, ?, 0, ?, ?, '')`, now, title, cover, host.Uin, host.AppID, now)
@@ -88,14 +88,16 @@ func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover stri
 		}
 		return nil
 	})
-	s.dropMembers(id)
-	s.states.forget(id)
+	s.Forget(roomChange(id))
 	if err != nil {
 		return 0, err
 	}
 	s.owners.Store(id, Owner{Host: host.Uin, AppID: host.AppID})
-	return id, nil
+	return id, s.publish(ctx, roomChange(id))
 }
+
+// roomChange is a write to room id (its row and its members).
+func roomChange(id int64) Change { return Change{Rooms: []int64{id}, Lists: true} }
 
 // Room reads a room.
 func (s *Store) Room(ctx context.Context, id int64) (*Room, error) {
@@ -140,9 +142,7 @@ func (s *Store) RoomOwner(ctx context.Context, id int64) (Owner, error) {
 
 // StartRoom moves a created room to living: the teacher becomes a member.
 func (s *Store) StartRoom(ctx context.Context, id, hostUin, seq, now int64) error {
-	defer s.dropMembers(id)
-	defer s.states.forget(id)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.txChange(ctx, roomChange(id), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE t_course SET state = 1, start_time = ?, start_imseq = ?, end_time = 0, end_imseq = 0,
 			 last_update_time = ?, order_time = ? WHERE room_id = ? AND state = 0`,
@@ -163,9 +163,7 @@ func (s *Store) StartRoom(ctx context.Context, id, hostUin, seq, now int64) erro
 // EndRoom moves a living room to ended: every member exits, the replay
 // index may be requested from now+idxDelay. seq is the end IM message's.
 func (s *Store) EndRoom(ctx context.Context, id, seq, now, idxDelay int64) error {
-	defer s.dropMembers(id)
-	defer s.states.forget(id)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.txChange(ctx, roomChange(id), func(tx *sql.Tx) error {
 		return endRoom(ctx, tx, id, seq, now, idxDelay)
 	})
 }
@@ -207,15 +205,18 @@ type RoomItem struct {
 // else create time), with the total that match. The items may be shared
 // with other callers: read them, never change them.
 func (s *Store) Rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, error) {
+	if !s.caching() {
+		return s.rooms(ctx, f) // the counts of now are in the answer
+	}
 	version := s.lists.local.Load()
-	e, ok := s.lists.get(f, version, s.clock())
+	e, ok := s.lists.get(f, version)
 	if !ok {
 		total, items, err := s.rooms(ctx, f)
 		if err != nil {
 			return 0, nil, err
 		}
 		e = roomListEntry{total: total, items: items}
-		s.lists.put(f, version, e, s.clock())
+		s.lists.put(f, version, e)
 	}
 	// The member counts of now, from the member cache.
 	items := make([]RoomItem, len(e.items))
@@ -289,7 +290,7 @@ func (s *Store) rooms(ctx context.Context, f RoomFilter) (int64, []RoomItem, err
 // is ended, allowed (0 < allowed time <= now) and not yet requested. Only
 // one caller wins; the others get ErrConflict.
 func (s *Store) ClaimReplayIndex(ctx context.Context, id, now int64) error {
-	res, err := s.exec(ctx,
+	res, err := s.execChange(ctx, roomChange(id),
 		`UPDATE t_course SET trigger_replay_idx_time = ?, can_trigger_replay_idx_time = 0
 		 WHERE room_id = ? AND state = 2 AND can_trigger_replay_idx_time > 0
 		 AND can_trigger_replay_idx_time <= ? AND trigger_replay_idx_time = 0`, now, id, now)
@@ -306,13 +307,11 @@ func (s *Store) ClaimReplayIndex(ctx context.Context, id, now int64) error {
 // url means the index already existed, so the room is ready for playback.
 func (s *Store) ReplayIndexRequested(ctx context.Context, id, result int64, url string, created int64) error {
 	if url == "" {
-		_, err := s.exec(ctx,
+		_, err := s.execChange(ctx, roomChange(id),
 			"UPDATE t_course SET trigger_replay_idx_result = ? WHERE room_id = ?", result, id)
 		return err
 	}
-	defer s.dropMembers(id)
-	defer s.states.forget(id)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.txChange(ctx, roomChange(id), func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`UPDATE t_course SET trigger_replay_idx_result = ?, replay_idx_url = ?,
 			 replay_idx_created_time = ?, replay_idx_created_result = 0, state = 3
@@ -330,9 +329,7 @@ func (s *Store) ReplayIndexRequested(ctx context.Context, id, result int64, url 
 // ReplayIndexReady stores the index of a room in state 2 or 3 and moves it
 // to 3; the member history is no longer needed and is deleted.
 func (s *Store) ReplayIndexReady(ctx context.Context, id int64, url string, result, now int64) error {
-	defer s.dropMembers(id)
-	defer s.states.forget(id)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.txChange(ctx, roomChange(id), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE t_course SET state = 3, replay_idx_url = ?, last_update_time = ?,
 			 can_trigger_replay_idx_time = 0, replay_idx_created_time = ?, replay_idx_created_result = ?
@@ -384,7 +381,7 @@ type Recording struct {
 // SaveRecording stores a finished recording and the IM seq announcing it
 // as the room's last recording seq.
 func (s *Store) SaveRecording(ctx context.Context, r Recording, seq int64) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.txChange(ctx, roomChange(r.RoomID), func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE t_course SET last_rec_imseq = ? WHERE room_id = ?", seq, r.RoomID); err != nil {
 			return fmt.Errorf("save recording: update room: %w", err)
 		}

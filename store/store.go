@@ -42,6 +42,7 @@ type Store struct {
 	sessMu   sync.Mutex   // held by login and logout, and to cache a session
 	sessGen  atomic.Int64 // counts logins and logouts (see SessionByToken)
 	sessions sync.Map     // token -> *Session
+	sessUins sync.Map     // uin -> its cached token (other servers name accounts, not tokens)
 	owners   sync.Map     // room id -> Owner (never changes once created)
 
 	live      liveness
@@ -51,8 +52,11 @@ type Store struct {
 	states    roomStates
 	ckpt      checkpointer
 	watch     *watch           // SQLite: the database file's identity (see watch.go)
-	clock     func() time.Time // the caches' clock (tests move it)
 	dial      driver.Connector // MySQL: a new connection, for Ping
+
+	publisher  Publisher    // MySQL: tells the other servers of writes (see peer.go)
+	epoch      time.Time    // cacheUntil counts from it (monotonic)
+	cacheUntil atomic.Int64 // MySQL: the caches may be used until epoch+this
 }
 
 // Options are the store's settings.
@@ -78,7 +82,7 @@ func Open(path string, o Options) (*Store, error) {
 	}
 	s, err := open(path, o)
 	if err == nil {
-		s.clock = time.Now
+		s.epoch = time.Now()
 	}
 	return s, err
 }
@@ -146,7 +150,6 @@ func openSQLite(path string, o Options) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s.r = r
-	s.lists.ttl = listTTL
 	if err := s.startWatch(path, log); err != nil {
 		r.Close()
 		w.Close()
@@ -163,7 +166,7 @@ func openSQLite(path string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s.live.init()
-	s.members.init(0)
+	s.members.init()
 	return s, nil
 }
 
@@ -264,8 +267,19 @@ func guard(version int, ms []schema.Migration) error {
 // deadlock's victim is run again (a few times): concurrent writers on one
 // room (an end beside leaves) can meet that way.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	defer s.lists.wrote()
-	return s.txUnlisted(ctx, fn)
+	return s.txChange(ctx, Change{Lists: true}, fn)
+}
+
+// txChange is tx for a write that changes c: every server's caches learn
+// of it before it returns (this server's here, the others' through
+// publish).
+func (s *Store) txChange(ctx context.Context, c Change, fn func(*sql.Tx) error) error {
+	err := s.txUnlisted(ctx, fn)
+	s.Forget(c) // even on failure: a failed commit may have committed
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx, c)
 }
 
 // txUnlisted is tx for writes that change nothing a room list shows
@@ -339,8 +353,17 @@ func (s *Store) execUnlisted(ctx context.Context, query string, args ...any) (sq
 // the room-list cache learns of them (see listcache.go). The heartbeat
 // flush does not: it changes nothing a room list shows.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	defer s.lists.wrote()
-	return s.execUnlisted(ctx, query, args...)
+	return s.execChange(ctx, Change{Lists: true}, query, args...)
+}
+
+// execChange is exec for a write that changes c (see txChange).
+func (s *Store) execChange(ctx context.Context, c Change, query string, args ...any) (sql.Result, error) {
+	res, err := s.execUnlisted(ctx, query, args...)
+	s.Forget(c)
+	if err != nil {
+		return nil, err
+	}
+	return res, s.publish(ctx, c)
 }
 
 // Setting reads a stored server setting.
@@ -356,7 +379,7 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 // AddSetting stores a setting unless it is there already, and returns the
 // stored value: several servers starting at once agree on one.
 func (s *Store) AddSetting(ctx context.Context, name, value string) (string, error) {
-	if _, err := s.exec(ctx, s.d.insertIgnore+" INTO t_setting (name, value) VALUES (?, ?)", name, value); err != nil {
+	if _, err := s.execUnlisted(ctx, s.d.insertIgnore+" INTO t_setting (name, value) VALUES (?, ?)", name, value); err != nil {
 		return "", err
 	}
 	return s.Setting(ctx, name)
@@ -365,7 +388,7 @@ func (s *Store) AddSetting(ctx context.Context, name, value string) (string, err
 // TakeSetting removes a setting if it still holds value, and says whether
 // this call removed it: of several takers at once, one wins.
 func (s *Store) TakeSetting(ctx context.Context, name, value string) (bool, error) {
-	res, err := s.exec(ctx, "DELETE FROM t_setting WHERE name = ? AND value = ?", name, value)
+	res, err := s.execUnlisted(ctx, "DELETE FROM t_setting WHERE name = ? AND value = ?", name, value)
 	if err != nil {
 		return false, err
 	}
@@ -375,7 +398,7 @@ func (s *Store) TakeSetting(ctx context.Context, name, value string) (bool, erro
 
 // DeleteSetting removes a stored server setting.
 func (s *Store) DeleteSetting(ctx context.Context, name string) error {
-	_, err := s.exec(ctx, "DELETE FROM t_setting WHERE name = ?", name)
+	_, err := s.execUnlisted(ctx, "DELETE FROM t_setting WHERE name = ?", name)
 	return err
 }
 

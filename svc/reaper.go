@@ -82,20 +82,13 @@ func (s *Service) RequestDueIndexes(ctx context.Context) error {
 	return nil
 }
 
-// sessionSync is how often cached sessions are checked against the
-// database (several servers on one MySQL: a logout anywhere counts
-// everywhere within a second).
-const sessionSync = 500 * time.Millisecond
-
 // Run runs the background work until ctx ends: heartbeat flushes, the
 // reaper and the replay-index scheduler. It flushes once more on the way out.
 func (s *Service) Run(ctx context.Context) {
 	flush := time.NewTicker(s.Cfg.FlushInterval)
 	reap := time.NewTicker(s.Cfg.ReaperInterval)
-	sessions := time.NewTicker(sessionSync)
 	defer flush.Stop()
 	defer reap.Stop()
-	defer sessions.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -106,10 +99,6 @@ func (s *Service) Run(ctx context.Context) {
 		case <-flush.C:
 			if err := s.Store.Flush(ctx); err != nil {
 				s.Log.Error("flush heartbeats", "err", err)
-			}
-		case <-sessions.C:
-			if err := s.Store.SyncSessions(ctx); err != nil {
-				s.Log.Error("sync sessions", "err", err)
 			}
 		case <-reap.C:
 			if err := s.Reap(ctx); err != nil {

@@ -156,3 +156,24 @@ func (p *Proc) Login(id, pwd string) string {
 	json.Unmarshal(p.MustCall("login", M{"id": id, "pwd": pwd}), &d)
 	return d.Token
 }
+
+// WaitCaching waits until p, one of several servers on a database, has
+// joined their group and uses its caches (its /healthz says so).
+func WaitCaching(t testing.TB, p *Proc) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var h struct{ Caches string }
+		if resp, err := http.Get("http://" + p.Addr + "/healthz"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&h)
+			resp.Body.Close()
+		}
+		if h.Caches == "on" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server %s never started using its caches\n%s", p.Addr, p.Stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

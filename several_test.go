@@ -1,0 +1,287 @@
+package main_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"sxb-edu/svc"
+	"sxb-edu/tests"
+)
+
+// ring sends each request to the next of several servers.
+type ring struct {
+	ps []*tests.Proc
+	n  int
+}
+
+func (r *ring) next() *tests.Proc {
+	p := r.ps[r.n%len(r.ps)]
+	r.n++
+	return p
+}
+
+// Three servers on one MariaDB database, every request on the next one,
+// no sleeps: each answer reflects every write acknowledged before it,
+// whichever server took the write (members, counts, class state, replay
+// index, bindings, a console removal, logouts and logins, GO课堂 rooms
+// and seats).
+func TestSeveralServersAgree(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	bin := tests.Build(t)
+	im := tests.NewFakeTencent(t)
+	zego := tests.NewFakeZego(t)
+	zc := tests.ZegoConfig(zego)
+	zc.Defaults()
+	cfg := tests.ConfigFile(t, tests.M{"im_base_url": im.URL, "allow_unsigned_callbacks": true, "zego": zc})
+	r := &ring{}
+	for i := 0; i < 3; i++ {
+		r.ps = append(r.ps, tests.Run(t, bin, db, cfg))
+	}
+	for _, p := range r.ps { // every server joined the group and caches
+		tests.WaitCaching(t, p)
+	}
+	want := func(what string, code int, got int) {
+		t.Helper()
+		if got != code {
+			t.Fatalf("%s: errorCode %d, want %d", what, got, code)
+		}
+	}
+	call := func(cmd string, f tests.M) (int, json.RawMessage) {
+		t.Helper()
+		code, data, ok := r.next().Call(cmd, f)
+		if !ok {
+			t.Fatalf("%s: no answer", cmd)
+		}
+		return code, data
+	}
+	must := func(cmd string, f tests.M) json.RawMessage {
+		t.Helper()
+		code, data := call(cmd, f)
+		want(cmd, 0, code)
+		return data
+	}
+	login := func(id string) string {
+		var d tests.LoginData
+		json.Unmarshal(must("login", tests.M{"id": id, "pwd": "pw"}), &d)
+		return d.Token
+	}
+	must("regist", tests.M{"id": "teacher", "pwd": "pw", "role": 1})
+	teacher := login("teacher")
+	var rd struct{ RoomNum int64 }
+	json.Unmarshal(must("create", tests.M{"token": teacher, "title": "agree"}), &rd)
+	room := rd.RoomNum
+	must("startcourse", tests.M{"token": teacher, "roomnum": room})
+
+	members := func(tok string) (int64, []string) {
+		t.Helper()
+		var l struct {
+			Total   int64
+			IDList  []struct{ ID string } `json:"idlist"`
+			Members []struct{ ID string }
+		}
+		json.Unmarshal(must("roomidlist", tests.M{"token": tok, "roomnum": room, "index": 0, "size": 50}), &l)
+		var ids []string
+		for _, m := range append(l.IDList, l.Members...) {
+			ids = append(ids, m.ID)
+		}
+		return l.Total, ids
+	}
+	type listed struct {
+		State          int
+		MemSize        int64
+		PlaybackIdxURL string `json:"playback_idx_url"`
+	}
+	roomState := func(tok string) listed {
+		t.Helper()
+		var l struct{ Rooms []listed }
+		json.Unmarshal(must("roomlist", tests.M{"token": tok, "index": 0, "size": 10, "roomnum": room}), &l)
+		if len(l.Rooms) != 1 {
+			t.Fatalf("room list: %+v", l)
+		}
+		return l.Rooms[0]
+	}
+	enter := func(tok string, op int) int {
+		code, _ := call("reportmemid", tests.M{"token": tok, "roomnum": room, "operate": op})
+		return code
+	}
+
+	// Students enter one by one; the next server lists each at once.
+	toks := map[string]string{}
+	order := []string{"teacher"}
+	for i := 0; i < 6; i++ {
+		id := fmt.Sprintf("s%d", i)
+		must("regist", tests.M{"id": id, "pwd": "pw", "role": 0})
+		toks[id] = login(id)
+		want("enter "+id, 0, enter(toks[id], 0))
+		order = append(order, id)
+		n, ids := members(toks["s0"])
+		if n != int64(len(order)) || strings.Join(ids, ",") != strings.Join(order, ",") {
+			t.Fatalf("after %s entered: %d %v, want %v", id, n, ids, order)
+		}
+		if got := roomState(toks[id]); got.MemSize != int64(len(order)) || got.State != 1 {
+			t.Fatalf("room list after %s entered: %+v", id, got)
+		}
+	}
+	for id, tok := range toks {
+		must("heartbeat", tests.M{"token": tok, "roomnum": room})
+		_ = id
+	}
+	want("enter again", 0, enter(toks["s0"], 0))
+	if n, _ := members(toks["s1"]); n != 7 {
+		t.Fatalf("a repeated enter counted: %d", n)
+	}
+	want("exit", 0, enter(toks["s1"], 1))
+	if n, ids := members(toks["s0"]); n != 6 || strings.Contains(strings.Join(ids, ","), "s1") {
+		t.Fatalf("after s1 left: %d %v", n, ids)
+	}
+	if got := roomState(toks["s0"]); got.MemSize != 6 {
+		t.Fatalf("room list after s1 left: %+v", got)
+	}
+	want("enter back", 0, enter(toks["s1"], 0))
+	if _, ids := members(toks["s0"]); strings.Join(ids, ",") != strings.Join(order, ",") {
+		t.Fatalf("s1 back not in its first place: %v", ids)
+	}
+
+	// Bindings.
+	must("reportbind", tests.M{"token": teacher, "roomnum": room, "operate": 0,
+		"bind_file": tests.M{"type": 0, "file_name": "f", "url": "http://f/1"}})
+	var bl struct{ Total int64 }
+	json.Unmarshal(must("querybind", tests.M{"token": toks["s2"], "roomnum": room, "index": 0, "size": 50}), &bl)
+	if bl.Total != 1 {
+		t.Fatalf("bindings: %d", bl.Total)
+	}
+
+	// A console removal on one server: the next refuses the member's enter.
+	s2 := tests.QueryInt(t, db, "SELECT uin FROM t_account WHERE uid = 's2'")
+	consoleRemove(t, bin, db, r.next(), room, s2)
+	if n, ids := members(toks["s0"]); n != 6 || strings.Contains(strings.Join(ids, ","), "s2") {
+		t.Fatalf("after the removal: %d %v", n, ids)
+	}
+	want("removed member enters", svc.CodeRemoved, enter(toks["s2"], 0))
+
+	// Tokens: a logout or a new login holds on the very next request.
+	must("logout", tests.M{"token": toks["s3"]})
+	code, _ := call("heartbeat", tests.M{"token": toks["s3"], "roomnum": room})
+	want("heartbeat after logout", svc.CodeTokenExpire, code)
+	old := toks["s4"]
+	toks["s4"] = login("s4")
+	code, _ = call("heartbeat", tests.M{"token": old, "roomnum": room})
+	want("heartbeat with the replaced token", svc.CodeTokenExpire, code)
+	must("heartbeat", tests.M{"token": toks["s4"], "roomnum": room})
+
+	// GO课堂 rooms and seats.
+	gc := func(cmd string, body tests.M) map[string]any {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		resp, err := http.Post("http://"+r.next().Addr+"/edu_room/"+cmd, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a struct {
+			Ret  struct{ Code int }
+			Data map[string]any
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		if json.Unmarshal(raw, &a) != nil || a.Ret.Code != 0 {
+			t.Fatalf("%s: %s", cmd, raw)
+		}
+		return a.Data
+	}
+	gcReq := func(uid int, more ...any) tests.M {
+		m := tests.M{"room_id": "gc1", "room_type": 1, "uid": uid}
+		for i := 0; i+1 < len(more); i += 2 {
+			m[more[i].(string)] = more[i+1]
+		}
+		return m
+	}
+	gc("login_room", gcReq(100, "nick_name", "T", "role", 1))
+	gc("login_room", gcReq(201, "nick_name", "A", "role", 2))
+	attendees := func() int {
+		t.Helper()
+		l, _ := gc("get_attendee_list", gcReq(100))["attendee_list"].([]any)
+		return len(l)
+	}
+	if n := attendees(); n != 2 {
+		t.Fatalf("GO课堂 attendees after two logins: %d", n)
+	}
+	gc("set_user_info", gcReq(100, "target_uid", 201, "camera", 2))
+	jl, _ := gc("get_join_live_list", gcReq(100))["join_live_list"].([]any)
+	if len(jl) != 1 || jl[0].(map[string]any)["uid"] != float64(201) || jl[0].(map[string]any)["camera"] != float64(2) {
+		t.Fatalf("GO课堂 seats after a camera on: %v", jl)
+	}
+	gc("leave_room", gcReq(201))
+	if n := attendees(); n != 1 {
+		t.Fatalf("GO课堂 attendees after a leave: %d", n)
+	}
+
+	// The end: the next server answers the class as ended.
+	must("exitroom", tests.M{"token": teacher, "roomnum": room})
+	if got := roomState(toks["s0"]); got.State != 2 || got.MemSize != 0 {
+		t.Fatalf("after the end: %+v", got)
+	}
+	want("exit from an ended class", svc.CodeRoomState, enter(toks["s0"], 1))
+	want("enter an ended class", svc.CodeRoomState, enter(toks["s1"], 0))
+
+	// Replay indexes: the second callback's URL, everywhere, at once.
+	for i, u := range []string{"http://idx/1.json", "http://idx/2.json"} {
+		src, _ := json.Marshal(tests.M{"GroupId": fmt.Sprint(room)})
+		r.next().Call("idxfileendcall", tests.M{"SrcRequest": string(src), "ErrorCode": 0, "ErrorInfo": "",
+			"ReplayIndex": tests.M{"FileUrl": u, "CreateTime": 1700000000 + i}})
+		for range r.ps {
+			if got := roomState(toks["s0"]); got.State != 3 || got.PlaybackIdxURL != u {
+				t.Fatalf("after replay index %s: %+v", u, got)
+			}
+		}
+	}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// consoleRemove removes member uin from class room through p's console,
+// as an operator made with the CLI.
+func consoleRemove(t *testing.T, bin, db string, p *tests.Proc, room, uin int64) {
+	t.Helper()
+	mk := exec.Command(bin, "admin", "create", "-db", db, "ops")
+	mk.Stdin = strings.NewReader("a long password\n")
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("admin create: %v\n%s", err, out)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	base := "http://" + p.Addr
+	page := func(resp *http.Response, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	csrf := func(s string) string {
+		t.Helper()
+		m := csrfField.FindStringSubmatch(s)
+		if m == nil {
+			t.Fatalf("no csrf field in %s", s)
+		}
+		return m[1]
+	}
+	login := page(c.Get(base + "/admin/login"))
+	page(c.PostForm(base+"/admin/login", url.Values{"csrf": {csrf(login)}, "name": {"ops"}, "password": {"a long password"}}))
+	class := page(c.Get(fmt.Sprintf("%s/admin/classes/%d", base, room)))
+	done := page(c.PostForm(fmt.Sprintf("%s/admin/classes/%d/remove", base, room),
+		url.Values{"csrf": {csrf(class)}, "uin": {fmt.Sprint(uin)}}))
+	if !strings.Contains(done, "cannot enter this class again") {
+		t.Fatalf("console removal: %s", done)
+	}
+}

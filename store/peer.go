@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Several servers on one MySQL database keep their caches exact by
+// telling each other of every write before they acknowledge it: the
+// writer applies a Change to its own caches and hands it to Publish
+// (set by the server), which delivers it to every other server or fences
+// out the ones it cannot reach. A server uses its caches only while it
+// holds a lease (UseCachesUntil): a server that was fenced, lost the
+// database or was never told reads everything from the database. SQLite
+// has one server, whose caches are always exact.
+
+// Change is what a write changed, for the caches of other servers.
+type Change struct {
+	Rooms []int64 `json:"rooms,omitempty"` // members, removals, state, replay index
+	Uins  []int64 `json:"uins,omitempty"`  // sessions ended or replaced
+	Lists bool    `json:"lists,omitempty"` // anything a room list shows
+	All   bool    `json:"all,omitempty"`   // every room (the reaper's bulk changes)
+}
+
+func (c Change) empty() bool { return len(c.Rooms) == 0 && len(c.Uins) == 0 && !c.Lists && !c.All }
+
+// Publisher delivers a change to every other server before it returns;
+// an error means it could neither deliver it to some server nor fence
+// that server out, so the write must not be acknowledged.
+type Publisher func(ctx context.Context, c Change) error
+
+// SetPublisher installs the publisher (before the first request).
+func (s *Store) SetPublisher(p Publisher) { s.publisher = p }
+
+// publish tells the other servers of c (a no-op on SQLite).
+func (s *Store) publish(ctx context.Context, c Change) error {
+	if !s.d.shared || s.publisher == nil || c.empty() {
+		return nil
+	}
+	// The write is committed: its publication outlives the request's
+	// deadline, or a timed-out request would leave a server stale.
+	return s.publisher(context.WithoutCancel(ctx), c)
+}
+
+// Forget applies another server's change to this server's caches.
+func (s *Store) Forget(c Change) {
+	if c.All {
+		s.forgetRooms()
+	}
+	for _, room := range c.Rooms {
+		s.dropMembers(room)
+		s.states.forget(room)
+	}
+	for _, uin := range c.Uins {
+		s.dropSessions(uin)
+	}
+	if c.Lists || len(c.Rooms) > 0 || c.All {
+		s.lists.wrote()
+	}
+}
+
+// forgetRooms drops every cached member list, room state and room list.
+func (s *Store) forgetRooms() {
+	s.membersChanged()
+	s.states.forgetAll()
+	s.lists.wrote()
+}
+
+// forgetAll drops every cache entry that another server's writes can
+// make stale (room owners never change).
+func (s *Store) forgetAll() {
+	s.forgetRooms()
+	s.sessMu.Lock()
+	s.sessGen.Add(1)
+	s.sessions.Clear()
+	s.sessUins.Clear()
+	s.sessMu.Unlock()
+}
+
+// Caching reports whether the caches are in use (see caching).
+func (s *Store) Caching() bool { return s.caching() }
+
+// caching reports whether the caches may be used: always on SQLite; on
+// MySQL while this server holds its lease.
+func (s *Store) caching() bool {
+	if !s.d.shared {
+		return true
+	}
+	return time.Since(s.epoch) < time.Duration(s.cacheUntil.Load())
+}
+
+// UseCachesUntil lets the caches be used until the deadline: this server
+// holds its lease and every other server tells it of its writes. After
+// a lapse the caches start empty (writes may have been missed).
+func (s *Store) UseCachesUntil(deadline time.Time) {
+	until := deadline.Sub(s.epoch)
+	if !s.caching() {
+		s.forgetAll()
+	}
+	s.cacheUntil.Store(int64(until))
+}
+
+// StopCaches stops the use of the caches at once (the lease is lost).
+func (s *Store) StopCaches() { s.cacheUntil.Store(0) }
+
+// Peer is another server on the database.
+type Peer struct {
+	ID, Addr string
+}
+
+// LeaseTime is how long a server's lease lasts past its renewal.
+const LeaseTime = 3 * time.Second
+
+// nowMs is the database's clock in milliseconds: leases are measured on
+// one clock, whichever server reads them.
+const nowMs = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
+
+var leaseMs = LeaseTime.Milliseconds()
+
+// RegisterServer adds this server, reachable at addr, with a new lease;
+// it returns the server's id.
+func (s *Store) RegisterServer(ctx context.Context, addr string, started int64) (string, error) {
+	if !s.d.shared {
+		return "", errors.New("register server: only on a shared database")
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	_, err := s.w.ExecContext(ctx, "INSERT INTO t_server (id, addr, lease_until, fenced, started) VALUES (?, ?, "+
+		nowMs+" + ?, 0, ?)", id, addr, leaseMs, started)
+	if err != nil {
+		return "", fmt.Errorf("register server: %w", err)
+	}
+	// Servers that stopped long ago leave no rows behind.
+	s.w.ExecContext(ctx, "DELETE FROM t_server WHERE lease_until < "+nowMs+" - 3600000")
+	return id, nil
+}
+
+// RenewLease extends the lease of server id; false when it was fenced
+// out or is gone (it must register again).
+func (s *Store) RenewLease(ctx context.Context, id string) (bool, error) {
+	res, err := s.w.ExecContext(ctx, "UPDATE t_server SET lease_until = "+nowMs+" + ? WHERE id = ? AND fenced = 0",
+		leaseMs, id)
+	if err != nil {
+		return false, fmt.Errorf("renew lease: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Peers lists the servers other than self that hold a lease.
+func (s *Store) Peers(ctx context.Context, self string) ([]Peer, error) {
+	rows, err := s.w.QueryContext(ctx, "SELECT id, addr FROM t_server WHERE fenced = 0 AND lease_until > "+nowMs+
+		" AND id <> ? ORDER BY id", self)
+	if err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+	defer rows.Close()
+	var out []Peer
+	for rows.Next() {
+		var p Peer
+		if err := rows.Scan(&p.ID, &p.Addr); err != nil {
+			return nil, fmt.Errorf("peers: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Fence stops server id from renewing its lease and returns how long its
+// lease still runs: past that it no longer uses its caches.
+func (s *Store) Fence(ctx context.Context, id string) (time.Duration, error) {
+	if _, err := s.w.ExecContext(ctx, "UPDATE t_server SET fenced = 1 WHERE id = ?", id); err != nil {
+		return 0, fmt.Errorf("fence %s: %w", id, err)
+	}
+	var left int64
+	err := s.w.QueryRowContext(ctx, "SELECT GREATEST(lease_until - "+nowMs+", 0) FROM t_server WHERE id = ?", id).Scan(&left)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("fence %s: %w", id, err)
+	}
+	return time.Duration(left) * time.Millisecond, nil
+}
+
+// RetireServer removes server id (a clean stop: nobody waits for it).
+func (s *Store) RetireServer(ctx context.Context, id string) error {
+	_, err := s.w.ExecContext(ctx, "DELETE FROM t_server WHERE id = ?", id)
+	return err
+}
+
+// ServerRow is a server as the console lists it.
+type ServerRow struct {
+	ID, Addr string
+	Fenced   bool
+	LeaseMs  int64 // left on its lease (negative: lapsed)
+	Started  int64
+}
+
+// Servers lists the servers registered on the database.
+func (s *Store) Servers(ctx context.Context) ([]ServerRow, error) {
+	if !s.d.shared {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT id, addr, fenced, lease_until - "+nowMs+", started FROM t_server ORDER BY started, id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ServerRow
+	for rows.Next() {
+		var r ServerRow
+		if err := rows.Scan(&r.ID, &r.Addr, &r.Fenced, &r.LeaseMs, &r.Started); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// dropSessions forgets the cached session of uin.
+func (s *Store) dropSessions(uin int64) {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	s.sessGen.Add(1)
+	if tok, ok := s.sessUins.LoadAndDelete(uin); ok {
+		s.sessions.Delete(tok)
+	}
+}
+
+// uniq sorts and dedupes ids (a change names each room once).
+func uniq(ids []int64) []int64 {
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
