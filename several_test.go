@@ -285,3 +285,36 @@ func consoleRemove(t *testing.T, bin, db string, p *tests.Proc, room, uin int64)
 		t.Fatalf("console removal: %s", done)
 	}
 }
+
+// A server the others cannot reach (its peer_url leads nowhere) is fenced
+// out by the first write it cannot be told of: the write is acknowledged
+// only once the silent server's lease ran out, and that server, which
+// never heard of the write, answers it exactly (it reads through).
+func TestUnreachableServerFencedOut(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	bin := tests.Build(t)
+	good := tests.Run(t, bin, db, tests.ConfigFile(t, tests.M{}))
+	deaf := tests.Run(t, bin, db, tests.ConfigFile(t, tests.M{"peer_url": "http://" + tests.FreeAddr(t)}))
+	tests.WaitCaching(t, good)
+	tests.WaitCaching(t, deaf)
+
+	good.MustCall("regist", tests.M{"id": "teacher", "pwd": "pw", "role": 1})
+	tok := deaf.Login("teacher", "pw")
+	var rd struct{ RoomNum int64 }
+	json.Unmarshal(deaf.MustCall("create", tests.M{"token": tok, "title": "t"}), &rd)
+	listState := func(p *tests.Proc) int {
+		var l struct{ Rooms []struct{ State int } }
+		json.Unmarshal(p.MustCall("roomlist", tests.M{"token": tok, "index": 0, "size": 10}), &l)
+		return l.Rooms[0].State
+	}
+	if s := listState(deaf); s != 0 { // cached on the deaf server
+		t.Fatalf("state %d", s)
+	}
+	good.MustCall("startcourse", tests.M{"token": tok, "roomnum": rd.RoomNum})
+	if s := listState(deaf); s != 1 {
+		t.Fatalf("the deaf server answered state %d after a start elsewhere", s)
+	}
+	if !strings.Contains(good.Stderr.String(), "fenced out a server that could not be told of a write") {
+		t.Fatalf("no fencing logged:\n%s", good.Stderr)
+	}
+}
