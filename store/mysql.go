@@ -109,6 +109,15 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)
 	}
+	// The leases have connections of their own: a pool busy with a storm
+	// must not delay a renewal until the lease lapses (the server would
+	// then read through, adding to the storm).
+	if s.lease, _, err = DialMySQL(dbURL, false); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.lease.SetMaxOpenConns(2)
+	s.lease.SetMaxIdleConns(2)
 	s.live.init()
 	s.members.init()
 	return s, nil

@@ -132,20 +132,20 @@ func (s *Store) RegisterServer(ctx context.Context, addr string, started int64) 
 	var b [16]byte
 	rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
-	_, err := s.w.ExecContext(ctx, "INSERT INTO t_server (id, addr, lease_until, fenced, started) VALUES (?, ?, "+
+	_, err := s.lease.ExecContext(ctx, "INSERT INTO t_server (id, addr, lease_until, fenced, started) VALUES (?, ?, "+
 		nowMs+" + ?, 0, ?)", id, addr, leaseMs, started)
 	if err != nil {
 		return "", fmt.Errorf("register server: %w", err)
 	}
 	// Servers that stopped long ago leave no rows behind.
-	s.w.ExecContext(ctx, "DELETE FROM t_server WHERE lease_until < "+nowMs+" - 3600000")
+	s.lease.ExecContext(ctx, "DELETE FROM t_server WHERE lease_until < "+nowMs+" - 3600000")
 	return id, nil
 }
 
 // RenewLease extends the lease of server id; false when it was fenced
 // out or is gone (it must register again).
 func (s *Store) RenewLease(ctx context.Context, id string) (bool, error) {
-	res, err := s.w.ExecContext(ctx, "UPDATE t_server SET lease_until = "+nowMs+" + ? WHERE id = ? AND fenced = 0",
+	res, err := s.lease.ExecContext(ctx, "UPDATE t_server SET lease_until = "+nowMs+" + ? WHERE id = ? AND fenced = 0",
 		leaseMs, id)
 	if err != nil {
 		return false, fmt.Errorf("renew lease: %w", err)
@@ -156,7 +156,7 @@ func (s *Store) RenewLease(ctx context.Context, id string) (bool, error) {
 
 // Peers lists the servers other than self that hold a lease.
 func (s *Store) Peers(ctx context.Context, self string) ([]Peer, error) {
-	rows, err := s.w.QueryContext(ctx, "SELECT id, addr FROM t_server WHERE fenced = 0 AND lease_until > "+nowMs+
+	rows, err := s.lease.QueryContext(ctx, "SELECT id, addr FROM t_server WHERE fenced = 0 AND lease_until > "+nowMs+
 		" AND id <> ? ORDER BY id", self)
 	if err != nil {
 		return nil, fmt.Errorf("peers: %w", err)
@@ -176,11 +176,11 @@ func (s *Store) Peers(ctx context.Context, self string) ([]Peer, error) {
 // Fence stops server id from renewing its lease and returns how long its
 // lease still runs: past that it no longer uses its caches.
 func (s *Store) Fence(ctx context.Context, id string) (time.Duration, error) {
-	if _, err := s.w.ExecContext(ctx, "UPDATE t_server SET fenced = 1 WHERE id = ?", id); err != nil {
+	if _, err := s.lease.ExecContext(ctx, "UPDATE t_server SET fenced = 1 WHERE id = ?", id); err != nil {
 		return 0, fmt.Errorf("fence %s: %w", id, err)
 	}
 	var left int64
-	err := s.w.QueryRowContext(ctx, "SELECT GREATEST(lease_until - "+nowMs+", 0) FROM t_server WHERE id = ?", id).Scan(&left)
+	err := s.lease.QueryRowContext(ctx, "SELECT GREATEST(lease_until - "+nowMs+", 0) FROM t_server WHERE id = ?", id).Scan(&left)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -192,7 +192,7 @@ func (s *Store) Fence(ctx context.Context, id string) (time.Duration, error) {
 
 // RetireServer removes server id (a clean stop: nobody waits for it).
 func (s *Store) RetireServer(ctx context.Context, id string) error {
-	_, err := s.w.ExecContext(ctx, "DELETE FROM t_server WHERE id = ?", id)
+	_, err := s.lease.ExecContext(ctx, "DELETE FROM t_server WHERE id = ?", id)
 	return err
 }
 

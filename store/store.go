@@ -55,6 +55,7 @@ type Store struct {
 	dial      driver.Connector // MySQL: a new connection, for Ping
 
 	publisher  Publisher    // MySQL: tells the other servers of writes (see peer.go)
+	lease      *sql.DB      // MySQL: the leases' own connections
 	epoch      time.Time    // cacheUntil counts from it (monotonic)
 	cacheUntil atomic.Int64 // MySQL: the caches may be used until epoch+this
 }
@@ -194,6 +195,9 @@ func (s *Store) Close() error {
 	}
 	cerr := s.ckpt.close()
 	rerr := s.r.Close()
+	if s.lease != nil {
+		s.lease.Close()
+	}
 	werr := s.w.Close()
 	return errors.Join(ferr, cerr, rerr, werr)
 }
