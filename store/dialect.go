@@ -41,8 +41,9 @@ type dialect struct {
 	enter string
 	// exactUID finds an account by its exact uid through an index.
 	exactUID string
-	// memberOrder orders member rows by first entry.
-	memberOrder string
+	// memberOrder orders member rows by first entry; memberSeq is the
+	// column that orders them across servers (0 where one server writes).
+	memberOrder, memberSeq string
 	// flush builds the statement and arguments that write one chunk of
 	// write-behind rows (see heartbeat.go); kind is members, rooms or tokens.
 	flush func(kind flushKind, rows [][3]any) (string, []any)
@@ -81,6 +82,7 @@ var sqliteDialect = dialect{
 		 last_heartbeat_time = MAX(last_heartbeat_time, excluded.last_heartbeat_time)`,
 	exactUID:    "uid = ? COLLATE BINARY",
 	memberOrder: "m.rowid",
+	memberSeq:   "0",
 	flush:       sqliteFlush,
 }
 
@@ -178,6 +180,7 @@ var mysqlDialect = dialect{
 	// pads too: 'erin ' would be 'erin').
 	exactUID:    "uid = ? AND CAST(uid AS BINARY) = CAST(? AS BINARY)",
 	memberOrder: "m.entered_at, m.uin",
+	memberSeq:   "m.entered_at",
 	flush:       mysqlFlush,
 }
 

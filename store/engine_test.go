@@ -346,6 +346,34 @@ func TestMemberCache(t *testing.T) {
 		if r, _ := s.RoomForEnter(bg, id2); r.State != StateEnded {
 			t.Fatalf("a class ended by another server: state %d", r.State)
 		}
+		// New members entering through either server take their place
+		// in entry order on both, as a fresh read has it.
+		id3, err := s.CreateRoom(bg, acc[0], "r3", "", 40)
+		must(t, err)
+		must(t, s.StartRoom(bg, id3, acc[0].Uin, 0, 41))
+		list3 := func(st *Store) string {
+			t.Helper()
+			n, ms, err := st.Members(bg, id3, 0, 10)
+			must(t, err)
+			var ids []string
+			for _, m := range ms {
+				ids = append(ids, m.UID)
+			}
+			return fmt.Sprintf("%d %v", n, ids)
+		}
+		list3(s)
+		list3(other)
+		for i, a := range acc[1:] {
+			by := []*Store{other, s}[i%2]
+			must(t, by.Enter(bg, id3, Member{Uin: a.Uin, UID: a.UID}, 42))
+		}
+		fresh := open(t, db)
+		defer fresh.Close()
+		want := list3(fresh)
+		if want != "4 [t s1 s2 s3]" || list3(s) != want || list3(other) != want {
+			t.Fatalf("entries through two servers: %s and %s, the database %s", list3(s), list3(other), want)
+		}
+
 		// Sessions: a logout or a new login on one server ends the token on the other.
 		must(t, s.Login(bg, acc[3], "tok1", "sig", 30))
 		if se, err := other.SessionByToken(bg, "tok1"); err != nil || se.Uin != acc[3].Uin {

@@ -25,28 +25,30 @@ type execer interface {
 // the room is living (ErrConflict if not: the check is in the statement,
 // so a class ended meanwhile, by any server, takes nobody in). A member
 // keeps the place of its first entry (the list order).
-func (s *Store) enter(ctx context.Context, db execer, room, uin, now int64) error {
+func (s *Store) enter(ctx context.Context, db execer, room, uin, now int64) (seq int64, err error) {
 	args := []any{uin, now}
 	if s.d.enterSeq {
-		args = append(args, entrySeq())
+		seq = entrySeq()
+		args = append(args, seq)
 	}
 	res, err := db.ExecContext(ctx, s.d.enter, append(args, room)...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return cmp.Or(err, ErrConflict)
+		return 0, cmp.Or(err, ErrConflict)
 	}
-	return nil
+	return seq, nil
 }
 
 // Enter makes m a present member of room, if it is living.
 func (s *Store) Enter(ctx context.Context, room int64, m Member, now int64) error {
-	if err := s.enter(ctx, s.w, room, m.Uin, now); err != nil {
+	seq, err := s.enter(ctx, s.w, room, m.Uin, now)
+	if err != nil {
 		return err
 	}
-	s.entered(room, m)
-	return s.publish(ctx, Change{Rooms: []int64{room}})
+	s.entered(room, m, seq)
+	return s.publish(ctx, Change{Entered: []Entered{{Room: room, Member: m, Seq: seq}}})
 }
 
 // Leave marks uin as having left room; false when uin never entered it.

@@ -29,6 +29,7 @@ type memberRow struct {
 	uid     string
 	role    int
 	present bool
+	seq     int64 // MySQL: entered_at, the list order (with uin)
 }
 
 // maxMemberRooms bounds the rooms kept; past it the cache starts over.
@@ -85,7 +86,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 	for _, id := range ids {
 		e.removed[id] = true
 	}
-	q, err := s.r.QueryContext(ctx, `SELECT m.uin, COALESCE(a.uid, ''), COALESCE(a.role, 0), m.has_exited
+	q, err := s.r.QueryContext(ctx, `SELECT m.uin, COALESCE(a.uid, ''), COALESCE(a.role, 0), m.has_exited, `+s.d.memberSeq+`
 		FROM t_class_member m LEFT JOIN t_account a ON a.uin = m.uin
 		WHERE m.room_id = ? ORDER BY `+s.d.memberOrder, room)
 	if err != nil {
@@ -95,7 +96,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 	for q.Next() {
 		var r memberRow
 		var exited bool
-		if err := q.Scan(&r.uin, &r.uid, &r.role, &exited); err != nil {
+		if err := q.Scan(&r.uin, &r.uid, &r.role, &exited, &r.seq); err != nil {
 			return nil, err
 		}
 		r.present = !exited
@@ -146,8 +147,9 @@ func (e *roomMembers) setPresent(i int, present bool) {
 	}
 }
 
-// entered records that m is present in room.
-func (s *Store) entered(room int64, m Member) {
+// entered records that m is present in room; seq is its entered_at
+// (MySQL; 0 on SQLite).
+func (s *Store) entered(room int64, m Member, seq int64) {
 	s.changeMembers(room, func(c *memberCache, e *roomMembers) {
 		if i, ok := e.pos[m.Uin]; ok {
 			e.setPresent(i, true)
@@ -157,9 +159,39 @@ func (s *Store) entered(room int64, m Member) {
 			delete(c.rooms, room)
 			return
 		}
-		e.pos[m.Uin] = len(e.rows)
-		e.rows = append(e.rows[:len(e.rows):len(e.rows)], memberRow{m.Uin, m.UID, m.Role, true})
-		e.present++
+		e.insert(memberRow{m.Uin, m.UID, m.Role, true, seq})
+	})
+}
+
+// insert adds a new present member in the list's order: by (seq, uin)
+// on MySQL, at the end where seq is 0 (SQLite: one writer, rowid order).
+// The rows slice is copied: readers keep the snapshot they took.
+func (e *roomMembers) insert(row memberRow) {
+	i := len(e.rows)
+	for row.seq != 0 && i > 0 && (e.rows[i-1].seq > row.seq || e.rows[i-1].seq == row.seq && e.rows[i-1].uin > row.uin) {
+		i--
+	}
+	rows := make([]memberRow, 0, len(e.rows)+1)
+	rows = append(append(append(rows, e.rows[:i]...), row), e.rows[i:]...)
+	e.rows = rows
+	for j := i; j < len(rows); j++ {
+		e.pos[rows[j].uin] = j
+	}
+	e.present++
+}
+
+// enteredElsewhere applies another server's enter. A member new to the
+// cached list takes its place in the list's order (entered_at, uin) at
+// once; a change to a listed member drops the list (read again): two
+// servers' changes to one member may arrive in either order, a new
+// member's first entry is the only one whose outcome cannot depend on it.
+func (s *Store) enteredElsewhere(x Entered) {
+	s.changeMembers(x.Room, func(c *memberCache, e *roomMembers) {
+		if _, ok := e.pos[x.Uin]; ok || x.Seq == 0 || x.UID == "" {
+			delete(c.rooms, x.Room)
+			return
+		}
+		e.insert(memberRow{x.Uin, x.UID, x.Role, true, x.Seq})
 	})
 }
 

@@ -22,13 +22,24 @@ import (
 
 // Change is what a write changed, for the caches of other servers.
 type Change struct {
-	Rooms []int64 `json:"rooms,omitempty"` // members, removals, state, replay index
-	Uins  []int64 `json:"uins,omitempty"`  // sessions ended or replaced
-	Lists bool    `json:"lists,omitempty"` // anything a room list shows
-	All   bool    `json:"all,omitempty"`   // every room (the reaper's bulk changes)
+	Rooms   []int64   `json:"rooms,omitempty"`   // members, removals, state, replay index
+	Entered []Entered `json:"entered,omitempty"` // members present now (see Forget)
+	Uins    []int64   `json:"uins,omitempty"`    // sessions ended or replaced
+	Lists   bool      `json:"lists,omitempty"`   // anything a room list shows
+	All     bool      `json:"all,omitempty"`     // every room (the reaper's bulk changes)
 }
 
-func (c Change) empty() bool { return len(c.Rooms) == 0 && len(c.Uins) == 0 && !c.Lists && !c.All }
+// Entered is an enter: the member's row, its place in the list (MySQL's
+// entered_at) and its room.
+type Entered struct {
+	Room int64 `json:"room"`
+	Member
+	Seq int64 `json:"seq"`
+}
+
+func (c Change) empty() bool {
+	return len(c.Rooms) == 0 && len(c.Entered) == 0 && len(c.Uins) == 0 && !c.Lists && !c.All
+}
 
 // Publisher delivers a change to every other server before it returns;
 // an error means it could neither deliver it to some server nor fence
@@ -56,6 +67,9 @@ func (s *Store) Forget(c Change) {
 	for _, room := range c.Rooms {
 		s.dropMembers(room)
 		s.states.forget(room)
+	}
+	for _, e := range c.Entered {
+		s.enteredElsewhere(e)
 	}
 	for _, uin := range c.Uins {
 		s.dropSessions(uin)

@@ -153,7 +153,7 @@ func (s *Store) StartRoom(ctx context.Context, id, hostUin, seq, now int64) erro
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrConflict
 		}
-		if err := s.enter(ctx, tx, id, hostUin, now); err != nil {
+		if _, err := s.enter(ctx, tx, id, hostUin, now); err != nil {
 			return fmt.Errorf("start room: teacher enters: %w", err)
 		}
 		return nil
