@@ -373,6 +373,18 @@ func TestMemberCache(t *testing.T) {
 		if want != "4 [t s1 s2 s3]" || list3(s) != want || list3(other) != want {
 			t.Fatalf("entries through two servers: %s and %s, the database %s", list3(s), list3(other), want)
 		}
+		// Leaves through either server, and a re-entry, show on both.
+		_, err = s.Leave(bg, id3, acc[2].Uin)
+		must(t, err)
+		_, err = other.Leave(bg, id3, acc[1].Uin)
+		must(t, err)
+		if got := list3(s) + " | " + list3(other); got != "2 [t s3] | 2 [t s3]" {
+			t.Fatalf("after two leaves: %s", got)
+		}
+		must(t, s.Enter(bg, id3, Member{Uin: acc[1].Uin, UID: "s1"}, 43))
+		if got := list3(s) + " | " + list3(other) + " | " + list3(fresh); got != "3 [t s1 s3] | 3 [t s1 s3] | 3 [t s1 s3]" {
+			t.Fatalf("after a re-entry: %s", got)
+		}
 
 		// Sessions: a logout or a new login on one server ends the token on the other.
 		must(t, s.Login(bg, acc[3], "tok1", "sig", 30))

@@ -59,7 +59,7 @@ func (s *Store) Leave(ctx context.Context, room, uin int64) (bool, error) {
 		return false, err
 	}
 	s.left(room, uin)
-	if err := s.publish(ctx, Change{Rooms: []int64{room}}); err != nil {
+	if err := s.publish(ctx, Change{Left: []Left{{Room: room, Uin: uin}}}); err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()

@@ -195,6 +195,40 @@ func (s *Store) enteredElsewhere(x Entered) {
 	})
 }
 
+// leftElsewhere applies another server's leave: the member's row is
+// read again (one row by its key), the list is not. A leave and a
+// re-entry of one member through two servers may arrive in either order;
+// the row read after the message is the truth either way. Should anything
+// change the room meanwhile, or the read fail, the list is dropped.
+func (s *Store) leftElsewhere(ctx context.Context, l Left) {
+	c := &s.members
+	c.mu.Lock()
+	e, ok := c.rooms[l.Room]
+	listed := false
+	if ok {
+		_, listed = e.pos[l.Uin]
+	}
+	c.mu.Unlock()
+	s.memberGen.Add(1) // a load in flight is not kept
+	if !ok {
+		return
+	}
+	gen := s.memberGen.Load()
+	var exited bool
+	err := s.r.QueryRowContext(ctx, "SELECT has_exited FROM t_class_member WHERE room_id = ? AND uin = ?",
+		l.Room, l.Uin).Scan(&exited)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, still := c.rooms[l.Room]; !still || cur != e {
+		return
+	}
+	if err != nil || !listed || s.memberGen.Load() != gen {
+		delete(c.rooms, l.Room)
+		return
+	}
+	e.setPresent(e.pos[l.Uin], !exited)
+}
+
 // left records that uin is no longer present in room.
 func (s *Store) left(room, uin int64) {
 	s.changeMembers(room, func(_ *memberCache, e *roomMembers) {

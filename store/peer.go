@@ -24,6 +24,7 @@ import (
 type Change struct {
 	Rooms   []int64   `json:"rooms,omitempty"`   // members, removals, state, replay index
 	Entered []Entered `json:"entered,omitempty"` // members present now (see Forget)
+	Left    []Left    `json:"left,omitempty"`    // members gone (see Forget)
 	Uins    []int64   `json:"uins,omitempty"`    // sessions ended or replaced
 	Lists   bool      `json:"lists,omitempty"`   // anything a room list shows
 	All     bool      `json:"all,omitempty"`     // every room (the reaper's bulk changes)
@@ -37,8 +38,14 @@ type Entered struct {
 	Seq int64 `json:"seq"`
 }
 
+// Left is a member that left a room.
+type Left struct {
+	Room int64 `json:"room"`
+	Uin  int64 `json:"uin"`
+}
+
 func (c Change) empty() bool {
-	return len(c.Rooms) == 0 && len(c.Entered) == 0 && len(c.Uins) == 0 && !c.Lists && !c.All
+	return len(c.Rooms) == 0 && len(c.Entered) == 0 && len(c.Left) == 0 && len(c.Uins) == 0 && !c.Lists && !c.All
 }
 
 // Publisher delivers a change to every other server before it returns;
@@ -60,7 +67,9 @@ func (s *Store) publish(ctx context.Context, c Change) error {
 }
 
 // Forget applies another server's change to this server's caches.
-func (s *Store) Forget(c Change) {
+func (s *Store) Forget(c Change) { s.forget(context.Background(), c) }
+
+func (s *Store) forget(ctx context.Context, c Change) {
 	if c.All {
 		s.forgetRooms()
 	}
@@ -70,6 +79,9 @@ func (s *Store) Forget(c Change) {
 	}
 	for _, e := range c.Entered {
 		s.enteredElsewhere(e)
+	}
+	for _, l := range c.Left {
+		s.leftElsewhere(ctx, l)
 	}
 	for _, uin := range c.Uins {
 		s.dropSessions(uin)
