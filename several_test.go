@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"sxb-edu/svc"
@@ -314,6 +315,23 @@ func TestUnreachableServerFencedOut(t *testing.T) {
 	if s := listState(deaf); s != 1 {
 		t.Fatalf("the deaf server answered state %d after a start elsewhere", s)
 	}
+	// Only the servers (who know the key in the database) may tell a server
+	// to drop its caches.
+	for _, sig := range []string{"", strings.Repeat("ab", 32)} {
+		req, _ := http.NewRequest("POST", "http://"+good.Addr+"/_sxb/peer",
+			strings.NewReader(`{"from":"x","at":1,"change":{"all":true}}`))
+		req.Header.Set("X-Sxb-Peer", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("a forged peer message (signature %q) answered %d", sig, resp.StatusCode)
+		}
+	}
+	good.Cmd.Process.Signal(syscall.SIGTERM) // its log is read once it is done
+	<-good.Exited
 	if !strings.Contains(good.Stderr.String(), "fenced out a server that could not be told of a write") {
 		t.Fatalf("no fencing logged:\n%s", good.Stderr)
 	}
