@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -259,10 +258,4 @@ func (s *Store) dropSessions(uin int64) {
 	if tok, ok := s.sessUins.LoadAndDelete(uin); ok {
 		s.sessions.Delete(tok)
 	}
-}
-
-// uniq sorts and dedupes ids (a change names each room once).
-func uniq(ids []int64) []int64 {
-	slices.Sort(ids)
-	return slices.Compact(ids)
 }

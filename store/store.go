@@ -267,16 +267,11 @@ func guard(version int, ms []schema.Migration) error {
 	return nil
 }
 
-// tx runs fn in one write transaction. On MySQL a transaction chosen as a
-// deadlock's victim is run again (a few times): concurrent writers on one
-// room (an end beside leaves) can meet that way.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.txChange(ctx, Change{Lists: true}, fn)
-}
-
-// txChange is tx for a write that changes c: every server's caches learn
-// of it before it returns (this server's here, the others' through
-// publish).
+// txChange runs fn in one write transaction that changes c: every
+// server's caches learn of it before it returns (this server's here, the
+// others' through publish). On MySQL a transaction chosen as a deadlock's
+// victim is run again (a few times): concurrent writers on one room (an
+// end beside leaves) can meet that way.
 func (s *Store) txChange(ctx context.Context, c Change, fn func(*sql.Tx) error) error {
 	err := s.txUnlisted(ctx, fn)
 	s.Forget(c) // even on failure: a failed commit may have committed
