@@ -348,9 +348,10 @@ func (s *Store) execUnlisted(ctx context.Context, query string, args ...any) (sq
 	}
 }
 
-// exec runs one write statement. Writes go through exec or tx, so that
-// the room-list cache learns of them (see listcache.go). The heartbeat
-// flush does not: it changes nothing a room list shows.
+// exec runs one write statement that may change what a room list shows.
+// Writes go through exec, execChange or txChange, so that every server's
+// caches learn of them (see peer.go); the heartbeat flush does not: it
+// changes nothing a cache holds.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return s.execChange(ctx, Change{Lists: true}, query, args...)
 }
