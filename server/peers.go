@@ -296,7 +296,7 @@ func (p *peers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "stale message", http.StatusForbidden)
 		return
 	}
-	p.st.Forget(m.Change)
+	p.st.Forget(r.Context(), m.Change)
 	w.WriteHeader(http.StatusNoContent)
 }
 

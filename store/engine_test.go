@@ -70,8 +70,8 @@ func engines(t *testing.T, fn func(t *testing.T, s *Store, db string)) {
 // link makes a and b two servers that tell each other of their writes,
 // both holding a lease (what server/peers.go does over HTTP).
 func link(a, b *Store) {
-	a.SetPublisher(func(_ context.Context, c Change) error { b.Forget(c); return nil })
-	b.SetPublisher(func(_ context.Context, c Change) error { a.Forget(c); return nil })
+	a.SetPublisher(func(_ context.Context, c Change) error { b.Forget(bg, c); return nil })
+	b.SetPublisher(func(_ context.Context, c Change) error { a.Forget(bg, c); return nil })
 	a.UseCachesUntil(time.Now().Add(time.Hour))
 	b.UseCachesUntil(time.Now().Add(time.Hour))
 }
@@ -266,16 +266,7 @@ func TestMemberCache(t *testing.T) {
 		}
 		id, err := s.CreateRoom(bg, acc[0], "r", "", 10)
 		must(t, err)
-		list := func(st *Store) string {
-			t.Helper()
-			n, ms, err := st.Members(bg, id, 0, 10)
-			must(t, err)
-			var ids []string
-			for _, m := range ms {
-				ids = append(ids, m.UID)
-			}
-			return fmt.Sprintf("%d %v", n, ids)
-		}
+		list := func(st *Store) string { t.Helper(); return memberList(t, st, id) }
 		if got := list(s); got != "0 []" {
 			t.Fatal(got)
 		}
@@ -351,16 +342,7 @@ func TestMemberCache(t *testing.T) {
 		id3, err := s.CreateRoom(bg, acc[0], "r3", "", 40)
 		must(t, err)
 		must(t, s.StartRoom(bg, id3, acc[0].Uin, 0, 41))
-		list3 := func(st *Store) string {
-			t.Helper()
-			n, ms, err := st.Members(bg, id3, 0, 10)
-			must(t, err)
-			var ids []string
-			for _, m := range ms {
-				ids = append(ids, m.UID)
-			}
-			return fmt.Sprintf("%d %v", n, ids)
-		}
+		list3 := func(st *Store) string { t.Helper(); return memberList(t, st, id3) }
 		list3(s)
 		list3(other)
 		for i, a := range acc[1:] {
@@ -429,4 +411,16 @@ func TestUnlistedWritesKeepRoomLists(t *testing.T) {
 			t.Fatal("ending a room kept the cached lists")
 		}
 	})
+}
+
+// memberList is st's member list of room as "count [uids in order]".
+func memberList(t *testing.T, st *Store, room int64) string {
+	t.Helper()
+	n, ms, err := st.Members(bg, room, 0, 10)
+	must(t, err)
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.UID)
+	}
+	return fmt.Sprintf("%d %v", n, ids)
 }

@@ -159,7 +159,7 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 		return nil
 	})
 	if len(rooms) > 0 || members > 0 || purged > 0 || err != nil {
-		s.Forget(Change{All: true})
+		s.Forget(ctx, Change{All: true})
 	}
 	if err == nil && (len(rooms) > 0 || members > 0 || purged > 0) {
 		err = s.publish(ctx, Change{All: true})

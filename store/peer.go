@@ -65,10 +65,9 @@ func (s *Store) publish(ctx context.Context, c Change) error {
 	return s.publisher(context.WithoutCancel(ctx), c)
 }
 
-// Forget applies another server's change to this server's caches.
-func (s *Store) Forget(c Change) { s.forget(context.Background(), c) }
-
-func (s *Store) forget(ctx context.Context, c Change) {
+// Forget applies a change to this server's caches (another server's, or
+// this one's own after a write); ctx bounds the one-row reads of leaves.
+func (s *Store) Forget(ctx context.Context, c Change) {
 	if c.All {
 		s.forgetRooms()
 	}
@@ -219,35 +218,6 @@ func (s *Store) Fence(ctx context.Context, id string) (time.Duration, error) {
 func (s *Store) RetireServer(ctx context.Context, id string) error {
 	_, err := s.lease.ExecContext(ctx, "DELETE FROM t_server WHERE id = ?", id)
 	return err
-}
-
-// ServerRow is a server as the console lists it.
-type ServerRow struct {
-	ID, Addr string
-	Fenced   bool
-	LeaseMs  int64 // left on its lease (negative: lapsed)
-	Started  int64
-}
-
-// Servers lists the servers registered on the database.
-func (s *Store) Servers(ctx context.Context) ([]ServerRow, error) {
-	if !s.d.shared {
-		return nil, nil
-	}
-	rows, err := s.r.QueryContext(ctx, "SELECT id, addr, fenced, lease_until - "+nowMs+", started FROM t_server ORDER BY started, id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ServerRow
-	for rows.Next() {
-		var r ServerRow
-		if err := rows.Scan(&r.ID, &r.Addr, &r.Fenced, &r.LeaseMs, &r.Started); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
 
 // dropSessions forgets the cached session of uin.

@@ -88,7 +88,7 @@ func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover stri
 		}
 		return nil
 	})
-	s.Forget(roomChange(id))
+	s.Forget(ctx, roomChange(id))
 	if err != nil {
 		return 0, err
 	}

@@ -274,7 +274,7 @@ func guard(version int, ms []schema.Migration) error {
 // end beside leaves) can meet that way.
 func (s *Store) txChange(ctx context.Context, c Change, fn func(*sql.Tx) error) error {
 	err := s.txUnlisted(ctx, fn)
-	s.Forget(c) // even on failure: a failed commit may have committed
+	s.Forget(ctx, c) // even on failure: a failed commit may have committed
 	if err != nil {
 		return err
 	}
@@ -359,7 +359,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 // execChange is exec for a write that changes c (see txChange).
 func (s *Store) execChange(ctx context.Context, c Change, query string, args ...any) (sql.Result, error) {
 	res, err := s.execUnlisted(ctx, query, args...)
-	s.Forget(c)
+	s.Forget(ctx, c)
 	if err != nil {
 		return nil, err
 	}
