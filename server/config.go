@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"sxb-edu/auilive"
 	"sxb-edu/goclass"
 	"sxb-edu/store"
 	"sxb-edu/svc"
@@ -29,6 +30,8 @@ type Config struct {
 	store.Options
 	// GoClass turns on the GO课堂 room API (/edu_room/…) when present.
 	GoClass *goclass.Config `json:"zego"`
+	// AUILive turns on the AUI Kits live AppServer API when present.
+	AUILive *auilive.Config `json:"aui_live"`
 }
 
 // HTTP holds the HTTP server's settings.
@@ -107,6 +110,16 @@ func (c *Config) Defaults() {
 	if c.GoClass != nil {
 		c.GoClass.Defaults()
 	}
+	if c.AUILive != nil {
+		if c.AUILive.Login == "" {
+			// The reference's rule only while the server serves the demo app.
+			c.AUILive.Login = "accounts"
+			if len(c.Apps) == 0 {
+				c.AUILive.Login = "demo"
+			}
+		}
+		c.AUILive.Defaults()
+	}
 }
 
 // Validate rejects a configuration the server cannot run with and parses
@@ -139,7 +152,12 @@ func (c *Config) Validate() error {
 	}
 	c.Proxies = p
 	if c.GoClass != nil {
-		return c.GoClass.Validate()
+		if err := c.GoClass.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.AUILive != nil {
+		return c.AUILive.Validate()
 	}
 	return nil
 }

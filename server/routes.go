@@ -8,6 +8,7 @@ import (
 	"sxb-edu/front"
 	"sxb-edu/svc"
 
+	"sxb-edu/auilive"
 	"sxb-edu/console"
 	"sxb-edu/dispatch"
 	"sxb-edu/goclass"
@@ -22,11 +23,12 @@ type router struct {
 	s                              *Server
 	sxb, health, metrics, notFound *mount
 	goclass, goclassHealth         *mount // nil without the GO课堂 API
+	auiLive                        *mount // nil without the AUI live API
 	console                        *mount // nil without a console
 	peer                           *mount // nil unless several servers share the database
 }
 
-func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, con *console.Console) *router {
+func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, al *auilive.Handler, con *console.Console) *router {
 	rt := &router{s: s,
 		sxb:      &mount{name: "sxb", h: sxb, fail: dispatch.Fail},
 		health:   &mount{name: "health", h: http.HandlerFunc(s.healthz), fail: s.healthFail},
@@ -36,6 +38,9 @@ func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, con *console.
 	if gc != nil {
 		rt.goclass = &mount{name: "goclass", h: gc, fail: goclass.Fail}
 		rt.goclassHealth = &mount{name: "goclass", h: http.HandlerFunc(goclass.Empty), fail: goclass.Fail}
+	}
+	if al != nil {
+		rt.auiLive = &mount{name: "auilive", h: al, fail: auilive.Fail}
 	}
 	if con != nil {
 		rt.console = &mount{name: "console", h: con, fail: console.Fail}
@@ -66,6 +71,8 @@ func (rt *router) match(r *http.Request) *mount {
 		return rt.goclassHealth
 	case rt.peer != nil && p == peerPath && m == http.MethodPost:
 		return rt.peer
+	case rt.auiLive != nil && auilive.Owns(p):
+		return rt.auiLive
 	case rt.console != nil && (p == "/admin" || strings.HasPrefix(p, "/admin/")):
 		return rt.console
 	case p == "/" || strings.HasSuffix(p, "/index.php") || strings.HasSuffix(p, "/"):
@@ -84,7 +91,7 @@ func scrape(h http.Handler) http.Handler {
 }
 
 // ops are the operations of the mounted fronts, for the metric series.
-func ops(goClass, peer bool) []Op {
+func ops(goClass, auiLive, peer bool) []Op {
 	var list []Op
 	for sv, cmds := range dispatch.Routes {
 		for cmd := range cmds {
@@ -97,6 +104,11 @@ func ops(goClass, peer bool) []Op {
 		}
 		list = append(list, Op{"goclass", "health", "check"})
 	}
+	if auiLive {
+		for _, cmd := range auilive.Commands() {
+			list = append(list, Op{"auilive", "live", cmd})
+		}
+	}
 	if peer {
 		list = append(list, Op{"peer", "peer", "change"})
 	}
@@ -105,7 +117,9 @@ func ops(goClass, peer bool) []Op {
 }
 
 // codes are the result codes whose series are made at start.
-func codes() []int { return append(slices.Clone(svc.Codes), goclass.Codes...) }
+func codes() []int {
+	return append(append(slices.Clone(svc.Codes), goclass.Codes...), auilive.Codes...)
+}
 
 // textFail answers a failed plain-text endpoint (/metrics).
 func textFail(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,7 @@ import (
 	"sxb-edu/console"
 	"sxb-edu/dispatch"
 	"sxb-edu/front"
+	"sxb-edu/auilive"
 	"sxb-edu/goclass"
 	"sxb-edu/sig"
 	"sxb-edu/store"
@@ -58,6 +59,8 @@ type Options struct {
 	IMClient *http.Client
 	// ZegoClient makes the calls to ZEGO's server API (nil: 5-s timeout).
 	ZegoClient *http.Client
+	// AUIClient calls Alibaba Cloud's OpenAPI for the AUI fronts (tests: a fake).
+	AUIClient *http.Client
 	// Done, when set, is told of every answered request after the access log.
 	Done func(front.Record)
 	// ACMERenewBefore is how long before expiry an automatic certificate
@@ -74,6 +77,7 @@ type Server struct {
 	Store   *store.Store
 	Svc     *svc.Service
 	GoClass *goclass.Service // nil unless the configuration has "zego"
+	AUILive *auilive.Service // nil unless the configuration has "aui_live"
 	Console *console.Console
 	HTTP    *http.Server
 	Metrics *Metrics
@@ -153,7 +157,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 	service := svc.New(&cfg.Config, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now})
 	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, done: o.Done,
 		addrs:   clientAddrs{proxies: cfg.Proxies},
-		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil, st.SeveralServers() && !cfg.ReadThrough), codes())}
+		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil, cfg.AUILive != nil, st.SeveralServers() && !cfg.ReadThrough), codes())}
 	service.Observe = s.Metrics.Reaped
 	if cfg.TLSCert != "" {
 		if s.tls, err = newCertFiles(cfg.TLSCert, cfg.TLSKey, log); err != nil {
@@ -179,6 +183,15 @@ func New(cfg *Config, o Options) (*Server, error) {
 		log.Info("GO课堂 room API on /edu_room/", "small_app", cfg.GoClass.Small.AppID, "large_app", cfg.GoClass.Large.AppID,
 			"envelope", cfg.GoClass.AESKey != "", "envelope_required", cfg.GoClass.RequireEnvelope)
 	}
+	var al *auilive.Handler
+	if cfg.AUILive != nil {
+		appID := cfg.Apps[0].SDKAppID
+		if s.AUILive, err = newAUILive(cfg.AUILive, st, service, appID, o, s); err != nil {
+			st.Close()
+			return nil, err
+		}
+		al = auilive.NewHandler(s.AUILive)
+	}
 	cd := console.Deps{Store: st, Svc: service, GoClass: s.GoClass, Gather: s.Metrics.Gather, Log: log, Now: o.Now}
 	if s.tls != nil {
 		cd.CertExpiry = s.tls.expiry
@@ -196,7 +209,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 		}
 		st.SetPublisher(s.peers.publish)
 	}
-	handler := s.routes(&dispatch.Server{Svc: service}, gc, s.Console)
+	handler := s.routes(&dispatch.Server{Svc: service}, gc, al, s.Console)
 	t := o.Timeouts
 	def := DefaultTimeouts
 	// A request's deadline lies inside the write timeout, so its answer
@@ -365,24 +378,15 @@ func (s *Server) leavePeers() {
 }
 
 // demoKey returns the demo app's userSig key, made on first start (made
-// is true then). Servers starting together on one database agree on one.
+// is true then).
 func demoKey(st *store.Store) (key string, made bool, err error) {
-	ctx := context.Background()
-	key, err = st.Setting(ctx, "demo_app_key")
-	if err == nil {
-		return key, false, nil
+	return settingKey(st, "demo_app_key")
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
 	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return "", false, fmt.Errorf("read demo key: %w", err)
-	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", false, err
-	}
-	mine := hex.EncodeToString(b[:])
-	key, err = st.AddSetting(ctx, "demo_app_key", mine)
-	if err != nil {
-		return "", false, fmt.Errorf("store demo key: %w", err)
-	}
-	return key, key == mine, nil
+	return hex.EncodeToString(b), nil
 }

@@ -114,36 +114,35 @@ func (s *Service) Regist(ctx context.Context, r *Req) (any, error) {
 	return nil, nil
 }
 
-// Login checks a password and issues a token and an IM userSig (a Common command).
-func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
-	id, pwd, err := credentials(r.Body)
-	if err != nil {
-		return nil, err
-	}
+// CheckPassword checks id's password as login does (rate limits, the hash
+// queue, the original server's reversible passwords turned to hashes),
+// for the other fronts that log in the server's accounts. check, when
+// set, may refuse the account before its password is hashed.
+func (s *Service) CheckPassword(ctx context.Context, id, pwd, addr string, check func(*store.Account) error) (*store.Account, error) {
 	if len(id) > maxIDLen || strings.TrimSpace(id) != id {
 		// No such id can exist; refused before the rate limiter, which
 		// would otherwise keep the id in memory for its window.
 		return nil, E(CodeUserNotExist, "User not exist")
 	}
-	if err := s.idAllowed(id, r.Addr); err != nil {
+	if err := s.idAllowed(id, addr); err != nil {
 		return nil, err
 	}
-	over := s.addrOver(r.Addr)
+	over := s.addrOver(addr)
 	a, err := s.Store.AccountByUID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		if over > 0 {
 			return nil, E(CodePassword, fmt.Sprintf("Too many failed logins, please retry later (in %d s)", retryIn(over)))
 		}
-		s.loginFailed(id, r.Addr, false)
+		s.loginFailed(id, addr, false)
 		return nil, E(CodeUserNotExist, "User not exist")
 	}
 	if err != nil {
 		return nil, internal("read account", err)
 	}
-	if a.AppID != r.AppID {
-		// An account serves its own app only: a userSig for another app
-		// would also end the session the account has there.
-		return nil, E(CodeReqData, "appid is diff from appid of the user.")
+	if check != nil {
+		if err := check(a); err != nil {
+			return nil, err
+		}
 	}
 	class := hashLogin
 	if over > 0 {
@@ -166,7 +165,7 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 		return nil, busy
 	}
 	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
-		s.loginFailed(id, r.Addr, true)
+		s.loginFailed(id, addr, true)
 		if over > 0 {
 			select { // slow a guesser down; a correct password never waits
 			case <-time.After(failureDelay):
@@ -184,6 +183,59 @@ func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
 		if err := s.Store.SetPassword(ctx, a.Uin, string(rehash)); err != nil {
 			return nil, internal("rehash password", err)
 		}
+	}
+	return a, nil
+}
+
+// EnsureAccount makes the account id (role 0 of appID) with password
+// pwd unless it exists, then checks the password: the AUI fronts' demo
+// login, whose first login registers.
+func (s *Service) EnsureAccount(ctx context.Context, id, pwd, addr string, appID int64) (*store.Account, error) {
+	if len(id) > maxIDLen || strings.TrimSpace(id) != id {
+		return nil, E(CodeReqData, "Invalid id")
+	}
+	_, err := s.Store.AccountByUID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		if err := s.registAllowed(addr); err != nil {
+			return nil, err
+		}
+		var hash []byte
+		err = s.hashing(ctx, hashRegist, func() (err error) {
+			hash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), cmp.Or(s.Cfg.HashCost, DefaultHashCost))
+			return err
+		})
+		if errors.Is(err, errHashBusy) {
+			return nil, busy
+		}
+		if err != nil {
+			return nil, internal("hash password", err)
+		}
+		err = s.Store.CreateAccount(ctx, &store.Account{UID: id, AppID: appID, PwdHash: string(hash)}, s.now())
+		if err != nil && !errors.Is(err, store.ErrExists) {
+			return nil, internal("register", err)
+		}
+	} else if err != nil {
+		return nil, internal("read account", err)
+	}
+	return s.CheckPassword(ctx, id, pwd, addr, nil)
+}
+
+// Login checks a password and issues a token and an IM userSig (a Common command).
+func (s *Service) Login(ctx context.Context, r *Req) (any, error) {
+	id, pwd, err := credentials(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.CheckPassword(ctx, id, pwd, r.Addr, func(a *store.Account) error {
+		if a.AppID != r.AppID {
+			// An account serves its own app only: a userSig for another app
+			// would also end the session the account has there.
+			return E(CodeReqData, "appid is diff from appid of the user.")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	app, _ := s.App(r.AppID)
 	userSig, err := sig.UserSig(app.SDKAppID, app.Key, id, s.Cfg.UserSigExpire)
