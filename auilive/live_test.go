@@ -625,3 +625,42 @@ func TestLiveMeetingAnyone(t *testing.T) {
 	}
 	post(t, h, "/api/v1/live/start", gt, M{"id": id, "user_id": "guest"}).want(t, 403, "only the anchor")
 }
+
+// Two servers on one MySQL database: every request on the other server
+// than the one before, each answer reflects every write acknowledged.
+func TestLiveTwoServers(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	f := tests.NewFakeAliyun(t)
+	edit := func(c *server.Config) { c.AUILive = liveCfg(f) }
+	a := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
+	b := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
+	a.Regist(tests.AppA, "ann", "pw", 1)
+	a.Regist(tests.AppA, "vic", "pw", 0)
+	at := login(t, b, "ann", "pw") // a token of one server works on the other: one key in the database
+	vt := login(t, a, "vic", "pw")
+	id := post(t, a, "/api/v1/live/create", at, M{"title": "t", "anchor": "ann", "mode": 1}).obj(t)["id"]
+	servers := []*tests.Env{b, a}
+	step := 0
+	next := func() *tests.Env { step++; return servers[step%2] }
+	for i, c := range []struct {
+		cmd    string
+		status float64
+	}{{"start", 1}, {"pause", 3}, {"start", 1}, {"stop", 2}} {
+		post(t, next(), "/api/v1/live/"+c.cmd, at, M{"id": id, "user_id": "ann"})
+		if g := post(t, next(), "/api/v1/live/get", vt, M{"id": id, "user_id": "vic"}).obj(t); g["status"] != c.status {
+			t.Fatalf("step %d: after %s the other server answers status %v", i, c.cmd, g["status"])
+		}
+	}
+	post(t, next(), "/api/v1/live/updateMeetingInfo", at, M{"id": id, "members": []M{{"user_id": "vic"}}})
+	if m := post(t, next(), "/api/v1/live/getMeetingInfo", vt, M{"id": id}).obj(t); len(m["members"].([]any)) != 1 {
+		t.Fatalf("meeting info on the other server: %v", m)
+	}
+	post(t, next(), "/api/v1/live/update", at, M{"id": id, "title": "renamed"})
+	var list []M
+	json.Unmarshal(post(t, next(), "/api/v1/live/list", vt, M{"page_size": 5, "page_num": 1, "user_id": "vic"}).raw, &list)
+	if len(list) != 1 || list[0]["title"] != "renamed" {
+		t.Fatalf("list on the other server: %v", list)
+	}
+	post(t, next(), "/api/v1/live/delete", at, M{"id": id, "user_id": "ann"})
+	post(t, next(), "/api/v1/live/get", vt, M{"id": id, "user_id": "vic"}).want(t, 500, "record not found")
+}
