@@ -431,3 +431,23 @@ func (c *cloudCache) put(k string, v any, now time.Time) {
 	}
 	c.m[k] = cached{v: v, exp: now.Add(cloudTTL)}
 }
+
+// AdminStop ends a live room for a console operator (any anchor's).
+func (s *Service) AdminStop(ctx context.Context, id string) (*store.LiveRoom, error) {
+	r, err := s.st.UpdateLiveRoom(ctx, id, func(r *store.LiveRoom) error {
+		now := s.now().UnixMilli()
+		r.Status, r.StopMS, r.UpdatedMS = StatusStopped, now, now
+		return nil
+	})
+	if err == nil {
+		s.log.Info("aui live: room stopped by an operator", "room", id)
+	}
+	return r, err
+}
+
+// Members are a room's co-streaming list (the console's view).
+func Members(r *store.LiveRoom) []MeetingMember {
+	var m MeetingInfo
+	_ = json.Unmarshal([]byte(r.MeetingInfo), &m)
+	return m.Members
+}

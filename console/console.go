@@ -29,6 +29,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"golang.org/x/crypto/bcrypt"
 
+	"sxb-edu/auilive"
 	"sxb-edu/front"
 	"sxb-edu/goclass"
 	"sxb-edu/store"
@@ -43,6 +44,7 @@ type Deps struct {
 	Store   *store.Store
 	Svc     *svc.Service
 	GoClass *goclass.Service // nil without the GO课堂 API
+	AUILive *auilive.Service // nil without the AUI live API
 	Gather  func() ([]*dto.MetricFamily, error)
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -86,12 +88,14 @@ func New(d Deps) *Console {
 	c.stats.gather = d.Gather
 	c.fails.m = map[string][]time.Time{}
 	c.pages = template.Must(template.New("").Funcs(template.FuncMap{
-		"time":  func(sec int64) string { return stamp(sec, time.Second) },
-		"ms":    func(ms int64) string { return stamp(ms, time.Millisecond) },
-		"age":   func(sec int64) string { return c.age(sec) },
-		"state": stateName,
-		"bytes": func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) },
-		"add":   func(a, b int64) int64 { return a + b },
+		"time":      func(sec int64) string { return stamp(sec, time.Second) },
+		"ms":        func(ms int64) string { return stamp(ms, time.Millisecond) },
+		"age":       func(sec int64) string { return c.age(sec) },
+		"state":     stateName,
+		"livestate": liveStateName,
+		"livemode":  liveModeName,
+		"bytes":     func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) },
+		"add":       func(a, b int64) int64 { return a + b },
 	}).ParseFS(assets, "pages.html"))
 	c.js, _ = assets.ReadFile("app.js")
 	c.routes()
@@ -137,6 +141,28 @@ func stateName(s int) string {
 		return "ended, replay ready"
 	}
 	return "created"
+}
+
+func liveStateName(s int) string {
+	switch s {
+	case auilive.StatusStarted:
+		return "live"
+	case auilive.StatusStopped:
+		return "ended"
+	case auilive.StatusPaused:
+		return "paused"
+	}
+	return "prepared"
+}
+
+func liveModeName(m int) string {
+	switch m {
+	case auilive.ModeLink:
+		return "co-streaming"
+	case auilive.ModePK:
+		return "PK"
+	}
+	return "normal"
 }
 
 // Run samples the metrics for the overview until ctx ends.
@@ -294,6 +320,8 @@ func (c *Console) routes() {
 	// it travels in the query, never in the path.
 	auth("GET /admin/room", c.goClassRoom)
 	auth("POST /admin/room/end", c.endGoClassRoom)
+	auth("GET /admin/live", c.liveRoom) // ?id=: an IM group id is the cloud's choice
+	auth("POST /admin/live/end", c.endLiveRoom)
 	auth("GET /admin/users", c.users)
 	auth("POST /admin/users/{uin}/password", c.resetPassword)
 	auth("POST /admin/users/{uin}/signout", c.signOut)
@@ -603,6 +631,10 @@ type classesData struct {
 	GoClassOn          bool
 	// The GO课堂 rooms' own pages (epage).
 	GoClassTotal, GoClassPage, GoClassPages int64
+	// The AUI live rooms and their pages (lpage).
+	Live                           []store.LiveRoom
+	LiveOn                         bool
+	LiveTotal, LivePage, LivePages int64
 }
 
 func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *operator) {
@@ -630,6 +662,18 @@ func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *operator) {
 			return
 		}
 		d.GoClassPages = (d.GoClassTotal + pageSize - 1) / pageSize
+	}
+	if c.d.AUILive != nil {
+		d.LiveOn, d.LivePage = true, max(1, atoi64(q.Get("lpage")))
+		d.LiveTotal, err = c.d.Store.LiveRoomCount(r.Context(), -1)
+		if err == nil {
+			d.Live, err = c.d.Store.LiveRooms(r.Context(), -1, (d.LivePage-1)*pageSize, pageSize)
+		}
+		if err != nil {
+			c.render(w, http.StatusInternalServerError, "error", page{Title: "Classes", Who: s, Error: err.Error()})
+			return
+		}
+		d.LivePages = (d.LiveTotal + pageSize - 1) / pageSize
 	}
 	c.render(w, http.StatusOK, "classes", page{Title: "Classes", Who: s, Data: d, Note: r.URL.Query().Get("note")})
 }
@@ -763,6 +807,36 @@ func (c *Console) endGoClassRoom(w http.ResponseWriter, r *http.Request, s *oper
 		err = fmt.Errorf("GO-class room %q: %w", name, e)
 	}
 	done(w, r, "/admin/classes", err, "The GO-class room "+name+" is ended.")
+}
+
+type liveData struct {
+	Room    *store.LiveRoom
+	Members []auilive.MeetingMember
+}
+
+func (c *Console) liveRoom(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.AUILive == nil {
+		http.NotFound(w, r)
+		return
+	}
+	id := r.FormValue("id")
+	room, err := c.d.Store.LiveRoom(r.Context(), id)
+	if err != nil {
+		c.render(w, http.StatusNotFound, "error", page{Title: "Live room", Who: s, Error: sentence(err, fmt.Sprintf("There is no live room %q.", id)).Error()})
+		return
+	}
+	c.render(w, http.StatusOK, "liveroom", page{Title: "Live room " + room.Title, Who: s, Data: liveData{room, auilive.Members(room)},
+		Note: r.URL.Query().Get("note"), Error: r.URL.Query().Get("error")})
+}
+
+func (c *Console) endLiveRoom(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.AUILive == nil {
+		http.NotFound(w, r)
+		return
+	}
+	id := r.PostFormValue("id")
+	_, err := c.d.AUILive.AdminStop(c.action(r, s, "end live room", id, ""), id)
+	done(w, r, "/admin/live?id="+url.QueryEscape(id), sentence(err, fmt.Sprintf("no live room %q", id)), "The live room is ended.")
 }
 
 type usersData struct {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"sxb-edu/auilive"
 	"sxb-edu/console"
 	"sxb-edu/goclass"
 	"sxb-edu/server"
@@ -597,5 +598,65 @@ func TestActionWithoutAuditDoesNotHappen(t *testing.T) {
 	}
 	if n := tests.QueryInt(t, h.DBPath, "SELECT COUNT(*) FROM t_audit WHERE action = 'end class' AND target = ?", itoa(d.RoomNum)); n != 1 {
 		t.Fatalf("%d audit rows for the end", n)
+	}
+}
+
+var liveLinkRe = regexp.MustCompile(`href="(/admin/live\?id=[^"]*)"`)
+
+// AUI live rooms: listed with the classes, their page shows the
+// co-streaming list, an operator ends any anchor's room (audited) and the
+// apps then read it ended.
+func TestAUILiveRooms(t *testing.T) {
+	h := tests.New(t, func(c *server.Config) { c.AUILive = &auilive.Config{} })
+	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
+	h.Regist(tests.AppA, "anna", "pw-anna", 1)
+	post := func(path, tok string, body M) M {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", h.HTTP.URL+path, strings.NewReader(string(b)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m M
+		json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	tok := post("/login", "", M{"username": "anna", "password": "pw-anna"})["token"].(string)
+	id := post("/api/v1/live/create", tok, M{"title": "Evening <live>", "anchor": "anna", "anchor_nick": "Anna", "mode": 1})["id"].(string)
+	post("/api/v1/live/start", tok, M{"id": id, "user_id": "anna"})
+	post("/api/v1/live/updateMeetingInfo", tok, M{"id": id, "members": []M{{"user_id": "guest-7", "user_nick": "Guest Seven", "camera_opened": true}}})
+
+	b := newBrowser(t, h)
+	b.signIn(adminName, adminPwd)
+	_, page := b.do("GET", "/admin/classes", nil)
+	m := liveLinkRe.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "Evening &lt;live&gt;") || !strings.Contains(page, ">live<") {
+		t.Fatalf("the classes page lacks the live room: %s", page)
+	}
+	_, page = b.do("GET", html.UnescapeString(m[1]), nil)
+	if !strings.Contains(page, "Guest Seven") || !strings.Contains(page, "co-streaming") || !strings.Contains(page, id) {
+		t.Fatalf("live room page: %s", page)
+	}
+	form := url.Values{"csrf": {csrfOf(t, page)}, "id": {id}}
+	resp, _ := b.do("POST", "/admin/live/end", form)
+	if resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "error=") {
+		t.Fatalf("end: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if g := post("/api/v1/live/get", tok, M{"id": id, "user_id": "anna"}); g["status"] != float64(auilive.StatusStopped) {
+		t.Fatalf("after the operator's end the app reads %v", g)
+	}
+	if _, page := b.do("GET", "/admin/audit", nil); !strings.Contains(page, "end live room") {
+		t.Fatal("not audited")
+	}
+	resp, _ = b.do("POST", "/admin/live/end", url.Values{"csrf": {form.Get("csrf")}, "id": {"nope"}})
+	if !strings.Contains(resp.Header.Get("Location"), "error=") {
+		t.Fatalf("ending a missing room: %s", resp.Header.Get("Location"))
+	}
+	// A CSRF-less post changes nothing.
+	if resp, _ := b.do("POST", "/admin/live/end", url.Values{"id": {id}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("end without csrf: %d", resp.StatusCode)
 	}
 }

@@ -192,7 +192,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 		}
 		al = auilive.NewHandler(s.AUILive)
 	}
-	cd := console.Deps{Store: st, Svc: service, GoClass: s.GoClass, Gather: s.Metrics.Gather, Log: log, Now: o.Now}
+	cd := console.Deps{Store: st, Svc: service, GoClass: s.GoClass, AUILive: s.AUILive, Gather: s.Metrics.Gather, Log: log, Now: o.Now}
 	if s.tls != nil {
 		cd.CertExpiry = s.tls.expiry
 	} else if s.acme != nil {
