@@ -280,6 +280,15 @@ func TestLiveRoomWalk(t *testing.T) {
 		if n, _ := h.Store.LiveRoomCount(t.Context(), -1); n != 2 {
 			t.Fatalf("%d rooms after a delete of three", n)
 		}
+		// The front's own series in /metrics.
+		metrics := do(t, h, http.MethodGet, "/metrics", "", "", "")
+		for _, line := range []string{`sxb_requests_total{cmd="start",code="http_403",front="auilive",svc="live"} 1`,
+			`sxb_requests_total{cmd="start",code="0",front="auilive",svc="live"} 1`,
+			`sxb_requests_total{cmd="get",code="500",front="auilive",svc="live"} 1`} {
+			if !strings.Contains(string(metrics.raw), line) {
+				t.Errorf("/metrics lacks %s", line)
+			}
+		}
 	})
 }
 
