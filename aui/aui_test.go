@@ -125,7 +125,10 @@ func TestTokens(t *testing.T) {
 	if _, err := tk.Parse(other); !errors.Is(err, aui.ErrSignature) {
 		t.Fatalf("unknown key: %v", err)
 	}
-	if _, err := tk.Parse("a.b"); !errors.Is(err, aui.ErrMalformed) {
+	if _, err := tk.Parse("a.b"); err == nil || err.Error() != "token contains an invalid number of segments" {
 		t.Fatalf("malformed: %v", err)
+	}
+	if _, err := tk.Parse("x.y.z"); err == nil || err.Error() != "illegal base64 data at input byte 0" {
+		t.Fatalf("bad base64: %v", err)
 	}
 }

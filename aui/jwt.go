@@ -2,6 +2,7 @@ package aui
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -31,9 +32,13 @@ func (t *Tokens) Sign(claims jwt.MapClaims) (string, error) {
 var (
 	ErrExpired   = errors.New("token is expired")
 	ErrSignature = errors.New("signature is invalid")
-	ErrMalformed = errors.New("token contains an invalid number of segments")
 	ErrAlgorithm = errors.New("invalid signing algorithm")
 )
+
+// Malformed is a token that is not a JWT.
+type Malformed string
+
+func (m Malformed) Error() string { return string(m) }
 
 // Parse checks a token's signature with each key and returns its
 // claims. An expired token's claims come with ErrExpired (a refresh
@@ -52,7 +57,12 @@ func (t *Tokens) Parse(s string) (jwt.MapClaims, error) {
 		case err == nil:
 			return claims, nil
 		case errors.Is(err, jwt.ErrTokenMalformed):
-			return nil, ErrMalformed
+			// The innermost cause, as the reference's parser words it.
+			msg := err.Error()
+			if i := strings.LastIndex(msg, ": "); i >= 0 {
+				msg = msg[i+2:]
+			}
+			return nil, Malformed(msg)
 		case errors.Is(err, ErrAlgorithm):
 			return nil, ErrAlgorithm
 		case errors.Is(err, jwt.ErrTokenSignatureInvalid):

@@ -102,7 +102,7 @@ func cors(w http.ResponseWriter, r *http.Request) {
 	h.Set("Access-Control-Allow-Origin", "*")
 	if r.Method == http.MethodOptions {
 		h.Set("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Origin,Content-Length,Content-Type,Authorization,x-live-env")
+		h.Set("Access-Control-Allow-Headers", "Origin,Content-Length,Content-Type,Authorization,X-Live-Env")
 		h.Set("Access-Control-Max-Age", "43200")
 	}
 }

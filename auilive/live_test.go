@@ -35,7 +35,6 @@ func liveCfg(f *tests.FakeAliyun) *auilive.Config {
 	return c
 }
 
-
 // env starts a server whose aui_live section edit may change; apps: the
 // test's two apps (so login defaults to "accounts") unless demo.
 func env(t *testing.T, f *tests.FakeAliyun, edit func(*auilive.Config)) *tests.Env {
@@ -330,8 +329,12 @@ func TestLiveAuth(t *testing.T) {
 		{"expired", func(r *http.Request) {
 			r.Header.Set("Authorization", "Bearer "+sign(t, referenceKey, jwt.MapClaims{"id": "ann", "exp": now - 1, "orig_iat": now - 100}))
 		}, 401, "token is expired"},
-		{"no exp", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+sign(t, referenceKey, jwt.MapClaims{"id": "ann"})) }, 400, "missing exp field"},
-		{"no id", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+sign(t, referenceKey, jwt.MapClaims{"exp": now + 60})) }, 401, "token has no id"},
+		{"no exp", func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+sign(t, referenceKey, jwt.MapClaims{"id": "ann"}))
+		}, 400, "missing exp field"},
+		{"no id", func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+sign(t, referenceKey, jwt.MapClaims{"exp": now + 60}))
+		}, 401, "token has no id"},
 		{"id not a string", func(r *http.Request) {
 			r.Header.Set("Authorization", "Bearer "+sign(t, referenceKey, jwt.MapClaims{"id": 7, "exp": now + 60}))
 		}, 401, "token has no id"},
@@ -531,7 +534,9 @@ func TestLiveValidation(t *testing.T) {
 
 func TestLiveCloud(t *testing.T) {
 	f := tests.NewFakeAliyun(t)
-	h := env(t, f, func(c *auilive.Config) { c.NewIM = auilive.NewIM{AppID: "new-app", AppKey: "new-key", AppSign: "new-sign"} })
+	h := env(t, f, func(c *auilive.Config) {
+		c.NewIM = auilive.NewIM{AppID: "new-app", AppKey: "new-key", AppSign: "new-sign"}
+	})
 	h.Regist(tests.AppA, "ann", "pw", 1)
 	tok := login(t, h, "ann", "pw")
 

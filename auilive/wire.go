@@ -113,7 +113,7 @@ func required(v any) error {
 // writeJSON answers v as the reference's handlers do (HTML escaped, a
 // newline after).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(true)
