@@ -21,10 +21,10 @@ import (
 	"sync"
 	"time"
 
+	"sxb-edu/auilive"
 	"sxb-edu/console"
 	"sxb-edu/dispatch"
 	"sxb-edu/front"
-	"sxb-edu/auilive"
 	"sxb-edu/goclass"
 	"sxb-edu/sig"
 	"sxb-edu/store"

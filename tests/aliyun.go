@@ -203,5 +203,3 @@ func (f *FakeAliyun) Endpoint() string {
 	u, _ := url.Parse(f.URL)
 	return "http://" + u.Host
 }
-
-
