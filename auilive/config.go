@@ -29,7 +29,7 @@ type Config struct {
 	IMAppID    string        `json:"im_app_id"`
 	// NewIM is the app of Alibaba's newer IM, whose tokens the v2 API
 	// computes locally.
-	NewIM  NewIM      `json:"new_im"`
+	NewIM  aui.NewIM  `json:"new_im"`
 	Stream aui.Stream `json:"stream"`
 	Mic    aui.Mic    `json:"mic"`
 	// ListShape is "array" (the documented /list answer) or "object"
@@ -38,13 +38,6 @@ type Config struct {
 	// MeetingUpdate is who may replace a room's co-streaming list:
 	// "anchor" or "anyone" (the reference's rule).
 	MeetingUpdate string `json:"meeting_update"`
-}
-
-// NewIM is an app of Alibaba's newer IM service.
-type NewIM struct {
-	AppID   string `json:"app_id"`
-	AppKey  string `json:"app_key"`
-	AppSign string `json:"app_sign"`
 }
 
 // Defaults fills unset fields but Login, which the server sets.

@@ -2,13 +2,10 @@ package auilive
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -269,17 +266,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request, rec *front.Recor
 		return
 	}
 	rec.UserID = in.Username
-	var err error
-	if h.s.cfg.Login == "demo" {
-		if in.Password != in.Username {
-			err = ErrCredentials
-		} else {
-			err = h.s.acc.Ensure(r.Context(), in.Username, in.Password, rec.Addr)
-		}
-	} else {
-		err = h.s.acc.Verify(r.Context(), in.Username, in.Password, rec.Addr)
-	}
-	var no Refusal
+	err := aui.Login(r.Context(), h.s.acc, h.s.cfg.Login, in.Username, in.Password, rec.Addr)
+	var no aui.Refusal
 	if errors.As(err, &no) {
 		unauthorized(w, rec, http.StatusUnauthorized, no.Error())
 		return
@@ -551,7 +539,7 @@ func (h *Handler) v2(cmd string) func(context.Context, *http.Request, string) (a
 				}
 			}
 			if has(in.ImServer, imNew) && s.cfg.NewIM.AppID != "" {
-				out["aliyun_new_im"] = s.newIMToken(in.UserId, in.Role)
+				out["aliyun_new_im"] = s.cfg.NewIM.Token(in.UserId, in.Role, s.now())
 			}
 			return out, nil
 		}
@@ -597,15 +585,6 @@ func (h *Handler) v2(cmd string) func(context.Context, *http.Request, string) (a
 		}
 	}
 	return nil
-}
-
-// newIMToken is a token of the newer IM, computed locally (valid 2 days).
-func (s *Service) newIMToken(user, role string) map[string]any {
-	nonce := uuid()
-	ts := s.now().Add(48 * time.Hour).Unix()
-	sum := sha256.Sum256([]byte(s.cfg.NewIM.AppID + s.cfg.NewIM.AppKey + user + nonce + strconv.FormatInt(ts, 10) + role))
-	return map[string]any{"app_id": s.cfg.NewIM.AppID, "app_sign": s.cfg.NewIM.AppSign, "app_token": hex.EncodeToString(sum[:]),
-		"auth": map[string]any{"user_id": user, "nonce": nonce, "timestamp": ts, "role": role}}
 }
 
 // javaRoom is a created room as the Java server answers it: code 200 and

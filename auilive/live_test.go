@@ -535,7 +535,7 @@ func TestLiveValidation(t *testing.T) {
 func TestLiveCloud(t *testing.T) {
 	f := tests.NewFakeAliyun(t)
 	h := env(t, f, func(c *auilive.Config) {
-		c.NewIM = auilive.NewIM{AppID: "new-app", AppKey: "new-key", AppSign: "new-sign"}
+		c.NewIM = aui.NewIM{AppID: "new-app", AppKey: "new-key", AppSign: "new-sign"}
 	})
 	h.Regist(tests.AppA, "ann", "pw", 1)
 	tok := login(t, h, "ann", "pw")

@@ -28,29 +28,10 @@ const (
 	ModePK     = 2
 )
 
-// Accounts are the server's accounts as this front logs them in.
-type Accounts interface {
-	// Verify checks name's password (ErrCredentials when wrong or unknown).
-	Verify(ctx context.Context, name, pwd, addr string) error
-	// Ensure makes the account name with password pwd unless it exists,
-	// then verifies it.
-	Ensure(ctx context.Context, name, pwd, addr string) error
-}
-
-// Refusal is a login refused for the client's reason (a wrong password,
-// too many tries), answered with its words; any other login error is
-// the server's.
-type Refusal string
-
-func (r Refusal) Error() string { return string(r) }
-
-// ErrCredentials is a login with a wrong name or password.
-const ErrCredentials = Refusal("incorrect Username or Password")
-
 // Deps are what the front needs from the server.
 type Deps struct {
 	Store    *store.Store
-	Accounts Accounts
+	Accounts aui.Accounts
 	// Key signs the login tokens (kept in the database).
 	Key  []byte
 	HTTP *http.Client
@@ -62,7 +43,7 @@ type Deps struct {
 type Service struct {
 	cfg    *Config
 	st     *store.Store
-	acc    Accounts
+	acc    aui.Accounts
 	api    *aui.Client
 	tokens *aui.Tokens
 	now    func() time.Time
@@ -198,15 +179,6 @@ func newGroupID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// uuid is a random version-4 UUID (the reference's meeting ids).
-func uuid() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
 // createGroup makes the room's IM group in the cloud: its id is the room's.
 func (s *Service) createGroup(ctx context.Context, anchor string) (string, error) {
 	if !s.cfg.OpenAPI.Configured() {
@@ -242,7 +214,7 @@ func (s *Service) createRoom(ctx context.Context, id string, in *CreateRequest) 
 		Title: in.Title, Notice: in.Notice, CoverURL: in.CoverUrl, AnchorID: in.Anchor, AnchorNick: in.AnchorNick,
 		Extends: in.Extends}
 	if in.Mode > ModeNormal {
-		r.Mode, r.MeetingID = in.Mode, uuid()
+		r.Mode, r.MeetingID = in.Mode, aui.UUID()
 	}
 	if err := s.st.CreateLiveRoom(ctx, r); err != nil {
 		return nil, &failure{status: http.StatusInternalServerError, msg: "create room failed", err: err}

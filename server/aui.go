@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"sxb-edu/aui"
 	"sxb-edu/auilive"
 	"sxb-edu/store"
 	"sxb-edu/svc"
@@ -37,11 +38,11 @@ func auiLoginError(err error) error {
 	}
 	switch {
 	case e.Code == svc.CodeUserNotExist, e.Code == svc.CodePassword && e.Info == "User password error":
-		return auilive.ErrCredentials
+		return aui.ErrCredentials
 	case e.Code == svc.CodeServer && e.Unwrap() != nil:
 		return err
 	}
-	return auilive.Refusal(e.Info)
+	return aui.Refusal(e.Info)
 }
 
 // newAUILive builds the AUI live front: its token key is made on first
