@@ -38,6 +38,9 @@ type Config struct {
 	// MeetingUpdate is who may replace a room's co-streaming list:
 	// "anchor" or "anyone" (the reference's rule).
 	MeetingUpdate string `json:"meeting_update"`
+	// RootLogin gives the bare /login to this front when both AUI fronts
+	// are on (it is this front's by default).
+	RootLogin bool `json:"root_login"`
 }
 
 // Defaults fills unset fields but Login, which the server sets.

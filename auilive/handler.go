@@ -85,9 +85,9 @@ func Commands() []string {
 // Codes are the front's result codes (HTTP statuses of its refusals).
 var Codes = []int{400, 401, 403, 500}
 
-// Owns says whether path belongs to the front.
-func Owns(path string) bool {
-	return path == "/login" || path == "/auth/refresh_token" ||
+// Owns says whether path belongs to the front (rootLogin: /login too).
+func Owns(path string, rootLogin bool) bool {
+	return rootLogin && path == "/login" || path == "/auth/refresh_token" ||
 		strings.HasPrefix(path, "/api/v1/live/") || strings.HasPrefix(path, "/api/v2/live/")
 }
 

@@ -29,6 +29,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"golang.org/x/crypto/bcrypt"
 
+	"sxb-edu/auiclass"
 	"sxb-edu/auilive"
 	"sxb-edu/front"
 	"sxb-edu/goclass"
@@ -41,13 +42,14 @@ var assets embed.FS
 
 // Deps are what the console works on.
 type Deps struct {
-	Store   *store.Store
-	Svc     *svc.Service
-	GoClass *goclass.Service // nil without the GO课堂 API
-	AUILive *auilive.Service // nil without the AUI live API
-	Gather  func() ([]*dto.MetricFamily, error)
-	Log     *slog.Logger
-	Now     func() time.Time
+	Store    *store.Store
+	Svc      *svc.Service
+	GoClass  *goclass.Service  // nil without the GO课堂 API
+	AUILive  *auilive.Service  // nil without the AUI live API
+	AUIClass *auiclass.Service // nil without the AUI classroom API
+	Gather   func() ([]*dto.MetricFamily, error)
+	Log      *slog.Logger
+	Now      func() time.Time
 	// CertExpiry, when the server serves HTTPS itself, is when its
 	// certificate expires (the overview warns 14 days before).
 	CertExpiry func() time.Time

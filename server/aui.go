@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sxb-edu/aui"
+	"sxb-edu/auiclass"
 	"sxb-edu/auilive"
 	"sxb-edu/store"
 	"sxb-edu/svc"
@@ -91,4 +92,32 @@ func settingKey(st *store.Store, name string) (key string, made bool, err error)
 		return "", false, fmt.Errorf("store %s: %w", name, err)
 	}
 	return key, key == mine, nil
+}
+
+// newAUIClass builds the AUI classroom front: its token key is made on
+// first start and kept in the database.
+func newAUIClass(cfg *auiclass.Config, st *store.Store, service *svc.Service, appID int64, o Options, s *Server) (*auiclass.Service, error) {
+	key, made, err := settingKey(st, "aui_class_jwt_key")
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Login == "demo" {
+		s.Log.Warn("AUI class: demo login: any name whose password is the name logs in, and its account is made on first login; set aui_class.login to \"accounts\" for real users")
+	}
+	if !cfg.OpenAPI.Configured() {
+		s.Log.Warn("AUI class: no openapi keys: classes get local ids, no IM group is made, no IM message is sent and IM tokens are refused")
+	}
+	if !cfg.Whiteboard.On() {
+		s.Log.Warn("AUI class: no whiteboard keys: classes get no whiteboard room")
+	}
+	client := o.AUIClient
+	if client == nil {
+		client = &http.Client{Timeout: 5 * time.Second}
+	}
+	a := auiclass.New(cfg, auiclass.Deps{Store: st, Accounts: auiAccounts{svc: service, appID: appID},
+		Key: []byte(key), HTTP: client, Now: o.Now, Log: s.Log})
+	s.Log.Info("AUI class API on /api/v1/class/ and /api/v2/class/", "login", cfg.Login,
+		"key", map[bool]string{true: "generated now, kept in the database", false: "kept in the database"}[made],
+		"java_key_honoured", cfg.JWTKey != "")
+	return a, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"sxb-edu/auiclass"
 	"sxb-edu/auilive"
 	"sxb-edu/goclass"
 	"sxb-edu/store"
@@ -32,6 +33,8 @@ type Config struct {
 	GoClass *goclass.Config `json:"zego"`
 	// AUILive turns on the AUI Kits live AppServer API when present.
 	AUILive *auilive.Config `json:"aui_live"`
+	// AUIClass turns on the AUI Kits classroom AppServer API when present.
+	AUIClass *auiclass.Config `json:"aui_class"`
 }
 
 // HTTP holds the HTTP server's settings.
@@ -110,15 +113,23 @@ func (c *Config) Defaults() {
 	if c.GoClass != nil {
 		c.GoClass.Defaults()
 	}
+	// An AUI front's login is the references' rule ("demo") only while
+	// the server serves the demo app.
+	login := "accounts"
+	if len(c.Apps) == 0 {
+		login = "demo"
+	}
 	if c.AUILive != nil {
 		if c.AUILive.Login == "" {
-			// The reference's rule only while the server serves the demo app.
-			c.AUILive.Login = "accounts"
-			if len(c.Apps) == 0 {
-				c.AUILive.Login = "demo"
-			}
+			c.AUILive.Login = login
 		}
 		c.AUILive.Defaults()
+	}
+	if c.AUIClass != nil {
+		if c.AUIClass.Login == "" {
+			c.AUIClass.Login = login
+		}
+		c.AUIClass.Defaults()
 	}
 }
 
@@ -157,7 +168,17 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.AUILive != nil {
-		return c.AUILive.Validate()
+		if err := c.AUILive.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.AUIClass != nil {
+		if err := c.AUIClass.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.AUILive != nil && c.AUIClass != nil && c.AUILive.RootLogin && c.AUIClass.RootLogin {
+		return fmt.Errorf("config: root_login is true in both aui_live and aui_class: /login can be only one front's")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"sxb-edu/front"
 	"sxb-edu/svc"
 
+	"sxb-edu/auiclass"
 	"sxb-edu/auilive"
 	"sxb-edu/console"
 	"sxb-edu/dispatch"
@@ -23,12 +24,13 @@ type router struct {
 	s                              *Server
 	sxb, health, metrics, notFound *mount
 	goclass, goclassHealth         *mount // nil without the GO课堂 API
-	auiLive                        *mount // nil without the AUI live API
+	auiLive, auiClass              *mount // nil without the AUI live or classroom API
+	rootLogin                      string // the AUI front of the bare /login: "live", "class" or ""
 	console                        *mount // nil without a console
 	peer                           *mount // nil unless several servers share the database
 }
 
-func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, al *auilive.Handler, con *console.Console) *router {
+func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, al *auilive.Handler, ac *auiclass.Handler, con *console.Console) *router {
 	rt := &router{s: s,
 		sxb:      &mount{name: "sxb", h: sxb, fail: dispatch.Fail},
 		health:   &mount{name: "health", h: http.HandlerFunc(s.healthz), fail: s.healthFail},
@@ -41,6 +43,13 @@ func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, al *auilive.H
 	}
 	if al != nil {
 		rt.auiLive = &mount{name: "auilive", h: al, fail: auilive.Fail}
+		rt.rootLogin = "live"
+	}
+	if ac != nil {
+		rt.auiClass = &mount{name: "auiclass", h: ac, fail: auiclass.Fail}
+		if al == nil || ac.RootLogin {
+			rt.rootLogin = "class"
+		}
 	}
 	if con != nil {
 		rt.console = &mount{name: "console", h: con, fail: console.Fail}
@@ -71,8 +80,10 @@ func (rt *router) match(r *http.Request) *mount {
 		return rt.goclassHealth
 	case rt.peer != nil && p == peerPath && m == http.MethodPost:
 		return rt.peer
-	case rt.auiLive != nil && auilive.Owns(p):
+	case rt.auiLive != nil && auilive.Owns(p, rt.rootLogin == "live"):
 		return rt.auiLive
+	case rt.auiClass != nil && auiclass.Owns(p, rt.rootLogin == "class"):
+		return rt.auiClass
 	case rt.console != nil && (p == "/admin" || strings.HasPrefix(p, "/admin/")):
 		return rt.console
 	case p == "/" || strings.HasSuffix(p, "/index.php") || strings.HasSuffix(p, "/"):
@@ -91,7 +102,7 @@ func scrape(h http.Handler) http.Handler {
 }
 
 // ops are the operations of the mounted fronts, for the metric series.
-func ops(goClass, auiLive, peer bool) []Op {
+func ops(goClass, auiLive, auiClass, peer bool) []Op {
 	var list []Op
 	for sv, cmds := range dispatch.Routes {
 		for cmd := range cmds {
@@ -107,6 +118,11 @@ func ops(goClass, auiLive, peer bool) []Op {
 	if auiLive {
 		for _, cmd := range auilive.Commands() {
 			list = append(list, Op{"auilive", "live", cmd})
+		}
+	}
+	if auiClass {
+		for _, cmd := range auiclass.Commands() {
+			list = append(list, Op{"auiclass", "class", cmd})
 		}
 	}
 	if peer {

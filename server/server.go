@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"sxb-edu/auiclass"
 	"sxb-edu/auilive"
 	"sxb-edu/console"
 	"sxb-edu/dispatch"
@@ -73,15 +74,16 @@ type Options struct {
 
 // Server is one configured server.
 type Server struct {
-	Cfg     *Config
-	Store   *store.Store
-	Svc     *svc.Service
-	GoClass *goclass.Service // nil unless the configuration has "zego"
-	AUILive *auilive.Service // nil unless the configuration has "aui_live"
-	Console *console.Console
-	HTTP    *http.Server
-	Metrics *Metrics
-	Log     *slog.Logger
+	Cfg      *Config
+	Store    *store.Store
+	Svc      *svc.Service
+	GoClass  *goclass.Service  // nil unless the configuration has "zego"
+	AUILive  *auilive.Service  // nil unless the configuration has "aui_live"
+	AUIClass *auiclass.Service // nil unless the configuration has "aui_class"
+	Console  *console.Console
+	HTTP     *http.Server
+	Metrics  *Metrics
+	Log      *slog.Logger
 
 	addrs    clientAddrs
 	done     func(front.Record)
@@ -157,7 +159,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 	service := svc.New(&cfg.Config, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now})
 	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, done: o.Done,
 		addrs:   clientAddrs{proxies: cfg.Proxies},
-		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil, cfg.AUILive != nil, st.SeveralServers() && !cfg.ReadThrough), codes())}
+		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil, cfg.AUILive != nil, cfg.AUIClass != nil, st.SeveralServers() && !cfg.ReadThrough), codes())}
 	service.Observe = s.Metrics.Reaped
 	if cfg.TLSCert != "" {
 		if s.tls, err = newCertFiles(cfg.TLSCert, cfg.TLSKey, log); err != nil {
@@ -192,7 +194,23 @@ func New(cfg *Config, o Options) (*Server, error) {
 		}
 		al = auilive.NewHandler(s.AUILive)
 	}
-	cd := console.Deps{Store: st, Svc: service, GoClass: s.GoClass, AUILive: s.AUILive, Gather: s.Metrics.Gather, Log: log, Now: o.Now}
+	var ac *auiclass.Handler
+	if cfg.AUIClass != nil {
+		appID := cfg.Apps[0].SDKAppID
+		if s.AUIClass, err = newAUIClass(cfg.AUIClass, st, service, appID, o, s); err != nil {
+			st.Close()
+			return nil, err
+		}
+		ac = auiclass.NewHandler(s.AUIClass, cfg.AUILive == nil || cfg.AUIClass.RootLogin)
+	}
+	if al != nil && ac != nil {
+		front := "aui_live"
+		if ac.RootLogin {
+			front = "aui_class"
+		}
+		log.Info("both AUI fronts are on: the bare /login is "+front+"'s (root_login)", "front", front)
+	}
+	cd := console.Deps{Store: st, Svc: service, GoClass: s.GoClass, AUILive: s.AUILive, AUIClass: s.AUIClass, Gather: s.Metrics.Gather, Log: log, Now: o.Now}
 	if s.tls != nil {
 		cd.CertExpiry = s.tls.expiry
 	} else if s.acme != nil {
@@ -209,7 +227,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 		}
 		st.SetPublisher(s.peers.publish)
 	}
-	handler := s.routes(&dispatch.Server{Svc: service}, gc, al, s.Console)
+	handler := s.routes(&dispatch.Server{Svc: service}, gc, al, ac, s.Console)
 	t := o.Timeouts
 	def := DefaultTimeouts
 	// A request's deadline lies inside the write timeout, so its answer

@@ -37,6 +37,9 @@ type FakeAliyun struct {
 	Muted map[string][]string
 	// Fail makes an action answer this HTTP status with an error.
 	Fail map[string]int
+	// Now is the clock the request times are checked against (the
+	// server's, when a test moves it).
+	Now func() time.Time
 }
 
 // AliyunCall is one call the server made.
@@ -52,7 +55,12 @@ var aliyunActions = map[string][]string{
 	"GetGroupStatistics":       {"AppId", "GroupId"},
 	"ListMessageGroupUserById": {"AppId", "GroupId", "UserIdList"},
 	"CreateLiveMessageGroup":   {"AppId", "GroupId", "CreatorId"},
+	"SendMessageToGroup":       {"AppId", "GroupId", "Type", "Data", "OperatorUserId", "SkipAudit"},
+	"SendLiveMessageGroup":     {"AppId", "GroupId", "SenderId", "Body", "MsgType"},
 }
+
+// newIMActions are the newer IM's: their AppId is that IM's app.
+var newIMActions = map[string]bool{"CreateLiveMessageGroup": true, "SendLiveMessageGroup": true}
 
 var aliyunCommon = []string{"Format", "Version", "AccessKeyId", "SignatureMethod", "SignatureVersion",
 	"SignatureNonce", "Timestamp", "Action", "RegionId", "Signature"}
@@ -104,7 +112,7 @@ func (f *FakeAliyun) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ts, err := time.Parse("2006-01-02T15:04:05Z", p["Timestamp"])
-	if err != nil || time.Since(ts).Abs() > 15*time.Minute {
+	if err != nil || f.now().Sub(ts).Abs() > 15*time.Minute {
 		f.refuse(w, 400, "InvalidTimeStamp.Expired", p["Timestamp"])
 		return
 	}
@@ -130,7 +138,7 @@ func (f *FakeAliyun) serve(w http.ResponseWriter, r *http.Request) {
 		f.refuse(w, 400, "InvalidParameter", fmt.Sprintf("%s with %v", action, call.Params))
 		return
 	}
-	if call.Params["AppId"] != AliyunIMApp && action != "CreateLiveMessageGroup" {
+	if call.Params["AppId"] != AliyunIMApp && !newIMActions[action] {
 		f.refuse(w, 400, "InvalidAppId", call.Params["AppId"])
 		return
 	}
@@ -167,6 +175,11 @@ func (f *FakeAliyun) serve(w http.ResponseWriter, r *http.Request) {
 	case "CreateLiveMessageGroup":
 		json.NewEncoder(w).Encode(M{"RequestId": "req-1", "GroupId": call.Params["GroupId"]})
 		return
+	case "SendMessageToGroup":
+		result = M{"MessageId": fmt.Sprintf("msg-%d", n)}
+	case "SendLiveMessageGroup":
+		json.NewEncoder(w).Encode(M{"RequestId": "req-1", "MessageId": fmt.Sprintf("msg-%d", n)})
+		return
 	}
 	json.NewEncoder(w).Encode(M{"RequestId": "req-1", "Result": result})
 }
@@ -187,6 +200,17 @@ func (f *FakeAliyun) Calls() []AliyunCall {
 	return append([]AliyunCall(nil), f.calls...)
 }
 
+// Of are the calls of action made so far.
+func (f *FakeAliyun) Of(action string) []AliyunCall {
+	var out []AliyunCall
+	for _, c := range f.Calls() {
+		if c.Action == action {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Count is how many calls of action were made.
 func (f *FakeAliyun) Count(action string) int {
 	n := 0
@@ -202,4 +226,11 @@ func (f *FakeAliyun) Count(action string) int {
 func (f *FakeAliyun) Endpoint() string {
 	u, _ := url.Parse(f.URL)
 	return "http://" + u.Host
+}
+
+func (f *FakeAliyun) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
 }
