@@ -435,7 +435,9 @@ func TestClassConcurrent(t *testing.T) {
 		id := call(t, h, "/api/v1/class/create", tok["teacher"], M{"title": "t", "teacher_id": "teacher", "mode": 0, "im_server": []string{"aliyun"}}).ok(t)["id"].(string)
 		var wg sync.WaitGroup
 		for range 4 {
-			wg.Go(func() { call(t, h, "/api/v1/class/setAssistantPermit", tok["teacher"], M{"class_id": id, "permit": "p"}).ok(t) })
+			wg.Go(func() {
+				call(t, h, "/api/v1/class/setAssistantPermit", tok["teacher"], M{"class_id": id, "permit": "p"}).ok(t)
+			})
 		}
 		wg.Wait()
 		results := make(chan string, 4)
@@ -446,7 +448,9 @@ func TestClassConcurrent(t *testing.T) {
 			})
 		}
 		for range 4 {
-			wg.Go(func() { call(t, h, "/api/v1/class/kickClass", tok["teacher"], M{"class_id": id, "user_id": "s1"}).ok(t) })
+			wg.Go(func() {
+				call(t, h, "/api/v1/class/kickClass", tok["teacher"], M{"class_id": id, "user_id": "s1"}).ok(t)
+			})
 			wg.Go(func() {
 				r := call(t, h, "/api/v1/class/addDoc", tok["teacher"], M{"classId": id, "docId": "same", "serverType": "s", "data": "x"})
 				if r.M["errorCode"] != nil && r.M["errorMsg"] != "id已经存在" {

@@ -3,8 +3,8 @@ package auiclass
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"errors"
+	"net/http"
 
 	"sxb-edu/store"
 )
@@ -148,7 +148,9 @@ func (h *Handler) v1(cmd string) command {
 	case "list":
 		return read(s.list)
 	case "start", "stop", "pause":
-		return read(func(ctx context.Context, in *statusRequest, user string) result { return s.setStatus(ctx, in, user, cmd) })
+		return read(func(ctx context.Context, in *statusRequest, user string) result {
+			return s.setStatus(ctx, in, user, cmd)
+		})
 	case "delete":
 		return read(s.delete)
 	case "update":
@@ -225,4 +227,3 @@ func (h *Handler) v2(cmd string) command {
 func readAny[T any](fn func(ctx context.Context, in *T, user string) result) command {
 	return read(fn)
 }
-

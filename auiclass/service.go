@@ -408,7 +408,9 @@ func (s *Service) imToken(ctx context.Context, user, device, deviceType string) 
 	if !s.cfg.OpenAPI.Configured() {
 		return "", "", errors.New("no openapi keys")
 	}
-	var out struct{ Result struct{ AccessToken, RefreshToken string } }
+	var out struct {
+		Result struct{ AccessToken, RefreshToken string }
+	}
 	err = s.api.Call(ctx, "GetMessageToken", map[string]string{"AppId": s.cfg.IMAppID, "DeviceId": device,
 		"DeviceType": deviceType, "UserId": user}, &out)
 	return out.Result.AccessToken, out.Result.RefreshToken, err
