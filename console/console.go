@@ -90,14 +90,17 @@ func New(d Deps) *Console {
 	c.stats.gather = d.Gather
 	c.fails.m = map[string][]time.Time{}
 	c.pages = template.Must(template.New("").Funcs(template.FuncMap{
-		"time":      func(sec int64) string { return stamp(sec, time.Second) },
-		"ms":        func(ms int64) string { return stamp(ms, time.Millisecond) },
-		"age":       func(sec int64) string { return c.age(sec) },
-		"state":     stateName,
-		"livestate": liveStateName,
-		"livemode":  liveModeName,
-		"bytes":     func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) },
-		"add":       func(a, b int64) int64 { return a + b },
+		"time":       func(sec int64) string { return stamp(sec, time.Second) },
+		"ms":         func(ms int64) string { return stamp(ms, time.Millisecond) },
+		"age":        func(sec int64) string { return c.age(sec) },
+		"state":      stateName,
+		"livestate":  liveStateName,
+		"classstate": auiClassStateName,
+		"identity":   auiIdentityName,
+		"mstatus":    auiMemberStatusName,
+		"livemode":   liveModeName,
+		"bytes":      func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) },
+		"add":        func(a, b int64) int64 { return a + b },
 	}).ParseFS(assets, "pages.html"))
 	c.js, _ = assets.ReadFile("app.js")
 	c.routes()
@@ -155,6 +158,36 @@ func liveStateName(s int) string {
 		return "paused"
 	}
 	return "prepared"
+}
+
+func auiClassStateName(st int) string {
+	switch st {
+	case auiclass.StatusStarted:
+		return "in class"
+	case auiclass.StatusStopped:
+		return "ended"
+	}
+	return "not started"
+}
+
+func auiIdentityName(i int) string {
+	switch i {
+	case auiclass.Teacher:
+		return "teacher"
+	case auiclass.Assistant:
+		return "assistant"
+	}
+	return "student"
+}
+
+func auiMemberStatusName(st int) string {
+	switch st {
+	case auiclass.Left:
+		return "left"
+	case auiclass.Kicked:
+		return "kicked"
+	}
+	return "present"
 }
 
 func liveModeName(m int) string {
@@ -324,6 +357,10 @@ func (c *Console) routes() {
 	auth("POST /admin/room/end", c.endGoClassRoom)
 	auth("GET /admin/live", c.liveRoom) // ?id=: an IM group id is the cloud's choice
 	auth("POST /admin/live/end", c.endLiveRoom)
+	auth("GET /admin/auiclass", c.auiClass) // ?id=, as for live rooms
+	auth("POST /admin/auiclass/end", c.endAUIClass)
+	auth("POST /admin/auiclass/remove", c.removeAUIMember)
+	auth("POST /admin/auiclass/lift", c.liftAUIKick)
 	auth("GET /admin/users", c.users)
 	auth("POST /admin/users/{uin}/password", c.resetPassword)
 	auth("POST /admin/users/{uin}/signout", c.signOut)
@@ -637,6 +674,10 @@ type classesData struct {
 	Live                           []store.LiveRoom
 	LiveOn                         bool
 	LiveTotal, LivePage, LivePages int64
+	// The AUI classroom classes and their pages (cpage).
+	AUIClasses                  []store.AUIClass
+	AUIClassOn                  bool
+	AUITotal, AUIPage, AUIPages int64
 }
 
 func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *operator) {
@@ -676,6 +717,15 @@ func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *operator) {
 			return
 		}
 		d.LivePages = (d.LiveTotal + pageSize - 1) / pageSize
+	}
+	if c.d.AUIClass != nil {
+		d.AUIClassOn, d.AUIPage = true, max(1, atoi64(q.Get("cpage")))
+		d.AUITotal, d.AUIClasses, err = c.d.Store.AUIClasses(r.Context(), (d.AUIPage-1)*pageSize, pageSize)
+		if err != nil {
+			c.render(w, http.StatusInternalServerError, "error", page{Title: "Classes", Who: s, Error: err.Error()})
+			return
+		}
+		d.AUIPages = (d.AUITotal + pageSize - 1) / pageSize
 	}
 	c.render(w, http.StatusOK, "classes", page{Title: "Classes", Who: s, Data: d, Note: r.URL.Query().Get("note")})
 }
@@ -839,6 +889,82 @@ func (c *Console) endLiveRoom(w http.ResponseWriter, r *http.Request, s *operato
 	id := r.PostFormValue("id")
 	_, err := c.d.AUILive.AdminStop(c.action(r, s, "end live room", id, ""), id)
 	done(w, r, "/admin/live?id="+url.QueryEscape(id), sentence(err, fmt.Sprintf("no live room %q", id)), "The live room is ended.")
+}
+
+type auiClassData struct {
+	Class   *store.AUIClass
+	Members []store.AUIClassMember
+	Kicks   []store.AUIClassKick
+	Docs    []store.AUIClassDoc
+	Permit  *store.AUIClassPermit
+	Now     int64 // ms: which kicks still hold
+}
+
+func (c *Console) auiClass(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.AUIClass == nil {
+		http.NotFound(w, r)
+		return
+	}
+	ctx, id := r.Context(), r.FormValue("id")
+	cl, err := c.d.Store.AUIClass(ctx, id)
+	if err != nil {
+		c.render(w, http.StatusNotFound, "error", page{Title: "AUI class", Who: s, Error: sentence(err, fmt.Sprintf("There is no AUI class %q.", id)).Error()})
+		return
+	}
+	d := auiClassData{Class: cl, Now: c.d.Now().UnixMilli()}
+	_, d.Members, err = c.d.Store.AUIClassMembers(ctx, id, 0, 0, 0, 1000)
+	if err == nil {
+		d.Kicks, err = c.d.Store.AUIClassKicks(ctx, id)
+	}
+	if err == nil {
+		d.Docs, err = c.d.Store.AUIClassDocs(ctx, id)
+	}
+	if err == nil {
+		d.Permit, err = c.d.Store.AUIClassPermit(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
+	}
+	if err != nil {
+		c.render(w, http.StatusInternalServerError, "error", page{Title: "AUI class", Who: s, Error: err.Error()})
+		return
+	}
+	c.render(w, http.StatusOK, "auiclass", page{Title: "AUI class " + cl.Title, Who: s, Data: d,
+		Note: r.URL.Query().Get("note"), Error: r.URL.Query().Get("error")})
+}
+
+func (c *Console) endAUIClass(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.AUIClass == nil {
+		http.NotFound(w, r)
+		return
+	}
+	id := r.PostFormValue("id")
+	err := c.d.AUIClass.Stop(c.action(r, s, "end AUI class", id, ""), id)
+	done(w, r, "/admin/auiclass?id="+url.QueryEscape(id), sentence(err, fmt.Sprintf("no AUI class %q", id)), "The class is ended.")
+}
+
+func (c *Console) removeAUIMember(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.AUIClass == nil {
+		http.NotFound(w, r)
+		return
+	}
+	id, user := r.PostFormValue("id"), r.PostFormValue("user")
+	err := c.d.AUIClass.RemoveMember(c.action(r, s, "remove AUI class member", id, user), id, user)
+	done(w, r, "/admin/auiclass?id="+url.QueryEscape(id), sentence(err, fmt.Sprintf("no member %q in AUI class %q", user, id)),
+		"Removed "+user+": they cannot join this class again until the kick is lifted.")
+}
+
+func (c *Console) liftAUIKick(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.AUIClass == nil {
+		http.NotFound(w, r)
+		return
+	}
+	id, user := r.PostFormValue("id"), r.PostFormValue("user")
+	lifted, err := c.d.AUIClass.LiftKick(c.action(r, s, "lift AUI class kick", id, user), id, user)
+	if err == nil && !lifted {
+		err = fmt.Errorf("%s is not kicked out of AUI class %q", user, id)
+	}
+	done(w, r, "/admin/auiclass?id="+url.QueryEscape(id), sentence(err, fmt.Sprintf("no AUI class %q", id)), user+" may join again.")
 }
 
 type usersData struct {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"sxb-edu/auiclass"
 	"sxb-edu/auilive"
 	"sxb-edu/console"
 	"sxb-edu/goclass"
@@ -658,5 +659,78 @@ func TestAUILiveRooms(t *testing.T) {
 	// A CSRF-less post changes nothing.
 	if resp, _ := b.do("POST", "/admin/live/end", url.Values{"id": {id}}); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("end without csrf: %d", resp.StatusCode)
+	}
+}
+
+var auiLinkRe = regexp.MustCompile(`href="(/admin/auiclass\?id=[^"]*)"`)
+
+// AUI classroom classes: listed, a class's page with members, kicks,
+// courseware and permit; an operator removes a member (kicked out),
+// lifts the kick and ends the class, each audited.
+func TestAUIClasses(t *testing.T) {
+	h := tests.New(t, func(c *server.Config) { c.AUIClass = &auiclass.Config{} })
+	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
+	post := func(path, tok string, body M) M {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", h.HTTP.URL+path, strings.NewReader(string(b)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m M
+		json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	toks := map[string]string{}
+	for _, u := range []string{"tina", "sam"} {
+		h.Regist(tests.AppA, u, "pw-"+u, 0)
+		toks[u] = post("/login", "", M{"username": u, "password": "pw-" + u})["data"].(M)["token"].(string)
+	}
+	id := post("/api/v1/class/create", toks["tina"], M{"title": "Biology <1>", "teacher_id": "tina", "mode": 0, "im_server": []string{"aliyun"}})["data"].(M)["id"].(string)
+	post("/api/v1/class/joinClass", toks["sam"], M{"class_id": id, "user_id": "sam", "user_name": "Sam Student"})
+	post("/api/v1/class/addDoc", toks["tina"], M{"classId": id, "docId": "slides-1", "serverType": "netease", "data": "{}"})
+
+	b := newBrowser(t, h)
+	b.signIn(adminName, adminPwd)
+	_, page := b.do("GET", "/admin/classes", nil)
+	m := auiLinkRe.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "Biology &lt;1&gt;") {
+		t.Fatalf("the classes page lacks the AUI class: %s", page)
+	}
+	_, page = b.do("GET", html.UnescapeString(m[1]), nil)
+	if !strings.Contains(page, "Sam Student") || !strings.Contains(page, "slides-1") || !strings.Contains(page, "present") {
+		t.Fatalf("AUI class page: %s", page)
+	}
+	csrf := csrfOf(t, page)
+	resp, _ := b.do("POST", "/admin/auiclass/remove", url.Values{"csrf": {csrf}, "id": {id}, "user": {"sam"}})
+	if strings.Contains(resp.Header.Get("Location"), "error=") {
+		t.Fatalf("remove: %s", resp.Header.Get("Location"))
+	}
+	if r := post("/api/v1/class/joinClass", toks["sam"], M{"class_id": id, "user_id": "sam", "user_name": "Sam Student"}); fmt.Sprint(r["data"]) != "map[reason:InBlackList]" {
+		t.Fatalf("a removed member joins: %v", r)
+	}
+	resp, _ = b.do("POST", "/admin/auiclass/lift", url.Values{"csrf": {csrf}, "id": {id}, "user": {"sam"}})
+	if strings.Contains(resp.Header.Get("Location"), "error=") {
+		t.Fatalf("lift: %s", resp.Header.Get("Location"))
+	}
+	if r := post("/api/v1/class/joinClass", toks["sam"], M{"class_id": id, "user_id": "sam", "user_name": "Sam Student"}); r["success"] != true {
+		t.Fatalf("after the lift: %v", r)
+	}
+	resp, _ = b.do("POST", "/admin/auiclass/lift", url.Values{"csrf": {csrf}, "id": {id}, "user": {"sam"}})
+	if !strings.Contains(resp.Header.Get("Location"), "error=") {
+		t.Fatal("lifting a kick that is not there succeeded")
+	}
+	b.do("POST", "/admin/auiclass/end", url.Values{"csrf": {csrf}, "id": {id}})
+	if g := post("/api/v1/class/get", toks["sam"], M{"id": id, "user_id": "sam"}); g["data"].(M)["status"] != float64(2) {
+		t.Fatalf("after the operator's end: %v", g)
+	}
+	_, page = b.do("GET", "/admin/audit", nil)
+	for _, a := range []string{"remove AUI class member", "lift AUI class kick", "end AUI class"} {
+		if !strings.Contains(page, a) {
+			t.Fatalf("audit lacks %q", a)
+		}
 	}
 }
