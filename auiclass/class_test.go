@@ -14,6 +14,7 @@ import (
 
 	"sxb-edu/aui"
 	"sxb-edu/auiclass"
+	"sxb-edu/auilive"
 	"sxb-edu/server"
 	"sxb-edu/tests"
 )
@@ -504,4 +505,63 @@ func TestClassTwoServers(t *testing.T) {
 	}
 	call(t, b, "/api/v1/class/kickClass", tt, M{"class_id": id, "user_id": "stu"}).ok(t)
 	call(t, a, "/api/v1/class/joinClass", st, M{"class_id": id, "user_id": "stu", "user_name": "Stu"}).reason(t, "InBlackList")
+}
+
+// With both AUI fronts on, the bare /login is the live front's unless
+// the classroom section says root_login; the start-up log says which.
+func TestBothAUIFronts(t *testing.T) {
+	for _, classRoot := range []bool{false, true} {
+		h := tests.New(t, func(c *server.Config) {
+			c.AUILive = &auilive.Config{}
+			c.AUIClass = classCfg(clouds{})
+			c.AUIClass.RootLogin = classRoot
+		})
+		h.Regist(tests.AppA, "ann", "pw", 0)
+		a := call(t, h, "/login", "", M{"username": "ann", "password": "pw"})
+		front := "aui_live"
+		if classRoot {
+			front = "aui_class"
+			if a.M["success"] != true {
+				t.Fatalf("/login with the classroom's root_login: %s", a.raw)
+			}
+		} else if a.M["code"] != float64(200) || a.M["token"] == nil {
+			t.Fatalf("/login by default: %s", a.raw)
+		}
+		if !strings.Contains(h.LogText(), "the bare /login is "+front+"'s") {
+			t.Fatalf("the start-up log does not say /login is %s's", front)
+		}
+		// Each front's own login path stays its own.
+		if a := call(t, h, "/api/v1/class/login", "", M{"username": "ann", "password": "pw"}); a.M["success"] != true {
+			t.Fatalf("class login: %s", a.raw)
+		}
+	}
+	c := &server.Config{AUILive: &auilive.Config{RootLogin: true}, AUIClass: &auiclass.Config{RootLogin: true}}
+	c.Defaults()
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "root_login") {
+		t.Fatalf("root_login in both: %v", err)
+	}
+}
+
+// Tokens never reach the log; the front has its own /metrics series.
+func TestClassLogAndMetrics(t *testing.T) {
+	h := newEnv(t, clouds{}, nil)
+	tok := users(t, h, "ann")["ann"]
+	call(t, h, "/api/v1/class/list", tok, M{"user_id": "ann", "page_num": 1, "page_size": 5}).ok(t)
+	call(t, h, "/api/v1/class/list", "bad", M{})
+	if strings.Contains(h.LogText(), tok) || strings.Contains(h.LogText(), tok[strings.LastIndex(tok, ".")+1:]) {
+		t.Fatal("a token is in the log")
+	}
+	req, _ := http.NewRequest(http.MethodGet, h.HTTP.URL+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, line := range []string{`sxb_requests_total{cmd="list",code="0",front="auiclass",svc="class"} 1`,
+		`sxb_requests_total{cmd="auth",code="http_403",front="auiclass",svc="class"} 1`} {
+		if !strings.Contains(string(b), line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
 }

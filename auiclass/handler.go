@@ -30,7 +30,7 @@ func Commands() []string {
 	return []string{"login", "token", "create", "list", "get", "start", "stop", "pause", "delete", "update",
 		"updateMeetingInfo", "getMeetingInfo", "getWhiteboardAuthInfo", "joinClass", "leaveClass", "kickClass",
 		"listMembers", "addDoc", "deleteDoc", "queryDoc", "addDocs", "deleteDocs", "setAssistantPermit",
-		"deleteAssistantPermit", "getAssistantPermit", "v2_token", "v2_create", "preflight", "not_found"}
+		"deleteAssistantPermit", "getAssistantPermit", "v2_token", "v2_create", "preflight", "not_found", "auth"}
 }
 
 // Owns says whether path belongs to the front (rootLogin: /login too).
