@@ -449,14 +449,8 @@ func (s *Service) updateMeeting(ctx context.Context, in *MeetingActionRequest, u
 		r.MeetingInfo, r.UpdatedMS, info = string(b), s.now().UnixMilli(), m
 		return nil
 	})
-	var f *failure
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, notFound
-	case errors.As(err, &f):
-		return nil, f
-	case err != nil:
-		return nil, &failure{status: http.StatusInternalServerError, msg: "update room failed", err: err}
+	if err != nil {
+		return nil, updateFailure(err)
 	}
 	s.log.Info("aui live: co-streaming list changed", "room", r.ID, "by", user, "members", len(info.Members))
 	return info, nil

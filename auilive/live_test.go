@@ -437,7 +437,7 @@ func TestLiveLogin(t *testing.T) {
 		post(t, h, "/login", "", M{"username": "eve", "password": "x"}).want(t, 401, "incorrect Username or Password")
 		// An account with a real password is not opened by the demo rule.
 		post(t, h, "/login", "", M{"username": "carol", "password": "carol"}).want(t, 401, "incorrect Username or Password")
-		if !strings.Contains(h.LogText(), "AUI live: demo login") {
+		if !strings.Contains(h.LogText(), "aui_live: demo login") {
 			t.Fatal("no warning about demo login")
 		}
 	})

@@ -280,16 +280,22 @@ func (s *Service) change(ctx context.Context, id, user, what string, fn func(*st
 		r.UpdatedMS = s.now().UnixMilli()
 		return nil
 	})
+	if err != nil {
+		return nil, updateFailure(err)
+	}
+	return roomOf(r), nil
+}
+
+// updateFailure answers a failed change of a room.
+func updateFailure(err error) error {
 	var f *failure
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, notFound
+		return notFound
 	case errors.As(err, &f):
-		return nil, f
-	case err != nil:
-		return nil, &failure{status: http.StatusInternalServerError, msg: "update room failed", err: err}
+		return f
 	}
-	return roomOf(r), nil
+	return &failure{status: http.StatusInternalServerError, msg: "update room failed", err: err}
 }
 
 func (s *Service) meeting(r *store.LiveRoom) (*MeetingInfo, error) {

@@ -46,28 +46,63 @@ func auiLoginError(err error) error {
 	return aui.Refusal(e.Info)
 }
 
-// newAUILive builds the AUI live front: its token key is made on first
-// start and kept in the database.
-func newAUILive(cfg *auilive.Config, st *store.Store, service *svc.Service, appID int64, o Options, s *Server) (*auilive.Service, error) {
-	key, made, err := settingKey(st, "aui_live_jwt_key")
+// auiBase is what both AUI fronts get from the server: their token key
+// (made on first start and kept in the database under keyName), the
+// client of their clouds, and the warnings about their configuration.
+type auiBase struct {
+	key    []byte
+	client *http.Client
+	keyWas string // for the start-up log
+}
+
+func (s *Server) auiBase(keyName, section, login string, cloud bool, o Options) (auiBase, error) {
+	key, made, err := settingKey(s.Store, keyName)
+	if err != nil {
+		return auiBase{}, err
+	}
+	if login == "demo" {
+		s.Log.Warn(section + ": demo login: any name whose password is the name logs in, and its account is made on first login; set " +
+			section + ".login to \"accounts\" for real users")
+	}
+	if !cloud {
+		s.Log.Warn(section + ": no openapi keys: rooms get local ids, no IM group is made, no IM message is sent and IM tokens are refused")
+	}
+	b := auiBase{key: []byte(key), client: o.AUIClient, keyWas: "kept in the database"}
+	if made {
+		b.keyWas = "generated now, kept in the database"
+	}
+	if b.client == nil {
+		b.client = &http.Client{Timeout: 5 * time.Second}
+	}
+	return b, nil
+}
+
+// newAUILive builds the AUI live front.
+func (s *Server) newAUILive(cfg *auilive.Config, service *svc.Service, appID int64, o Options) (*auilive.Service, error) {
+	b, err := s.auiBase("aui_live_jwt_key", "aui_live", cfg.Login, cfg.OpenAPI.Configured(), o)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Login == "demo" {
-		s.Log.Warn("AUI live: demo login: any name whose password is the name logs in, and its account is made on first login; set aui_live.login to \"accounts\" for real users")
-	}
-	if !cfg.OpenAPI.Configured() {
-		s.Log.Warn("AUI live: no openapi keys: rooms get local ids, no IM group is made and IM tokens are refused")
-	}
-	client := o.AUIClient
-	if client == nil {
-		client = &http.Client{Timeout: 5 * time.Second}
-	}
-	a := auilive.New(cfg, auilive.Deps{Store: st, Accounts: auiAccounts{svc: service, appID: appID},
-		Key: []byte(key), HTTP: client, Now: o.Now, Log: s.Log})
-	s.Log.Info("AUI live API on /api/v1/live/, /api/v2/live/ and /login", "login", cfg.Login,
-		"key", map[bool]string{true: "generated now, kept in the database", false: "kept in the database"}[made],
+	a := auilive.New(cfg, auilive.Deps{Store: s.Store, Accounts: auiAccounts{svc: service, appID: appID},
+		Key: b.key, HTTP: b.client, Now: o.Now, Log: s.Log})
+	s.Log.Info("AUI live API on /api/v1/live/ and /api/v2/live/", "login", cfg.Login, "key", b.keyWas,
 		"reference_key_honoured", cfg.JWTKey != "", "list_shape", cfg.ListShape, "meeting_update", cfg.MeetingUpdate)
+	return a, nil
+}
+
+// newAUIClass builds the AUI classroom front.
+func (s *Server) newAUIClass(cfg *auiclass.Config, service *svc.Service, appID int64, o Options) (*auiclass.Service, error) {
+	b, err := s.auiBase("aui_class_jwt_key", "aui_class", cfg.Login, cfg.OpenAPI.Configured(), o)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.Whiteboard.On() {
+		s.Log.Warn("aui_class: no whiteboard keys: classes get no whiteboard room")
+	}
+	a := auiclass.New(cfg, auiclass.Deps{Store: s.Store, Accounts: auiAccounts{svc: service, appID: appID},
+		Key: b.key, HTTP: b.client, Now: o.Now, Log: s.Log})
+	s.Log.Info("AUI class API on /api/v1/class/ and /api/v2/class/", "login", cfg.Login, "key", b.keyWas,
+		"java_key_honoured", cfg.JWTKey != "")
 	return a, nil
 }
 
@@ -92,32 +127,4 @@ func settingKey(st *store.Store, name string) (key string, made bool, err error)
 		return "", false, fmt.Errorf("store %s: %w", name, err)
 	}
 	return key, key == mine, nil
-}
-
-// newAUIClass builds the AUI classroom front: its token key is made on
-// first start and kept in the database.
-func newAUIClass(cfg *auiclass.Config, st *store.Store, service *svc.Service, appID int64, o Options, s *Server) (*auiclass.Service, error) {
-	key, made, err := settingKey(st, "aui_class_jwt_key")
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Login == "demo" {
-		s.Log.Warn("AUI class: demo login: any name whose password is the name logs in, and its account is made on first login; set aui_class.login to \"accounts\" for real users")
-	}
-	if !cfg.OpenAPI.Configured() {
-		s.Log.Warn("AUI class: no openapi keys: classes get local ids, no IM group is made, no IM message is sent and IM tokens are refused")
-	}
-	if !cfg.Whiteboard.On() {
-		s.Log.Warn("AUI class: no whiteboard keys: classes get no whiteboard room")
-	}
-	client := o.AUIClient
-	if client == nil {
-		client = &http.Client{Timeout: 5 * time.Second}
-	}
-	a := auiclass.New(cfg, auiclass.Deps{Store: st, Accounts: auiAccounts{svc: service, appID: appID},
-		Key: []byte(key), HTTP: client, Now: o.Now, Log: s.Log})
-	s.Log.Info("AUI class API on /api/v1/class/ and /api/v2/class/", "login", cfg.Login,
-		"key", map[bool]string{true: "generated now, kept in the database", false: "kept in the database"}[made],
-		"java_key_honoured", cfg.JWTKey != "")
-	return a, nil
 }

@@ -188,7 +188,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 	var al *auilive.Handler
 	if cfg.AUILive != nil {
 		appID := cfg.Apps[0].SDKAppID
-		if s.AUILive, err = newAUILive(cfg.AUILive, st, service, appID, o, s); err != nil {
+		if s.AUILive, err = s.newAUILive(cfg.AUILive, service, appID, o); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -197,7 +197,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 	var ac *auiclass.Handler
 	if cfg.AUIClass != nil {
 		appID := cfg.Apps[0].SDKAppID
-		if s.AUIClass, err = newAUIClass(cfg.AUIClass, st, service, appID, o, s); err != nil {
+		if s.AUIClass, err = s.newAUIClass(cfg.AUIClass, service, appID, o); err != nil {
 			st.Close()
 			return nil, err
 		}

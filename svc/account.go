@@ -68,6 +68,22 @@ func (s *Service) hashing(ctx context.Context, c hashClass, fn func() error) err
 	return lowPriority(fn)
 }
 
+// newHash hashes a new account's password in the hash queue.
+func (s *Service) newHash(ctx context.Context, pwd string) (string, error) {
+	var hash []byte
+	err := s.hashing(ctx, hashRegist, func() (err error) {
+		hash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), cmp.Or(s.Cfg.HashCost, DefaultHashCost))
+		return err
+	})
+	if errors.Is(err, errHashBusy) {
+		return "", busy
+	}
+	if err != nil {
+		return "", internal("hash password", err)
+	}
+	return string(hash), nil
+}
+
 // Regist registers an account (a Common command).
 func (s *Service) Regist(ctx context.Context, r *Req) (any, error) {
 	id, pwd, err := credentials(r.Body)
@@ -92,18 +108,11 @@ func (s *Service) Regist(ctx context.Context, r *Req) (any, error) {
 	if err := s.registAllowed(r.Addr); err != nil {
 		return nil, err
 	}
-	var hash []byte
-	err = s.hashing(ctx, hashRegist, func() (err error) {
-		hash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), cmp.Or(s.Cfg.HashCost, DefaultHashCost))
-		return err
-	})
-	if errors.Is(err, errHashBusy) {
-		return nil, busy
-	}
+	hash, err := s.newHash(ctx, pwd)
 	if err != nil {
-		return nil, internal("hash password", err)
+		return nil, err
 	}
-	a := &store.Account{UID: id, AppID: r.AppID, Role: int(role), PwdHash: string(hash)}
+	a := &store.Account{UID: id, AppID: r.AppID, Role: int(role), PwdHash: hash}
 	err = s.Store.CreateAccount(ctx, a, s.now())
 	if errors.Is(err, store.ErrExists) {
 		return nil, E(CodeUserExist, "Register user id existed")
@@ -199,18 +208,11 @@ func (s *Service) EnsureAccount(ctx context.Context, id, pwd, addr string, appID
 		if err := s.registAllowed(addr); err != nil {
 			return nil, err
 		}
-		var hash []byte
-		err = s.hashing(ctx, hashRegist, func() (err error) {
-			hash, err = bcrypt.GenerateFromPassword(pwdKey(pwd), cmp.Or(s.Cfg.HashCost, DefaultHashCost))
-			return err
-		})
-		if errors.Is(err, errHashBusy) {
-			return nil, busy
-		}
+		hash, err := s.newHash(ctx, pwd)
 		if err != nil {
-			return nil, internal("hash password", err)
+			return nil, err
 		}
-		err = s.Store.CreateAccount(ctx, &store.Account{UID: id, AppID: appID, PwdHash: string(hash)}, s.now())
+		err = s.Store.CreateAccount(ctx, &store.Account{UID: id, AppID: appID, PwdHash: hash}, s.now())
 		if err != nil && !errors.Is(err, store.ErrExists) {
 			return nil, internal("register", err)
 		}
