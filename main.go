@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sxb-edu/console"
+	"sxb-edu/lcic"
 
 	"context"
 	"errors"
@@ -90,6 +91,9 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	if len(args) > 0 && args[0] == "export" {
 		return runExport(args[1:], stdout)
 	}
+	if len(args) > 0 && args[0] == "apikey" {
+		return runAPIKey(args[1:], stdout)
+	}
 	fs := flag.NewFlagSet("sxb-edu", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", env("SXB_ADDR", ":8080"), "listen address (env SXB_ADDR)")
@@ -106,7 +110,8 @@ func run(args []string, stdout io.Writer, log *slog.Logger, level *slog.LevelVar
 	fs.Usage = func() {
 		fmt.Fprintf(stdout, "Usage: sxb-edu [flags]\n       sxb-edu import -from mysql://… -db new.db\n"+
 			"       sxb-edu export -db … -to mysql://…   (back to the PHP server's schema)\n"+
-			"       sxb-edu admin create [-db …] NAME   (the password is read from standard input)\n\n"+
+			"       sxb-edu admin create [-db …] NAME   (the password is read from standard input)\n"+
+			"       sxb-edu apikey create|list|revoke [-db …] …   (keys of the LCIC API)\n\n"+
 			"Serves the 随心播.教育 protocol on one SQLite file or a MySQL database.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
@@ -349,4 +354,74 @@ func runAdmin(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\nconsole account %s created: sign in at /admin/\n", fs.Arg(0))
 	return nil
+}
+
+// runAPIKey manages the LCIC API's keys: create [-db …] [-app SDKAPPID]
+// [-secrets FILE] NAME prints the SecretId and SecretKey as its last two
+// lines; list shows them; revoke ends one.
+func runAPIKey(args []string, stdout io.Writer) error {
+	usage := errors.New("apikey: want sxb-edu apikey create [-db …] [-app SDKAPPID] [-secrets FILE] NAME, apikey list [-db …] or apikey revoke [-db …] SECRETID")
+	if len(args) == 0 {
+		return usage
+	}
+	fs := flag.NewFlagSet("sxb-edu apikey "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dbPath := fs.String("db", env("SXB_DB", "./sxb-edu.db"), "SQLite database file, or mysql://… (env SXB_DB)")
+	app := fs.Int64("app", server.DemoAppID, "the SdkAppId the key is for (the demo app's by default)")
+	secrets := fs.String("secrets", "", "the secrets file (default: beside the SQLite file, sxb-edu.secrets for MySQL; config lcic.secrets_file)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	st, err := store.Open(*dbPath, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	switch {
+	case args[0] == "create" && fs.NArg() == 1:
+		path := *secrets
+		if path == "" {
+			path = lcic.SecretsFile(*dbPath)
+		}
+		kr, err := lcic.LoadKeyring(path)
+		if err != nil {
+			return err
+		}
+		id, secret, err := lcic.CreateKey(ctx, st, kr, fs.Arg(0), *app, time.Now().Unix())
+		if err != nil {
+			return fmt.Errorf("apikey create: %w", err)
+		}
+		fmt.Fprintf(stdout, "API key %q for app %d (its secret is shown this once; sealed with %s):\nSecretId: %s\nSecretKey: %s\n",
+			fs.Arg(0), *app, path, id, secret)
+		return nil
+	case args[0] == "list" && fs.NArg() == 0:
+		keys, err := st.APIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			state := "live"
+			if k.Revoked != 0 {
+				state = "revoked " + time.Unix(k.Revoked, 0).UTC().Format(time.RFC3339)
+			}
+			used := "never used"
+			if k.LastUsed != 0 {
+				used = "last used " + time.Unix(k.LastUsed, 0).UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%s\t%s\tapp %d\t%s\t%s\n", k.SecretID, k.Name, k.AppID, state, used)
+		}
+		return nil
+	case args[0] == "revoke" && fs.NArg() == 1:
+		ok, err := st.RevokeAPIKey(ctx, fs.Arg(0), time.Now().Unix())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("apikey revoke: no live key %s", fs.Arg(0))
+		}
+		fmt.Fprintf(stdout, "API key %s revoked\n", fs.Arg(0))
+		return nil
+	}
+	return usage
 }

@@ -33,6 +33,7 @@ import (
 	"sxb-edu/auilive"
 	"sxb-edu/front"
 	"sxb-edu/goclass"
+	"sxb-edu/lcic"
 	"sxb-edu/store"
 	"sxb-edu/svc"
 )
@@ -47,6 +48,7 @@ type Deps struct {
 	GoClass  *goclass.Service  // nil without the GO课堂 API
 	AUILive  *auilive.Service  // nil without the AUI live API
 	AUIClass *auiclass.Service // nil without the AUI classroom API
+	LCIC     *lcic.Service     // nil without the LCIC API
 	Gather   func() ([]*dto.MetricFamily, error)
 	Log      *slog.Logger
 	Now      func() time.Time

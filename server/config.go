@@ -16,6 +16,7 @@ import (
 	"sxb-edu/auiclass"
 	"sxb-edu/auilive"
 	"sxb-edu/goclass"
+	"sxb-edu/lcic"
 	"sxb-edu/store"
 	"sxb-edu/svc"
 )
@@ -35,6 +36,8 @@ type Config struct {
 	AUILive *auilive.Config `json:"aui_live"`
 	// AUIClass turns on the AUI Kits classroom AppServer API when present.
 	AUIClass *auiclass.Config `json:"aui_class"`
+	// LCIC turns on Tencent LCIC's cloud API (POST / with X-TC-Action).
+	LCIC *lcic.Config `json:"lcic"`
 }
 
 // HTTP holds the HTTP server's settings.
@@ -130,6 +133,9 @@ func (c *Config) Defaults() {
 			c.AUIClass.Login = login
 		}
 		c.AUIClass.Defaults()
+	}
+	if c.LCIC != nil {
+		c.LCIC.Defaults()
 	}
 }
 

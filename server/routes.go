@@ -13,6 +13,7 @@ import (
 	"sxb-edu/console"
 	"sxb-edu/dispatch"
 	"sxb-edu/goclass"
+	"sxb-edu/lcic"
 )
 
 // router is the one front door: every path of every front, matched in
@@ -26,11 +27,12 @@ type router struct {
 	goclass, goclassHealth         *mount // nil without the GO课堂 API
 	auiLive, auiClass              *mount // nil without the AUI live or classroom API
 	rootLogin                      string // the AUI front of the bare /login: "live", "class" or ""
+	lcic                           *mount // nil without the LCIC API
 	console                        *mount // nil without a console
 	peer                           *mount // nil unless several servers share the database
 }
 
-func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, al *auilive.Handler, ac *auiclass.Handler, con *console.Console) *router {
+func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, al *auilive.Handler, ac *auiclass.Handler, lc *lcic.Handler, con *console.Console) *router {
 	rt := &router{s: s,
 		sxb:      &mount{name: "sxb", h: sxb, fail: dispatch.Fail},
 		health:   &mount{name: "health", h: http.HandlerFunc(s.healthz), fail: s.healthFail},
@@ -50,6 +52,9 @@ func (s *Server) routes(sxb *dispatch.Server, gc *goclass.Handler, al *auilive.H
 		if al == nil || ac.RootLogin {
 			rt.rootLogin = "class"
 		}
+	}
+	if lc != nil {
+		rt.lcic = &mount{name: "lcic", h: lc, fail: lcic.Fail}
 	}
 	if con != nil {
 		rt.console = &mount{name: "console", h: con, fail: console.Fail}
@@ -80,6 +85,8 @@ func (rt *router) match(r *http.Request) *mount {
 		return rt.goclassHealth
 	case rt.peer != nil && p == peerPath && m == http.MethodPost:
 		return rt.peer
+	case rt.lcic != nil && p == "/" && lcic.Owns(r):
+		return rt.lcic
 	case rt.auiLive != nil && auilive.Owns(p, rt.rootLogin == "live"):
 		return rt.auiLive
 	case rt.auiClass != nil && auiclass.Owns(p, rt.rootLogin == "class"):
@@ -102,7 +109,7 @@ func scrape(h http.Handler) http.Handler {
 }
 
 // ops are the operations of the mounted fronts, for the metric series.
-func ops(goClass, auiLive, auiClass, peer bool) []Op {
+func ops(goClass, auiLive, auiClass, lcicAPI, peer bool) []Op {
 	var list []Op
 	for sv, cmds := range dispatch.Routes {
 		for cmd := range cmds {
@@ -123,6 +130,11 @@ func ops(goClass, auiLive, auiClass, peer bool) []Op {
 	if auiClass {
 		for _, cmd := range auiclass.Commands() {
 			list = append(list, Op{"auiclass", "class", cmd})
+		}
+	}
+	if lcicAPI {
+		for _, a := range lcic.Actions() {
+			list = append(list, Op{"lcic", "lcic", a})
 		}
 	}
 	if peer {

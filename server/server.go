@@ -27,6 +27,7 @@ import (
 	"sxb-edu/dispatch"
 	"sxb-edu/front"
 	"sxb-edu/goclass"
+	"sxb-edu/lcic"
 	"sxb-edu/sig"
 	"sxb-edu/store"
 	"sxb-edu/svc"
@@ -80,6 +81,7 @@ type Server struct {
 	GoClass  *goclass.Service  // nil unless the configuration has "zego"
 	AUILive  *auilive.Service  // nil unless the configuration has "aui_live"
 	AUIClass *auiclass.Service // nil unless the configuration has "aui_class"
+	LCIC     *lcic.Service     // nil unless the configuration has "lcic"
 	Console  *console.Console
 	HTTP     *http.Server
 	Metrics  *Metrics
@@ -159,7 +161,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 	service := svc.New(&cfg.Config, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now})
 	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, done: o.Done,
 		addrs:   clientAddrs{proxies: cfg.Proxies},
-		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil, cfg.AUILive != nil, cfg.AUIClass != nil, st.SeveralServers() && !cfg.ReadThrough), codes())}
+		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil, cfg.AUILive != nil, cfg.AUIClass != nil, cfg.LCIC != nil, st.SeveralServers() && !cfg.ReadThrough), codes())}
 	service.Observe = s.Metrics.Reaped
 	if cfg.TLSCert != "" {
 		if s.tls, err = newCertFiles(cfg.TLSCert, cfg.TLSKey, log); err != nil {
@@ -203,6 +205,15 @@ func New(cfg *Config, o Options) (*Server, error) {
 		}
 		ac = auiclass.NewHandler(s.AUIClass, cfg.AUILive == nil || cfg.AUIClass.RootLogin)
 	}
+	var lc *lcic.Handler
+	if cfg.LCIC != nil {
+		if s.LCIC, err = s.newLCIC(cfg.LCIC, service, o); err != nil {
+			st.Close()
+			return nil, err
+		}
+		service.Opens = s.LCIC.Opens
+		lc = lcic.NewHandler(s.LCIC)
+	}
 	if al != nil && ac != nil {
 		front := "aui_live"
 		if ac.RootLogin {
@@ -210,7 +221,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 		}
 		log.Info("both AUI fronts are on: the bare /login is "+front+"'s (root_login)", "front", front)
 	}
-	cd := console.Deps{Store: st, Svc: service, GoClass: s.GoClass, AUILive: s.AUILive, AUIClass: s.AUIClass, Gather: s.Metrics.Gather, Log: log, Now: o.Now}
+	cd := console.Deps{Store: st, Svc: service, GoClass: s.GoClass, AUILive: s.AUILive, AUIClass: s.AUIClass, LCIC: s.LCIC, Gather: s.Metrics.Gather, Log: log, Now: o.Now}
 	if s.tls != nil {
 		cd.CertExpiry = s.tls.expiry
 	} else if s.acme != nil {
@@ -227,7 +238,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 		}
 		st.SetPublisher(s.peers.publish)
 	}
-	handler := s.routes(&dispatch.Server{Svc: service}, gc, al, ac, s.Console)
+	handler := s.routes(&dispatch.Server{Svc: service}, gc, al, ac, lc, s.Console)
 	t := o.Timeouts
 	def := DefaultTimeouts
 	// A request's deadline lies inside the write timeout, so its answer
@@ -280,6 +291,9 @@ func (s *Server) Start() {
 		var wg sync.WaitGroup
 		if s.GoClass != nil {
 			wg.Go(func() { s.GoClass.Run(ctx) })
+		}
+		if s.LCIC != nil {
+			wg.Go(func() { s.LCIC.Run(ctx, lcicExpireEvery) })
 		}
 		wg.Go(func() { s.Console.Run(ctx) })
 		if s.tls != nil {

@@ -182,6 +182,21 @@ func (s *Store) RemoveMember(ctx context.Context, room, uin, now int64) error {
 	})
 }
 
+// Unremove lets a removed member enter the class again; false when they
+// were not removed.
+func (s *Store) Unremove(ctx context.Context, room, uin int64) (bool, error) {
+	var n int64
+	err := s.txChange(ctx, Change{Rooms: []int64{room}}, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM t_removed_member WHERE room_id = ? AND uin = ?", room, uin)
+		if err != nil {
+			return fmt.Errorf("unremove member: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n > 0, err
+}
+
 // ErrRemoved is an enter by a member an operator removed from the class.
 var ErrRemoved = errors.New("store: removed from the class")
 

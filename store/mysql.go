@@ -164,7 +164,8 @@ func (s *Store) migrateMySQL(ctx context.Context, dbName string, log *slog.Logge
 				"adds", "t_account.pwd VARCHAR(255); t_course.appid, t_course.order_time (filled); t_class_member.entered_at; "+
 					"t_video_record.video_url TEXT, video_id VARCHAR(255), file_size BIGINT, utf8mb4; t_bind_file utf8mb4; "+
 					"indexes idx_course_list, idx_course_state, idx_member_room, idx_record_room, idx_bind_room; "+
-					"tables t_setting, t_sxb_schema, t_edu_room, t_edu_member, t_admin, t_admin_session, t_audit, t_removed_member, t_server")
+					"tables t_setting, t_sxb_schema, t_edu_room, t_edu_member, t_admin, t_admin_session, t_audit, t_removed_member, t_server, "+
+					"t_live_room, t_aui_class*, t_api_key, t_lcic_*")
 		} else {
 			log.Info("empty MySQL database: creating the schema", "db", dbName)
 		}

@@ -27,6 +27,7 @@ type Change struct {
 	Uins    []int64   `json:"uins,omitempty"`    // sessions ended or replaced
 	Lists   bool      `json:"lists,omitempty"`   // anything a room list shows
 	All     bool      `json:"all,omitempty"`     // every room (the reaper's bulk changes)
+	Hosts   []int64   `json:"hosts,omitempty"`   // rooms whose teacher changed (a rescheduled class)
 }
 
 // Entered is an enter: the member's row, its place in the list (MySQL's
@@ -84,6 +85,9 @@ func (s *Store) Forget(ctx context.Context, c Change) {
 	for _, uin := range c.Uins {
 		s.dropSessions(uin)
 	}
+	for _, room := range c.Hosts {
+		s.owners.Delete(room)
+	}
 	if c.Lists || len(c.Rooms) > 0 || c.All {
 		s.lists.wrote()
 	}
@@ -97,7 +101,7 @@ func (s *Store) forgetRooms() {
 }
 
 // forgetAll drops every cache entry that another server's writes can
-// make stale (room owners never change).
+// make stale (room owners change only by a Change's Hosts).
 func (s *Store) forgetAll() {
 	s.forgetRooms()
 	s.sessMu.Lock()

@@ -67,6 +67,12 @@ func scanRoom(row interface{ Scan(...any) error }) (*Room, error) {
 // CreateRoom adds a room in state created for host; its IM group is its
 // number as a string.
 func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover string, now int64) (int64, error) {
+	return s.createRoom(ctx, host, title, cover, now, nil)
+}
+
+// createRoom is CreateRoom; then, when set, writes in the same
+// transaction what else belongs to the new room.
+func (s *Store) createRoom(ctx context.Context, host *Account, title, cover string, now int64, then func(*sql.Tx, int64) error) (int64, error) {
 	var id int64
 	err := s.txUnlisted(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
@@ -85,6 +91,9 @@ func (s *Store) CreateRoom(ctx context.Context, host *Account, title, cover stri
 		// A reused number must not inherit members (the reference did the same).
 		if _, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE room_id = ?", id); err != nil {
 			return fmt.Errorf("create room: clear members: %w", err)
+		}
+		if then != nil {
+			return then(tx, id)
 		}
 		return nil
 	})

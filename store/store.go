@@ -43,7 +43,7 @@ type Store struct {
 	sessGen  atomic.Int64 // counts logins and logouts (see SessionByToken)
 	sessions sync.Map     // token -> *Session
 	sessUins sync.Map     // uin -> its cached token (other servers name accounts, not tokens)
-	owners   sync.Map     // room id -> Owner (never changes once created)
+	owners   sync.Map     // room id -> Owner (changes only when a scheduled class is given another teacher)
 
 	live      liveness
 	lists     roomLists

@@ -39,6 +39,35 @@ func (s *Service) AdminEndRoom(ctx context.Context, id int64) error {
 	return s.Store.EndRoom(ctx, id, seq, s.now(), seconds(s.Cfg.ReplayIdxDelay))
 }
 
+// AdminStartRoom starts a created class as its teacher's startcourse
+// does: the class-start IM message (with the teacher's id), state 1, the
+// teacher present.
+func (s *Service) AdminStartRoom(ctx context.Context, id int64) error {
+	room, unlock, err := s.lockedRoom(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if room.State != store.StateCreated {
+		return E(CodeRoomState, " only state=created room can start a course")
+	}
+	teacher, err := s.Store.UID(ctx, room.HostUin)
+	if err != nil {
+		return err
+	}
+	seq, err := s.sendMsg(ctx, room.AppID, id, msgClassStart, s.now(), uidValue{teacher})
+	if err != nil {
+		return err
+	}
+	return s.Store.StartRoom(ctx, id, room.HostUin, seq, s.now())
+}
+
+// AdminUnblock lets a removed member enter class id again; false when
+// they were not removed.
+func (s *Service) AdminUnblock(ctx context.Context, id, uin int64) (bool, error) {
+	return s.Store.Unremove(ctx, id, uin)
+}
+
 // AdminRemoveMember takes uin out of class id for good: it leaves, cannot
 // enter again (reportmemid answers CodeRemoved), and a living class is
 // told by an IM message (type 1005, the member's id).

@@ -3,6 +3,8 @@ package svc
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"sxb-edu/store"
 )
@@ -71,6 +73,15 @@ func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
 			return nil, E(CodeRepeatExit, "can not repeat exit a room.")
 		}
 		return nil, nil
+	}
+	if s.Opens != nil && uin != room.HostUin {
+		at, err := s.Opens(ctx, id)
+		if err != nil {
+			return nil, internal("read schedule", err)
+		}
+		if at > s.now() {
+			return nil, E(CodeRoomState, fmt.Sprintf("the class opens at %s", time.Unix(at, 0).UTC().Format(time.RFC3339)))
+		}
 	}
 	if removed, err := s.Store.Removed(ctx, id, uin); err != nil {
 		return nil, internal("enter room", err)

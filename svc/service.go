@@ -22,6 +22,10 @@ type Service struct {
 	Log   *slog.Logger
 	// Observe, when set, is told of reaper actions (for metrics).
 	Observe func(event string, n int)
+	// Opens, when set, is when a class lets students enter (unix
+	// seconds; 0: whenever it is living): a scheduled class opens a
+	// while before its start.
+	Opens func(ctx context.Context, room int64) (int64, error)
 
 	clock   func() time.Time
 	apps    map[int64]App
