@@ -12,7 +12,7 @@ func init() {
 		"CreateGroupWithMembers": (*Service).createGroup, "AddGroupMember": (*Service).addGroupMember,
 		"DeleteGroupMember": (*Service).deleteGroupMember, "DescribeGroup": (*Service).describeGroup,
 		"DescribeGroupList": (*Service).groupList, "DescribeGroupMemberList": (*Service).groupMembers,
-		"DeleteGroup": (*Service).deleteGroup,
+		"DeleteGroup":       (*Service).deleteGroup,
 		"DescribeDeveloper": (*Service).describeDeveloper, "DescribeAppDetail": (*Service).describeApp,
 		"ModifyApp": (*Service).modifyApp,
 	} {

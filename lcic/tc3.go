@@ -2,9 +2,9 @@ package lcic
 
 import (
 	"crypto/hmac"
-	"fmt"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"sort"

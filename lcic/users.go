@@ -21,7 +21,6 @@ func init() {
 	}
 }
 
-
 type userParams struct {
 	SdkAppId *uint64
 	Name     *string
