@@ -103,6 +103,7 @@ func New(d Deps) *Console {
 		"livemode":   liveModeName,
 		"bytes":      func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) },
 		"add":        func(a, b int64) int64 { return a + b },
+		"hm":         func(sec int64) string { return time.Unix(sec, 0).In(time.Local).Format("15:04") },
 	}).ParseFS(assets, "pages.html"))
 	c.js, _ = assets.ReadFile("app.js")
 	c.routes()
@@ -363,6 +364,10 @@ func (c *Console) routes() {
 	auth("POST /admin/auiclass/end", c.endAUIClass)
 	auth("POST /admin/auiclass/remove", c.removeAUIMember)
 	auth("POST /admin/auiclass/lift", c.liftAUIKick)
+	auth("GET /admin/timetable", c.timetable)
+	auth("GET /admin/apikeys", c.apiKeys)
+	auth("POST /admin/apikeys", c.createAPIKey)
+	auth("POST /admin/apikeys/revoke", c.revokeAPIKey)
 	auth("GET /admin/users", c.users)
 	auth("POST /admin/users/{uin}/password", c.resetPassword)
 	auth("POST /admin/users/{uin}/signout", c.signOut)
@@ -402,6 +407,7 @@ type page struct {
 	Error string
 	Note  string
 	Data  any
+	LCIC  bool // the LCIC API is on: its pages are in the menu
 }
 
 func (c *Console) render(w http.ResponseWriter, status int, name string, p page) {
@@ -410,6 +416,7 @@ func (c *Console) render(w http.ResponseWriter, status int, name string, p page)
 	if p.Who != nil {
 		p.CSRF = p.Who.CSRF
 	}
+	p.LCIC = c.d.LCIC != nil
 	if err := c.pages.ExecuteTemplate(w, name, p); err != nil {
 		c.d.Log.Error("console: render", "page", name, "err", err)
 	}
@@ -734,6 +741,7 @@ func (c *Console) classes(w http.ResponseWriter, r *http.Request, s *operator) {
 
 type classData struct {
 	Room       *store.Room
+	Schedule   *store.LCICRoom // the class's LCIC schedule, if it has one
 	Teacher    string
 	Members    []store.MemberEntry
 	Binds      []store.BindFile
@@ -768,6 +776,11 @@ func (c *Console) class(w http.ResponseWriter, r *http.Request, s *operator) {
 	}
 	if err == nil {
 		d.Recordings, err = c.d.Store.Recordings(ctx, id)
+	}
+	if err == nil && c.d.LCIC != nil {
+		if d.Schedule, err = c.d.Store.LCICRoom(ctx, id); errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
 	}
 	if err != nil {
 		c.render(w, http.StatusInternalServerError, "error", page{Title: "Class", Who: s, Error: err.Error()})

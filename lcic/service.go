@@ -103,3 +103,8 @@ func (s *Service) Expire(ctx context.Context) {
 		s.d.Log.Info("lcic: rooms expired (nobody started them by their end)", "rooms", ids)
 	}
 }
+
+// CreateKey makes an API key for app (the console's form).
+func (s *Service) CreateKey(ctx context.Context, name string, app int64) (id, secret string, err error) {
+	return CreateKey(ctx, s.st, s.d.Keyring, name, app, s.d.Now().Unix())
+}

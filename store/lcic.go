@@ -332,8 +332,8 @@ type LCICRoomRow struct {
 }
 
 // LCICRoomFilter selects scheduled classes for a timetable: those of the
-// app starting in [From, To] (0: no bound), of the teacher, or whose
-// group has the member, in start order.
+// app (0: every app) starting in [From, To] (0: no bound), of the
+// teacher, or whose group has the member, in start order.
 type LCICRoomFilter struct {
 	AppID, From, To int64
 	TeacherID       string
@@ -347,7 +347,10 @@ type LCICRoomFilter struct {
 
 // LCICRooms lists scheduled classes and how many match.
 func (s *Store) LCICRooms(ctx context.Context, f LCICRoomFilter) (int64, []LCICRoomRow, error) {
-	where, args := " WHERE r.app_id = ?", []any{f.AppID}
+	where, args := " WHERE 1 = 1", []any{}
+	if f.AppID != 0 {
+		where, args = where+" AND r.app_id = ?", append(args, f.AppID)
+	}
 	if f.From > 0 {
 		where, args = where+" AND r.start_time >= ?", append(args, f.From)
 	}
