@@ -3,11 +3,13 @@ package lcic_test
 import (
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"sxb-edu/lcic"
+	"sxb-edu/server"
 	"sxb-edu/store"
 	"sxb-edu/svc"
 	"sxb-edu/tests"
@@ -220,5 +222,57 @@ func TestAuthFailures(t *testing.T) {
 	}
 	if n < 15 {
 		t.Fatalf("%d audited API calls", n)
+	}
+}
+
+func TestAppSettings(t *testing.T) {
+	_, sc, _, _ := tests.NewLCIC(t, nil)
+	app := int64(tests.AppA)
+	sc.Call("ModifyApp", M{"SdkAppId": app, "Callback": "https://school.example/lcic", "CallbackKey": "k1"})
+	d := sc.Call("DescribeAppDetail", M{"ApplicationId": fmt.Sprint(app)})
+	if d["SdkAppId"] != fmt.Sprint(app) || d["AppConfig"].(M)["Callback"] != "https://school.example/lcic" {
+		t.Fatalf("app detail: %v", d)
+	}
+	sc.Fails("ModifyApp", M{"SdkAppId": app, "Callback": "ftp://x"}, "InvalidParameter")
+	sc.Fails("DescribeAppDetail", M{"ApplicationId": "42"}, "InvalidParameter.SdkAppId")
+	if dev := sc.Call("DescribeDeveloper", M{}); dev["DeveloperId"] == "" {
+		t.Fatalf("developer: %v", dev)
+	}
+}
+
+// Two servers on one MySQL database, the school's calls and the apps'
+// requests landing on either: a moved teacher starts the class on the
+// server that saw the old one.
+func TestTwoServers(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	secrets := filepath.Join(t.TempDir(), "secrets")
+	edit := func(c *server.Config) { c.LCIC = &lcic.Config{SecretsFile: secrets} }
+	a := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
+	b := tests.NewWith(t, tests.Options{DB: db, Edit: edit})
+	kr, err := lcic.LoadKeyring(secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, key, err := lcic.CreateKey(t.Context(), a.Store, kr, "sync", tests.AppA, a.Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, sb := tests.NewSchool(t, a, id, key), tests.NewSchool(t, b, id, key)
+	app := int64(tests.AppA)
+	t1 := sa.Call("RegisterUser", M{"SdkAppId": app, "Name": "T1", "OriginId": "t1"})["UserId"].(string)
+	t2 := sb.Call("RegisterUser", M{"SdkAppId": app, "Name": "T2", "OriginId": "t2"})["UserId"].(string)
+	if again := sb.Call("RegisterUser", M{"SdkAppId": app, "OriginId": "t1"})["UserId"]; again != t1 {
+		t.Fatalf("the same origin on the other server: %v", again)
+	}
+	now := a.Unix()
+	room := int64(sb.Call("CreateRoom", M{"SdkAppId": app, "Name": "R", "StartTime": now + 300, "EndTime": now + 3000, "TeacherId": t1})["RoomId"].(float64))
+	tok1 := sa.Call("LoginUser", M{"UserId": t1})["Token"].(string)
+	tok2 := sb.Call("LoginUser", M{"UserId": t2})["Token"].(string)
+	b.Call(tests.AppA, tok1, "live", "heartbeat", M{"roomnum": room}).Want(t, 0) // b reads the room's teacher
+	sa.Call("ModifyRoom", M{"RoomId": room, "TeacherId": t2})
+	b.Call(tests.AppA, tok1, "live", "startcourse", M{"roomnum": room}).Want(t, svc.CodeNoPrivilege)
+	b.Call(tests.AppA, tok2, "live", "startcourse", M{"roomnum": room}).Want(t, 0)
+	if d := sa.Call("DescribeRoom", M{"RoomId": room}); d["Status"] != float64(1) || d["TeacherId"] != t2 {
+		t.Fatalf("on the other server: %v", d)
 	}
 }

@@ -3,6 +3,7 @@ package lcic
 import (
 	"context"
 	"errors"
+	"net/url"
 
 	"sxb-edu/store"
 )
@@ -236,6 +237,9 @@ func (s *Service) modifyApp(ctx context.Context, c *call) (any, error) {
 	}
 	if p.Callback != nil {
 		a.Callback = str(p.Callback)
+		if u, err := url.Parse(a.Callback); a.Callback != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			return nil, fail("InvalidParameter", "Callback %q is not an http(s) URL", a.Callback)
+		}
 	}
 	if p.CallbackKey != nil {
 		a.CallbackKey = str(p.CallbackKey)
