@@ -1,6 +1,9 @@
 package lcic_test
 
 import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -275,4 +278,123 @@ func TestTwoServers(t *testing.T) {
 	if d := sa.Call("DescribeRoom", M{"RoomId": room}); d["Status"] != float64(1) || d["TeacherId"] != t2 {
 		t.Fatalf("on the other server: %v", d)
 	}
+}
+
+func TestDocumentRules(t *testing.T) {
+	_, sc, _, _ := tests.NewLCIC(t, nil)
+	app := int64(tests.AppA)
+	cases := []struct {
+		typ  int
+		url  string
+		size int64
+		code string
+	}{
+		{0, "https://cdn.example/a.png", 1 << 20, ""},
+		{0, "https://cdn.example/a.JPEG", 100 << 20, ""},
+		{0, "https://cdn.example/a.png", 100<<20 + 1, "LimitExceeded.DocumentSize"},
+		{0, "https://cdn.example/a.pdf", 1, "InvalidParameter.DocumentType"},
+		{1, "https://cdn.example/deck.pptx", 5 << 20, ""},
+		{1, "https://cdn.example/notes.pdf", 100 << 20, ""},
+		{1, "https://cdn.example/notes.txt", 1, "InvalidParameter.DocumentType"},
+		{2, "https://cdn.example/lesson.mp4", 500 << 20, ""},
+		{2, "https://cdn.example/lesson.mp4", 500<<20 + 1, "LimitExceeded.DocumentSize"},
+		{2, "https://cdn.example/song.mp3", 50 << 20, ""},
+		{2, "https://cdn.example/song.mp3", 50<<20 + 1, "LimitExceeded.DocumentSize"},
+		{2, "https://cdn.example/x.exe", 1, "InvalidParameter.DocumentType"},
+		{3, "https://cdn.example/a.png", 1, "InvalidParameter.TranscodeType"},
+		{0, "javascript:alert(1)", 1, "InvalidParameter.DocumentUrl"},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%d %s %d", c.typ, c.url, c.size), func(t *testing.T) {
+			p := M{"SdkAppId": app, "DocumentUrl": c.url, "DocumentName": "doc", "TranscodeType": c.typ, "DocumentSize": c.size}
+			if c.code == "" {
+				if id := sc.Call("CreateDocument", p)["DocumentId"]; id == "" {
+					t.Fatal("no DocumentId")
+				}
+				return
+			}
+			sc.Fails("CreateDocument", p, c.code)
+		})
+	}
+}
+
+// Courseware: a document made, transcoded by the operator's pipeline
+// (signed reports), bound to a class (the apps' courseware list shows
+// it), unbound, deleted.
+func TestCourseware(t *testing.T) {
+	tests.EachEngine(t, func(t *testing.T) {
+		h, sc, _, _ := tests.NewLCIC(t, func(c *server.Config) { c.CallbackKey, c.AllowUnsignedCallbacks = "cb-key", false })
+		app := int64(tests.AppA)
+		tid := sc.Call("RegisterUser", M{"SdkAppId": app, "Name": "T", "OriginId": "t"})["UserId"].(string)
+		now := h.Unix()
+		room := sc.Call("CreateRoom", M{"SdkAppId": app, "Name": "R", "StartTime": now + 300, "EndTime": now + 3000, "TeacherId": tid})["RoomId"]
+		doc := sc.Call("CreateDocument", M{"SdkAppId": app, "DocumentUrl": "https://cdn.example/deck.pdf", "DocumentName": "Deck",
+			"TranscodeType": 1, "Owner": tid, "DocumentSize": 2048, "AutoHandleUnsupportedElement": true})["DocumentId"].(string)
+		d := sc.Call("DescribeDocument", M{"DocumentId": doc})
+		if d["TranscodeState"] != float64(1) || d["DocumentType"] != "pdf" || d["AutoHandleUnsupportedElement"] != true {
+			t.Fatalf("new document: %v", d)
+		}
+		report := func(t int64, sign string, body M) int {
+			b, _ := json.Marshal(body)
+			resp, err := http.Post(fmt.Sprintf("%s%s?t=%d&sign=%s", h.HTTP.URL, lcic.TranscodePath, t, sign), "application/json", strings.NewReader(string(b)))
+			if err != nil {
+				panic(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		exp := now + 600
+		sum := md5.Sum([]byte(fmt.Sprintf("cb-key%d", exp)))
+		sign := hex.EncodeToString(sum[:])
+		done := M{"DocumentId": doc, "TranscodeState": 3, "TranscodeResult": "https://cdn.example/deck/index.html", "Pages": 12}
+		if code := report(exp, "bad", done); code != 403 {
+			t.Fatalf("an unsigned report: %d", code)
+		}
+		if code := report(exp, sign, M{"DocumentId": doc, "TranscodeState": 3}); code != 400 {
+			t.Fatalf("a finished report without its result: %d", code)
+		}
+		if code := report(exp, sign, done); code != 200 {
+			t.Fatalf("report: %d", code)
+		}
+		if d := sc.Call("DescribeDocument", M{"DocumentId": doc}); d["TranscodeState"] != float64(3) || d["Pages"] != float64(12) ||
+			d["TranscodeProgress"] != float64(100) || d["TranscodeResult"] != "https://cdn.example/deck/index.html" {
+			t.Fatalf("transcoded: %v", d)
+		}
+
+		sc.Call("BindDocumentToRoom", M{"RoomId": room, "DocumentId": doc})
+		sc.Call("BindDocumentToRoom", M{"RoomId": room, "DocumentId": doc}) // again: nothing more
+		tok := sc.Call("LoginUser", M{"UserId": tid})["Token"].(string)
+		var binds struct {
+			Total     int `json:"total"`
+			BindFiles []struct {
+				FileName string `json:"file_name"`
+				URL      string `json:"url"`
+			} `json:"bind_files"`
+		}
+		h.Call(tests.AppA, tok, "live", "querybind", M{"roomnum": room, "index": 0, "size": 10}).Want(t, 0).Decode(t, &binds)
+		if binds.Total != 1 || binds.BindFiles[0].FileName != "Deck" || binds.BindFiles[0].URL != "https://cdn.example/deck.pdf" {
+			t.Fatalf("the class's courseware: %+v", binds)
+		}
+		if byRoom := sc.Call("DescribeDocumentsByRoom", M{"RoomId": room, "SdkAppId": app}); byRoom["Total"] != float64(1) {
+			t.Fatalf("by room: %v", byRoom)
+		}
+		if list := sc.Call("DescribeDocuments", M{"SdkAppId": app, "Keyword": "Dec", "Owner": tid}); list["Total"] != float64(1) {
+			t.Fatalf("by keyword: %v", list)
+		}
+		if list := sc.Call("BatchDescribeDocument", M{"SdkAppId": app, "DocumentId": []string{doc, "nope"}}); list["Total"] != float64(1) {
+			t.Fatalf("by ids: %v", list)
+		}
+		sc.Call("UnbindDocumentFromRoom", M{"RoomId": room, "DocumentId": doc})
+		h.Call(tests.AppA, tok, "live", "querybind", M{"roomnum": room, "index": 0, "size": 10}).Want(t, 0).Decode(t, &binds)
+		if binds.Total != 0 {
+			t.Fatalf("after unbind: %+v", binds)
+		}
+		sc.Call("BindDocumentToRoom", M{"RoomId": room, "DocumentId": doc})
+		sc.Call("DeleteDocument", M{"DocumentId": doc})
+		sc.Fails("DescribeDocument", M{"DocumentId": doc}, "ResourceNotFound.Document")
+		h.Call(tests.AppA, tok, "live", "querybind", M{"roomnum": room, "index": 0, "size": 10}).Want(t, 0).Decode(t, &binds)
+		if binds.Total != 0 {
+			t.Fatalf("after delete: %+v", binds)
+		}
+	})
 }

@@ -25,9 +25,9 @@ type Handler struct{ s *Service }
 func NewHandler(s *Service) *Handler { return &Handler{s: s} }
 
 // Owns says whether a request is the API's (the 随心播 directory route
-// keeps every other request to /).
+// keeps every other request to /), or a transcoding report.
 func Owns(r *http.Request) bool {
-	return r.Method == http.MethodPost && r.URL.Path == "/" && r.Header.Get("X-TC-Action") != ""
+	return r.Method == http.MethodPost && (r.URL.Path == "/" && r.Header.Get("X-TC-Action") != "" || r.URL.Path == TranscodePath)
 }
 
 // call is one API call: the key it came with and its parameters.
@@ -45,7 +45,7 @@ func Actions() []string {
 		out = append(out, a)
 	}
 	sort.Strings(out)
-	return append(out, "unknown")
+	return append(out, "unknown", "transcode")
 }
 
 // Fail answers a request the handler failed before answering (a panic).
@@ -66,6 +66,10 @@ func answer(w http.ResponseWriter, v any) {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == TranscodePath {
+		h.transcode(w, r)
+		return
+	}
 	rec := front.From(r.Context())
 	rec.Svc = "lcic"
 	name := r.Header.Get("X-TC-Action")

@@ -49,8 +49,11 @@ type Deps struct {
 	End     func(ctx context.Context, room int64) error
 	Kick    func(ctx context.Context, room, uin int64) error
 	Unblock func(ctx context.Context, room, uin int64) (bool, error)
-	Now     func() time.Time
-	Log     *slog.Logger
+	// VerifyCallback checks a signed report (t, sign) as the server's
+	// callbacks are checked.
+	VerifyCallback func(t, sign string) error
+	Now            func() time.Time
+	Log            *slog.Logger
 }
 
 // Service is the LCIC API.

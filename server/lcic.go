@@ -41,6 +41,12 @@ func (s *Server) newLCIC(cfg *lcic.Config, service *svc.Service, o Options) (*lc
 		End:     func(ctx context.Context, room int64) error { return state(service.AdminEndRoom(ctx, room)) },
 		Kick:    service.AdminRemoveMember,
 		Unblock: service.AdminUnblock,
+		VerifyCallback: func(t, sign string) error {
+			if err := service.VerifyCallback(svc.Body{"t": t, "sign": sign}); err != nil {
+				return errors.New("the report's signature does not check (t, sign = md5(callback_key + t))")
+			}
+			return nil
+		},
 	})
 	s.Log.Info("LCIC API on POST / (X-TC-Action, version "+lcic.Version+")", "secrets_file", path,
 		"entry_window", cfg.EntryWindow.String(), "keys", "sxb-edu apikey create or the console")

@@ -85,7 +85,7 @@ func (rt *router) match(r *http.Request) *mount {
 		return rt.goclassHealth
 	case rt.peer != nil && p == peerPath && m == http.MethodPost:
 		return rt.peer
-	case rt.lcic != nil && p == "/" && lcic.Owns(r):
+	case rt.lcic != nil && lcic.Owns(r):
 		return rt.lcic
 	case rt.auiLive != nil && auilive.Owns(p, rt.rootLogin == "live"):
 		return rt.auiLive

@@ -364,8 +364,8 @@ func (s *Store) LCICRooms(ctx context.Context, f LCICRoomFilter) (int64, []LCICR
 		where, args = where+" AND r.group_id = ?", append(args, f.GroupID)
 	}
 	if f.MemberID != "" {
-		where = where + " AND (r.teacher_id = ? OR r.assistants LIKE ? OR r.group_id IN (SELECT group_id FROM t_lcic_group_member WHERE user_id = ?))"
-		args = append(args, f.MemberID, "%\""+f.MemberID+"\"%", f.MemberID)
+		where = where + " AND (r.teacher_id = ? OR INSTR(r.assistants, ?) > 0 OR r.group_id IN (SELECT group_id FROM t_lcic_group_member WHERE user_id = ?))"
+		args = append(args, f.MemberID, `"`+f.MemberID+`"`, f.MemberID)
 	}
 	if len(f.Statuses) > 0 {
 		var or []string
