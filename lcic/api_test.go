@@ -120,8 +120,15 @@ func TestSchoolWeek(t *testing.T) {
 			t.Fatalf("ended room: %v", d)
 		}
 		ev := sc.Call("GetRoomEvent", M{"SdkAppId": app, "RoomId": room(0)})
-		if ev["Total"] != float64(2) || ev["Events"].([]any)[1].(M)["EventType"] != "RoomEnd" {
+		var types []string
+		for _, e := range ev["Events"].([]any) {
+			types = append(types, e.(M)["EventType"].(string))
+		}
+		if ev["Total"] != float64(4) || fmt.Sprint(types) != "[RoomStart MemberJoin MemberJoin RoomEnd]" {
 			t.Fatalf("events: %v", ev)
+		}
+		if joins := sc.Call("GetRoomEvent", M{"SdkAppId": app, "RoomId": room(0), "Keyword": "MemberJoin"}); joins["Total"] != float64(2) {
+			t.Fatalf("joins: %v", joins)
 		}
 		if stats := sc.Call("DescribeRoomStatistics", M{"RoomId": room(0)}); stats["MemberNumber"] != float64(2) {
 			t.Fatalf("statistics: %v", stats)

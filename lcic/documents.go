@@ -125,6 +125,7 @@ func (s *Service) createDocument(ctx context.Context, c *call) (any, error) {
 	if err := s.st.CreateLCICDocument(ctx, d); err != nil {
 		return nil, err
 	}
+	s.enqueue(ctx, d.AppID, 0, "DocumentCreate", map[string]any{"DocumentId": d.DocumentID, "Owner": d.Owner})
 	return map[string]any{"DocumentId": d.DocumentID}, nil
 }
 
@@ -300,6 +301,7 @@ func (s *Service) deleteDocument(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.enqueue(ctx, d.AppID, 0, "DocumentDelete", map[string]any{"DocumentId": d.DocumentID})
 	for _, r := range rooms {
 		if o, err := s.st.RoomOwner(ctx, r); err == nil {
 			if _, err := s.st.Unbind(ctx, r, o.Host, d.URL); err != nil {
@@ -372,6 +374,10 @@ func (h *Handler) transcode(w http.ResponseWriter, r *http.Request) {
 		rec.Err, rec.Failed = err, true
 		reply(http.StatusInternalServerError, "internal error")
 		return
+	}
+	if d.TranscodeState >= 2 {
+		h.s.enqueue(ctx, d.AppID, 0, "DocumentTranscodeFinish", map[string]any{"DocumentId": d.DocumentID,
+			"TranscodeState": d.TranscodeState, "TranscodeResult": d.ResultURL, "Pages": d.Pages})
 	}
 	reply(http.StatusOK, "ok")
 }

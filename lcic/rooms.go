@@ -494,41 +494,26 @@ func (s *Service) roomEvents(ctx context.Context, c *call) (any, error) {
 	if err := c.app(p.SdkAppId, true); err != nil {
 		return nil, err
 	}
-	r, cl, err := s.room(ctx, c, u64(p.RoomId))
+	r, _, err := s.room(ctx, c, u64(p.RoomId))
 	if err != nil {
 		return nil, err
 	}
-	type event struct {
-		Timestamp int64
-		EventType string
-		EventData map[string]any
-	}
-	var events []event
-	if cl.StartTime > 0 {
-		events = append(events, event{cl.StartTime, "RoomStart", map[string]any{"RoomId": r.RoomID}})
-	}
-	if cl.State == store.StateEnded || cl.State == store.StatePlayback {
-		typ := "RoomEnd"
-		if r.Expired {
-			typ = "RoomExpire"
-		}
-		events = append(events, event{cl.EndTime, typ, map[string]any{"RoomId": r.RoomID}})
-	}
+	var types []string
 	if k := str(p.Keyword); k != "" {
-		kept := events[:0]
-		for _, e := range events {
-			if e.EventType == k {
-				kept = append(kept, e)
-			}
-		}
-		events = kept
+		types = []string{k}
 	}
 	offset, limit := page(p.Page, p.Limit, 10, 1000)
-	total := int64(len(events))
-	events = events[min(offset, total):min(offset+limit, total)]
-	if events == nil {
-		events = []event{}
+	// The oldest first: the outbox lists newest first, so page from its end.
+	total, all, err := s.st.LCICEvents(ctx, r.AppID, r.RoomID, types, 0, 100000)
+	if err != nil {
+		return nil, err
 	}
+	events := make([]map[string]any, 0, len(all))
+	for i := len(all) - 1; i >= 0; i-- {
+		e := all[i]
+		events = append(events, map[string]any{"Timestamp": e.At, "EventType": e.Type, "EventData": json.RawMessage(e.Data)})
+	}
+	events = events[min(offset, total):min(offset+limit, total)]
 	return map[string]any{"Total": total, "Events": events}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"sxb-edu/store"
@@ -52,8 +53,10 @@ type Deps struct {
 	// VerifyCallback checks a signed report (t, sign) as the server's
 	// callbacks are checked.
 	VerifyCallback func(t, sign string) error
-	Now            func() time.Time
-	Log            *slog.Logger
+	// HTTP posts the callbacks (default: 5-second timeout).
+	HTTP *http.Client
+	Now  func() time.Time
+	Log  *slog.Logger
 }
 
 // Service is the LCIC API.
@@ -82,19 +85,27 @@ func (s *Service) Opens(ctx context.Context, room int64) (int64, error) {
 }
 
 // Run expires the scheduled classes nobody started by their end, every
-// interval until ctx ends.
+// interval, and delivers the callbacks due, every second, until ctx ends.
 func (s *Service) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	expire := time.NewTicker(interval)
+	defer expire.Stop()
+	send := time.NewTicker(time.Second)
+	defer send.Stop()
+	s.Expire(ctx)
 	for {
-		s.Expire(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-expire.C:
+			s.Expire(ctx)
+		case <-send.C:
+			s.deliver(ctx)
 		}
 	}
 }
+
+// Deliver sends the callbacks due now (Run does it every second).
+func (s *Service) Deliver(ctx context.Context) { s.deliver(ctx) }
 
 // Expire ends the scheduled classes nobody started by their end time.
 func (s *Service) Expire(ctx context.Context) {
@@ -104,6 +115,11 @@ func (s *Service) Expire(ctx context.Context) {
 	}
 	if len(ids) > 0 {
 		s.d.Log.Info("lcic: rooms expired (nobody started them by their end)", "rooms", ids)
+	}
+	for _, id := range ids {
+		if r, err := s.st.LCICRoom(ctx, id); err == nil {
+			s.enqueue(ctx, r.AppID, id, "RoomExpire", map[string]any{"RoomId": id})
+		}
 	}
 }
 

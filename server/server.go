@@ -212,6 +212,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 			return nil, err
 		}
 		service.Opens = s.LCIC.Opens
+		service.Event = s.LCIC.ClassEvent
 		lc = lcic.NewHandler(s.LCIC)
 	}
 	if al != nil && ac != nil {

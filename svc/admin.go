@@ -36,7 +36,11 @@ func (s *Service) AdminEndRoom(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.Store.EndRoom(ctx, id, seq, s.now(), seconds(s.Cfg.ReplayIdxDelay))
+	if err := s.Store.EndRoom(ctx, id, seq, s.now(), seconds(s.Cfg.ReplayIdxDelay)); err != nil {
+		return err
+	}
+	s.event(ctx, "end", id, room.HostUin)
+	return nil
 }
 
 // AdminStartRoom starts a created class as its teacher's startcourse
@@ -59,7 +63,11 @@ func (s *Service) AdminStartRoom(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.Store.StartRoom(ctx, id, room.HostUin, seq, s.now())
+	if err := s.Store.StartRoom(ctx, id, room.HostUin, seq, s.now()); err != nil {
+		return err
+	}
+	s.event(ctx, "start", id, room.HostUin)
+	return nil
 }
 
 // AdminUnblock lets a removed member enter class id again; false when

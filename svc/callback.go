@@ -178,7 +178,11 @@ func (s *Service) recCall(ctx context.Context, b Body) error {
 	if err != nil {
 		return err
 	}
-	return s.Store.SaveRecording(ctx, rec, seq)
+	if err := s.Store.SaveRecording(ctx, rec, seq); err != nil {
+		return err
+	}
+	s.event(ctx, "record", rec.RoomID, rec.Uin)
+	return nil
 }
 
 // errNotTriggerable is the reference's answer when the replay index may

@@ -72,6 +72,7 @@ func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
 		if !found {
 			return nil, E(CodeRepeatExit, "can not repeat exit a room.")
 		}
+		s.event(ctx, "quit", id, uin)
 		return nil, nil
 	}
 	if s.Opens != nil && uin != room.HostUin {
@@ -98,6 +99,7 @@ func (s *Service) ReportMemID(ctx context.Context, r *Req) (any, error) {
 	if _, err := s.sendMsg(ctx, r.AppID, id, msgEnter, r.TimeStamp, uidValue{r.User.UID}); err != nil {
 		return nil, err
 	}
+	s.event(ctx, "join", id, uin)
 	return nil, nil
 }
 

@@ -92,6 +92,7 @@ func (s *Service) StartCourse(ctx context.Context, r *Req) (any, error) {
 	if err != nil {
 		return nil, internal("update room info failed", err)
 	}
+	s.event(ctx, "start", id, r.User.Uin)
 	return nil, nil
 }
 
@@ -128,6 +129,7 @@ func (s *Service) ExitRoom(ctx context.Context, r *Req) (any, error) {
 	if err != nil {
 		return nil, internal("update room info failed", err)
 	}
+	s.event(ctx, "end", id, r.User.Uin)
 	return nil, nil
 }
 

@@ -22,6 +22,10 @@ type Service struct {
 	Log   *slog.Logger
 	// Observe, when set, is told of reaper actions (for metrics).
 	Observe func(event string, n int)
+	// Event, when set, is told of what happened to a class after it is
+	// stored: "start", "end", "join" and "quit" (uin: who), "record" (a
+	// recording stored). The school API turns them into its callbacks.
+	Event func(ctx context.Context, kind string, room, uin int64)
 	// Opens, when set, is when a class lets students enter (unix
 	// seconds; 0: whenever it is living): a scheduled class opens a
 	// while before its start.
@@ -126,4 +130,11 @@ func (s *Service) Authenticate(ctx context.Context, b Body, appid int64) (*store
 	}
 	se.Touch(now)
 	return se, nil
+}
+
+// event tells Event of what happened to a class, if anyone listens.
+func (s *Service) event(ctx context.Context, kind string, room, uin int64) {
+	if s.Event != nil {
+		s.Event(context.WithoutCancel(ctx), kind, room, uin)
+	}
 }
