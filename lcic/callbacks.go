@@ -49,6 +49,20 @@ func (s *Service) ClassEvent(ctx context.Context, kind string, room, uin int64) 
 	if kind == "quit" {
 		data["Reason"] = 0 // left by themselves
 	}
+	if kind == "record" {
+		recs, err := s.st.Recordings(ctx, room)
+		if err != nil || len(recs) == 0 {
+			return
+		}
+		// The class's playback as DescribeRoom gives it, and the new file.
+		var size, length int64
+		for _, r := range recs {
+			size, length = size+r.Size, length+r.Length
+		}
+		last := recs[len(recs)-1]
+		data["RecordUrl"], data["Duration"], data["RecordSize"] = recs[0].VideoURL, length, size
+		data["FileId"], data["FileUrl"], data["Files"] = last.VideoID, last.VideoURL, len(recs)
+	}
 	s.enqueue(ctx, r.AppID, room, typ, data)
 }
 
@@ -93,37 +107,50 @@ func backoff(n int) time.Duration {
 	return min(d, time.Hour)
 }
 
-// deliver sends the due events once: each claimed by this server alone.
+// deliver sends the due events: each claimed by this server alone, a
+// room's next event as soon as the one before it went (rounds while
+// anything goes, at most deliverRounds).
 func (s *Service) deliver(ctx context.Context) {
-	now := s.d.Now().Unix()
-	events, err := s.st.ClaimLCICEvents(ctx, now, now+60, 50)
-	if err != nil {
-		s.d.Log.Error("lcic: claim events", "err", err)
-		return
-	}
 	apps := map[int64]*store.LCICApp{}
-	for i := range events {
-		e := &events[i]
-		a, ok := apps[e.AppID]
-		if !ok {
-			if a, err = s.st.LCICApp(ctx, e.AppID); err != nil {
-				s.d.Log.Error("lcic: app", "app", e.AppID, "err", err)
-				continue
-			}
-			apps[e.AppID] = a
+	for range deliverRounds {
+		now := s.d.Now().Unix()
+		events, err := s.st.ClaimLCICEvents(ctx, now, now+60, 50)
+		if err != nil {
+			s.d.Log.Error("lcic: claim events", "err", err)
+			return
 		}
-		s.send(ctx, a, e)
+		sent := false
+		for i := range events {
+			e := &events[i]
+			a, ok := apps[e.AppID]
+			if !ok {
+				if a, err = s.st.LCICApp(ctx, e.AppID); err != nil {
+					s.d.Log.Error("lcic: app", "app", e.AppID, "err", err)
+					continue
+				}
+				apps[e.AppID] = a
+			}
+			if s.send(ctx, a, e) {
+				sent = true
+			}
+		}
+		if !sent || ctx.Err() != nil {
+			return
+		}
 	}
 }
 
-// send posts one event to the app's callback and records the attempt.
-func (s *Service) send(ctx context.Context, a *store.LCICApp, e *store.LCICEvent) {
+// deliverRounds bounds one delivery run (the next starts a second later).
+const deliverRounds = 20
+
+// send posts one event to the app's callback and records the attempt;
+// whether it is done with (delivered, or kept unsent).
+func (s *Service) send(ctx context.Context, a *store.LCICApp, e *store.LCICEvent) bool {
 	now := s.d.Now()
 	e.Attempts++
 	if a.Callback == "" {
 		e.State, e.LastResponse = eventUnsent, "no callback URL"
-		_ = s.st.FinishLCICEvent(ctx, e)
-		return
+		return s.st.FinishLCICEvent(ctx, e) == nil
 	}
 	expire := now.Add(10 * time.Minute).Unix()
 	sign := Sign(a.CallbackKey, expire)
@@ -166,7 +193,9 @@ func (s *Service) send(ctx context.Context, a *store.LCICApp, e *store.LCICEvent
 	}
 	if err := s.st.FinishLCICEvent(ctx, e); err != nil {
 		s.d.Log.Error("lcic: record delivery", "event", e.ID, "err", err)
+		return false
 	}
+	return e.State == store.EventDelivered
 }
 
 func clip(s string) string {

@@ -253,7 +253,13 @@ func (s *Service) describeRoom(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return roomView(r, cl.State, cl.StartTime, cl.EndTime), nil
+	recs, err := s.st.Recordings(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := roomView(r, cl.State, cl.StartTime, cl.EndTime)
+	recordView(out, cl.State, recs)
+	return out, nil
 }
 
 func (s *Service) modifyRoom(ctx context.Context, c *call) (any, error) {

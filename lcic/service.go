@@ -50,6 +50,9 @@ type Deps struct {
 	End     func(ctx context.Context, room int64) error
 	Kick    func(ctx context.Context, room, uin int64) error
 	Unblock func(ctx context.Context, room, uin int64) (bool, error)
+	// DeleteRecordings removes a class's recordings (and their VOD
+	// media); how many there were.
+	DeleteRecordings func(ctx context.Context, room int64) (int64, error)
 	// VerifyCallback checks a signed report (t, sign) as the server's
 	// callbacks are checked.
 	VerifyCallback func(t, sign string) error

@@ -36,11 +36,12 @@ func (s *Server) newLCIC(cfg *lcic.Config, service *svc.Service, o Options) (*lc
 			d, err := service.SignIn(ctx, a)
 			return d.Token, d.UserSig, err
 		},
-		SignOut: service.AdminSignOut,
-		Start:   func(ctx context.Context, room int64) error { return state(service.AdminStartRoom(ctx, room)) },
-		End:     func(ctx context.Context, room int64) error { return state(service.AdminEndRoom(ctx, room)) },
-		Kick:    service.AdminRemoveMember,
-		Unblock: service.AdminUnblock,
+		SignOut:          service.AdminSignOut,
+		Start:            func(ctx context.Context, room int64) error { return state(service.AdminStartRoom(ctx, room)) },
+		End:              func(ctx context.Context, room int64) error { return state(service.AdminEndRoom(ctx, room)) },
+		Kick:             service.AdminRemoveMember,
+		Unblock:          service.AdminUnblock,
+		DeleteRecordings: service.DeleteRecordings,
 		VerifyCallback: func(t, sign string) error {
 			if err := service.VerifyCallback(svc.Body{"t": t, "sign": sign}); err != nil {
 				return errors.New("the report's signature does not check (t, sign = md5(callback_key + t))")

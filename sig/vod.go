@@ -5,13 +5,16 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"hash"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	vod "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vod/v20180717"
 )
@@ -104,16 +107,7 @@ type VOD struct {
 // the given filters (none = every kind of information). Cloud errors come
 // back as *errors.TencentCloudSDKError.
 func (v VOD) MediaInfos(fileIDs, filters []string) (*vod.DescribeMediaInfosResponse, error) {
-	p := profile.NewClientProfile()
-	p.HttpProfile.Endpoint = v.Endpoint
-	if scheme, host, ok := strings.Cut(v.Endpoint, "://"); ok {
-		p.HttpProfile.Scheme = strings.ToUpper(scheme)
-		p.HttpProfile.Endpoint = strings.TrimSuffix(host, "/")
-	}
-	if v.Timeout > 0 {
-		p.HttpProfile.ReqTimeout = v.Timeout
-	}
-	c, err := vod.NewClient(common.NewCredential(v.SecretID, v.SecretKey), v.Region, p)
+	c, err := v.client()
 	if err != nil {
 		return nil, err
 	}
@@ -123,4 +117,52 @@ func (v VOD) MediaInfos(fileIDs, filters []string) (*vod.DescribeMediaInfosRespo
 		req.Filters = common.StringPtrs(filters)
 	}
 	return c.DescribeMediaInfos(req)
+}
+
+// Records is SearchMedia for recordings (source type Record) made in
+// [after, before], oldest first, with their basic information and
+// metadata.
+func (v VOD) Records(after, before time.Time, offset, limit uint64) (*vod.SearchMediaResponse, error) {
+	c, err := v.client()
+	if err != nil {
+		return nil, err
+	}
+	req := vod.NewSearchMediaRequest()
+	req.SourceTypes = common.StringPtrs([]string{"Record"})
+	req.CreateTime = &vod.TimeRange{After: common.StringPtr(after.UTC().Format(time.RFC3339)),
+		Before: common.StringPtr(before.UTC().Format(time.RFC3339))}
+	req.Sort = &vod.SortBy{Field: common.StringPtr("CreateTime"), Order: common.StringPtr("Asc")}
+	req.Offset, req.Limit = common.Uint64Ptr(offset), common.Uint64Ptr(limit)
+	req.Filters = common.StringPtrs([]string{"basicInfo", "metaData"})
+	return c.SearchMedia(req)
+}
+
+// DeleteMedia removes a media file and everything made from it. A file
+// VOD no longer has counts as removed.
+func (v VOD) DeleteMedia(fileID string) error {
+	c, err := v.client()
+	if err != nil {
+		return err
+	}
+	req := vod.NewDeleteMediaRequest()
+	req.FileId = common.StringPtr(fileID)
+	_, err = c.DeleteMedia(req)
+	var e *tcerr.TencentCloudSDKError
+	if errors.As(err, &e) && strings.HasPrefix(e.Code, "ResourceNotFound") {
+		return nil
+	}
+	return err
+}
+
+func (v VOD) client() (*vod.Client, error) {
+	p := profile.NewClientProfile()
+	p.HttpProfile.Endpoint = v.Endpoint
+	if scheme, host, ok := strings.Cut(v.Endpoint, "://"); ok {
+		p.HttpProfile.Scheme = strings.ToUpper(scheme)
+		p.HttpProfile.Endpoint = strings.TrimSuffix(host, "/")
+	}
+	if v.Timeout > 0 {
+		p.HttpProfile.ReqTimeout = v.Timeout
+	}
+	return vod.NewClient(common.NewCredential(v.SecretID, v.SecretKey), v.Region, p)
 }

@@ -394,15 +394,19 @@ func (s *Store) SaveRecording(ctx context.Context, r Recording, seq int64) error
 		if _, err := tx.ExecContext(ctx, "UPDATE t_course SET last_rec_imseq = ? WHERE room_id = ?", seq, r.RoomID); err != nil {
 			return fmt.Errorf("save recording: update room: %w", err)
 		}
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO t_video_record (uin, room_id, video_id, video_url, start_time, end_time,
-			 media_start_time, file_size, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.Uin, r.RoomID, r.VideoID, r.VideoURL, r.StartTime, r.EndTime, r.MediaStartTime, r.Size, r.Length)
-		if err != nil {
-			return fmt.Errorf("save recording: insert: %w", err)
-		}
-		return nil
+		return insertRecording(ctx, tx, r)
 	})
+}
+
+func insertRecording(ctx context.Context, tx *sql.Tx, r Recording) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO t_video_record (uin, room_id, video_id, video_url, start_time, end_time,
+		 media_start_time, file_size, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Uin, r.RoomID, r.VideoID, r.VideoURL, r.StartTime, r.EndTime, r.MediaStartTime, r.Size, r.Length)
+	if err != nil {
+		return fmt.Errorf("save recording: insert: %w", err)
+	}
+	return nil
 }
 
 // RoomSearch selects classes for the console.

@@ -102,6 +102,13 @@ type VOD struct {
 	// and the upload and media-query actions the apps use).
 	SignHosts   []string `json:"sign_hosts"`
 	SignActions []string `json:"sign_actions"`
+	// Reconcile is how often classes that ended without a recording are
+	// looked up in VOD (default 10 minutes; negative: never; never
+	// without cloud keys); ReconcileAfter is how long after a class's
+	// end it waits for Tencent's recording callbacks first (default 10
+	// minutes).
+	Reconcile      time.Duration `json:"reconcile_s" unit:"s"`
+	ReconcileAfter time.Duration `json:"reconcile_after_s" unit:"s"`
 }
 
 // DefaultSignHosts and DefaultSignActions are vod get_sign's defaults.
@@ -128,6 +135,10 @@ func (c *Config) Defaults() {
 	def(&c.TokenExpire, 7*day)
 	def(&c.COS.Expiration, 30*day)
 	def(&c.VOD.ClientSignExpire, 30*day)
+	if c.VOD.Reconcile == 0 {
+		c.VOD.Reconcile = 10 * time.Minute
+	}
+	def(&c.VOD.ReconcileAfter, 10*time.Minute)
 	if c.LoginConcurrent <= 0 {
 		c.LoginConcurrent = runtime.NumCPU() + 1
 	}

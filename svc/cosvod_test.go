@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -514,7 +513,7 @@ func (f *fakeVOD) serve(w http.ResponseWriter, r *http.Request) {
 	fail := func(code, msg string) {
 		_ = json.NewEncoder(w).Encode(tests.M{"Response": tests.M{"Error": tests.M{"Code": code, "Message": msg}, "RequestId": "r-err"}})
 	}
-	if err := verifyTC3(r, body); err != nil {
+	if err := tests.VerifyTC3(r, body, "vod", secretID, secretKey); err != nil {
 		fail("AuthFailure.SignatureFailure", err.Error())
 		return
 	}
@@ -544,39 +543,6 @@ func (f *fakeVOD) serve(w http.ResponseWriter, r *http.Request) {
 			"TranscodeInfo": tests.M{"TranscodeSet": []any{tests.M{"Url": "http://play/" + id + ".m3u8", "Definition": 230, "Bitrate": 800, "Height": 720, "Width": 1280}}}})
 	}
 	_ = json.NewEncoder(w).Encode(tests.M{"Response": tests.M{"MediaInfoSet": set, "NotExistFileIdSet": missing, "RequestId": "r-1"}})
-}
-
-// verifyTC3 recomputes the TC3-HMAC-SHA256 signature of a request made
-// with the test's secret for service vod.
-func verifyTC3(r *http.Request, body []byte) error {
-	auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "TC3-HMAC-SHA256 ")
-	if !ok {
-		return fmt.Errorf("no TC3 authorization: %q", r.Header.Get("Authorization"))
-	}
-	parts := map[string]string{}
-	for _, p := range strings.Split(auth, ", ") {
-		k, v, _ := strings.Cut(p, "=")
-		parts[k] = v
-	}
-	ts := r.Header.Get("X-TC-Timestamp")
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sec < time.Now().Unix()-60 || sec > time.Now().Unix()+60 {
-		return fmt.Errorf("X-TC-Timestamp %q", ts)
-	}
-	date := time.Unix(sec, 0).UTC().Format("2006-01-02")
-	scope := date + "/vod/tc3_request"
-	if parts["Credential"] != secretID+"/"+scope || parts["SignedHeaders"] != "content-type;host" {
-		return fmt.Errorf("credential %q", auth)
-	}
-	hex256 := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
-	mac := func(k []byte, s string) []byte { m := hmac.New(sha256.New, k); m.Write([]byte(s)); return m.Sum(nil) }
-	canonical := r.Method + "\n/\n" + r.URL.RawQuery + "\ncontent-type:" + r.Header.Get("Content-Type") +
-		"\nhost:" + r.Host + "\n\ncontent-type;host\n" + hex256(string(body))
-	key := mac(mac(mac([]byte("TC3"+secretKey), date), "vod"), "tc3_request")
-	if want := hex.EncodeToString(mac(key, "TC3-HMAC-SHA256\n"+ts+"\n"+scope+"\n"+hex256(canonical))); parts["Signature"] != want {
-		return fmt.Errorf("signature %s, want %s", parts["Signature"], want)
-	}
-	return nil
 }
 
 func proxyBody(params tests.M) tests.M {

@@ -83,12 +83,19 @@ func (s *Service) RequestDueIndexes(ctx context.Context) error {
 }
 
 // Run runs the background work until ctx ends: heartbeat flushes, the
-// reaper and the replay-index scheduler. It flushes once more on the way out.
+// reaper, the replay-index scheduler and the recording reconciler. It flushes once more on the way out.
 func (s *Service) Run(ctx context.Context) {
 	flush := time.NewTicker(s.Cfg.FlushInterval)
 	reap := time.NewTicker(s.Cfg.ReaperInterval)
 	defer flush.Stop()
 	defer reap.Stop()
+	// The recording reconciler, when VOD can be asked.
+	var reconcile <-chan time.Time
+	if _, ok := s.vodClient(); ok && s.Cfg.VOD.Reconcile > 0 {
+		t := time.NewTicker(s.Cfg.VOD.Reconcile)
+		defer t.Stop()
+		reconcile = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -106,6 +113,10 @@ func (s *Service) Run(ctx context.Context) {
 			}
 			if err := s.RequestDueIndexes(ctx); err != nil {
 				s.Log.Error("replay index scheduler", "err", err)
+			}
+		case <-reconcile:
+			if _, err := s.ReconcileRecordings(ctx); err != nil {
+				s.Log.Error("recording reconciler", "err", err)
 			}
 		}
 	}
