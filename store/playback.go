@@ -102,12 +102,12 @@ func (s *Store) CountPlayback(ctx context.Context, room int64, download bool) er
 
 // Playback is a class with recordings, as the playback library lists it.
 type Playback struct {
-	RoomID, AppID          int64
-	Title, Teacher         string
-	Scheduled              bool  // an LCIC scheduled room (else a 随心播 class)
-	At                     int64 // when the first recording was made
-	Files, Size            int64
-	Views, Downloads       int64
+	RoomID, AppID    int64
+	Title, Teacher   string
+	Scheduled        bool  // an LCIC scheduled room (else a 随心播 class)
+	At               int64 // when the first recording was made
+	Files, Size      int64
+	Views, Downloads int64
 }
 
 // PlaybackSearch selects the playback library's page: Keyword matches
