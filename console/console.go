@@ -299,7 +299,7 @@ func hashToken(tok string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// ServeHTTP answers /admin/… with the console's security headers.
+// ServeHTTP answers /admin/… and the playback share links with the console's security headers.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
@@ -324,6 +324,9 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /admin/login", c.login)
 	m.HandleFunc("GET /admin/setup", c.setupPage)
 	m.HandleFunc("POST /admin/setup", c.setup)
+	// Share links: no session, the signature is the permission.
+	m.HandleFunc("GET /playback/{id}", c.shared)
+	m.HandleFunc("GET /playback/{id}/{file}", c.shared)
 	m.HandleFunc("/admin", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin/", http.StatusFound) })
 	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, *operator)) {
 		m.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
@@ -364,6 +367,14 @@ func (c *Console) routes() {
 	auth("POST /admin/auiclass/end", c.endAUIClass)
 	auth("POST /admin/auiclass/remove", c.removeAUIMember)
 	auth("POST /admin/auiclass/lift", c.liftAUIKick)
+	auth("GET /admin/playback", c.playbacks)
+	auth("GET /admin/playback/{id}", c.playback)
+	auth("POST /admin/playback/{id}/delete", c.deletePlayback)
+	auth("POST /admin/playback/{id}/share", c.sharePlayback)
+	auth("GET /admin/courseware", c.courseware)
+	auth("GET /admin/callbacks", c.callbacks)
+	auth("POST /admin/callbacks", c.setCallback)
+	auth("POST /admin/callbacks/redeliver", c.redeliver)
 	auth("GET /admin/timetable", c.timetable)
 	auth("GET /admin/apikeys", c.apiKeys)
 	auth("POST /admin/apikeys", c.createAPIKey)

@@ -150,3 +150,101 @@ func (c *Console) timetable(w http.ResponseWriter, r *http.Request, s *operator)
 	}
 	c.render(w, http.StatusOK, "timetable", page{Title: "Timetable", Who: s, Data: d})
 }
+
+type coursewareData struct {
+	Docs               []store.LCICDocument
+	Keyword, Owner     string
+	Query              string
+	Total, Page, Pages int64
+}
+
+// courseware is the document library (课件库) the school's system fills
+// through the API: search by name, or by owner.
+func (c *Console) courseware(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.LCIC == nil {
+		http.NotFound(w, r)
+		return
+	}
+	q := r.URL.Query()
+	d := coursewareData{Keyword: strings.TrimSpace(q.Get("q")), Owner: strings.TrimSpace(q.Get("owner")), Page: pageNum(r)}
+	total, docs, err := c.d.Store.LCICDocuments(r.Context(), store.LCICDocFilter{Keyword: d.Keyword, Owner: d.Owner,
+		Offset: (d.Page - 1) * playbackPage, Limit: playbackPage})
+	if err != nil {
+		c.render(w, http.StatusInternalServerError, "error", page{Title: "Courseware", Who: s, Error: err.Error()})
+		return
+	}
+	d.Docs, d.Total, d.Pages = docs, total, max(1, (total+playbackPage-1)/playbackPage)
+	d.Query = url.Values{"q": {d.Keyword}, "owner": {d.Owner}}.Encode()
+	c.render(w, http.StatusOK, "courseware", page{Title: "Courseware", Who: s, Data: d})
+}
+
+type callbacksData struct {
+	Apps               []store.LCICApp
+	Events             []store.LCICEvent
+	State              int
+	Total, Page, Pages int64
+}
+
+// callbacks shows each app's callback settings and the delivery log.
+func (c *Console) callbacks(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.LCIC == nil {
+		http.NotFound(w, r)
+		return
+	}
+	q := r.URL.Query()
+	d := callbacksData{State: -1, Page: pageNum(r)}
+	if v, err := strconv.Atoi(q.Get("state")); err == nil {
+		d.State = v
+	}
+	fail := func(err error) {
+		c.render(w, http.StatusInternalServerError, "error", page{Title: "Callbacks", Who: s, Error: err.Error()})
+	}
+	for _, a := range c.d.Svc.Cfg.Apps {
+		app, err := c.d.Store.LCICApp(r.Context(), a.SDKAppID)
+		if err != nil {
+			fail(err)
+			return
+		}
+		d.Apps = append(d.Apps, *app)
+	}
+	total, events, err := c.d.Store.LCICEventLog(r.Context(), d.State, (d.Page-1)*pageSize, pageSize)
+	if err != nil {
+		fail(err)
+		return
+	}
+	d.Events, d.Total, d.Pages = events, total, max(1, (total+pageSize-1)/pageSize)
+	c.render(w, http.StatusOK, "callbacks", page{Title: "Callbacks", Who: s, Data: d, Note: q.Get("note"), Error: q.Get("error")})
+}
+
+func (c *Console) setCallback(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.LCIC == nil {
+		http.NotFound(w, r)
+		return
+	}
+	app := atoi64(r.PostFormValue("app"))
+	if _, ok := c.d.Svc.App(app); !ok {
+		done(w, r, "/admin/callbacks", fmt.Errorf("app %d is not one this server serves", app), "")
+		return
+	}
+	u, key := strings.TrimSpace(r.PostFormValue("callback")), r.PostFormValue("key")
+	if key == "" { // kept: the form never shows it
+		a, err := c.d.Store.LCICApp(r.Context(), app)
+		if err != nil {
+			done(w, r, "/admin/callbacks", err, "")
+			return
+		}
+		key = a.CallbackKey
+	}
+	err := c.d.LCIC.SetCallback(c.action(r, s, "set LCIC callback", strconv.FormatInt(app, 10), u), app, u, key)
+	done(w, r, "/admin/callbacks", err, fmt.Sprintf("The callbacks of app %d go to %q from now on.", app, u))
+}
+
+func (c *Console) redeliver(w http.ResponseWriter, r *http.Request, s *operator) {
+	if c.d.LCIC == nil {
+		http.NotFound(w, r)
+		return
+	}
+	id := r.PostFormValue("id")
+	err := c.d.LCIC.Redeliver(c.action(r, s, "redeliver LCIC callback", id, ""), atoi64(id))
+	done(w, r, "/admin/callbacks", err, "Event "+id+" goes again within a second.")
+}

@@ -237,12 +237,29 @@ func (s *Service) modifyApp(ctx context.Context, c *call) (any, error) {
 	}
 	if p.Callback != nil {
 		a.Callback = str(p.Callback)
-		if u, err := url.Parse(a.Callback); a.Callback != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-			return nil, fail("InvalidParameter", "Callback %q is not an http(s) URL", a.Callback)
+		if err := checkCallback(a.Callback); err != nil {
+			return nil, err
 		}
 	}
 	if p.CallbackKey != nil {
 		a.CallbackKey = str(p.CallbackKey)
 	}
 	return nil, s.st.SetLCICApp(ctx, a)
+}
+
+// checkCallback accepts an http(s) URL, or none (no callbacks).
+func checkCallback(u string) error {
+	p, err := url.Parse(u)
+	if u != "" && (err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "") {
+		return fail("InvalidParameter", "Callback %q is not an http(s) URL", u)
+	}
+	return nil
+}
+
+// SetCallback sets an app's callback URL and key (the console's form).
+func (s *Service) SetCallback(ctx context.Context, app int64, callback, key string) error {
+	if err := checkCallback(callback); err != nil {
+		return err
+	}
+	return s.st.SetLCICApp(ctx, &store.LCICApp{AppID: app, Callback: callback, CallbackKey: key})
 }

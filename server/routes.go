@@ -91,7 +91,7 @@ func (rt *router) match(r *http.Request) *mount {
 		return rt.auiLive
 	case rt.auiClass != nil && auiclass.Owns(p, rt.rootLogin == "class"):
 		return rt.auiClass
-	case rt.console != nil && (p == "/admin" || strings.HasPrefix(p, "/admin/")):
+	case rt.console != nil && (p == "/admin" || strings.HasPrefix(p, "/admin/") || strings.HasPrefix(p, "/playback/")):
 		return rt.console
 	case p == "/" || strings.HasSuffix(p, "/index.php") || strings.HasSuffix(p, "/"):
 		return rt.sxb

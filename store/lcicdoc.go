@@ -58,7 +58,7 @@ func (s *Store) LCICDocument(ctx context.Context, id string) (*LCICDocument, err
 // LCICDocFilter selects an app's documents: by owner, a keyword of the
 // name, permissions, ids, or bound to a room.
 type LCICDocFilter struct {
-	AppID         int64
+	AppID         int64 // 0: every app (the console)
 	Owner         string
 	Keyword       string
 	Permissions   []int
@@ -69,7 +69,10 @@ type LCICDocFilter struct {
 
 // LCICDocuments lists documents newest first, and how many match.
 func (s *Store) LCICDocuments(ctx context.Context, f LCICDocFilter) (int64, []LCICDocument, error) {
-	where, args := " WHERE d.app_id = ?", []any{f.AppID}
+	where, args := " WHERE 1 = 1", []any{}
+	if f.AppID != 0 {
+		where, args = where+" AND d.app_id = ?", append(args, f.AppID)
+	}
 	if f.Owner != "" {
 		where, args = where+" AND d.owner = ?", append(args, f.Owner)
 	}

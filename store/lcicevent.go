@@ -111,6 +111,20 @@ func (s *Store) LCICEvents(ctx context.Context, app, room int64, types []string,
 			args = append(args, t)
 		}
 	}
+	return s.lcicEvents(ctx, where, args, offset, limit)
+}
+
+// LCICEventLog lists events newest first for the console's delivery log
+// (state < 0: any), and how many match.
+func (s *Store) LCICEventLog(ctx context.Context, state int, offset, limit int64) (int64, []LCICEvent, error) {
+	where, args := "", []any{}
+	if state >= 0 {
+		where, args = " WHERE state = ?", append(args, state)
+	}
+	return s.lcicEvents(ctx, where, args, offset, limit)
+}
+
+func (s *Store) lcicEvents(ctx context.Context, where string, args []any, offset, limit int64) (int64, []LCICEvent, error) {
 	var n int64
 	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM t_lcic_event"+where, args...).Scan(&n); err != nil {
 		return 0, nil, err
