@@ -113,8 +113,26 @@ func (s *Service) createDocument(ctx context.Context, c *call) (any, error) {
 			return nil, err
 		}
 	}
+	pages := 0
+	if suffix == "pdf" {
+		// A PDF's pages are known at once; a file that is not there yet
+		// (or not reachable) gets them from the pipeline's report.
+		n, size, err := s.pdfPages(ctx, u.String(), docRules[tt][0].max)
+		switch {
+		case errors.Is(err, errTooLarge):
+			return nil, fail("LimitExceeded.DocumentSize", "the PDF at DocumentUrl is larger than %d MB", docRules[tt][0].max/mb)
+		case err != nil:
+			s.d.Log.Warn("lcic: PDF pages not counted", "url", u.Redacted(), "err", err)
+		default:
+			pages = n
+			if p.DocumentSize == nil {
+				v := uint64(size)
+				p.DocumentSize = &v
+			}
+		}
+	}
 	now := s.d.Now().Unix()
-	d := &store.LCICDocument{DocumentID: randomText(24), AppID: c.key.AppID, Owner: str(p.Owner), URL: u.String(),
+	d := &store.LCICDocument{DocumentID: randomText(24), Pages: pages, AppID: c.key.AppID, Owner: str(p.Owner), URL: u.String(),
 		Name: str(p.DocumentName), DocumentType: suffix, Size: u64(p.DocumentSize), TranscodeType: tt,
 		Permission: int(u64(p.Permission)), Created: now, Updated: now, Extra: extra}
 	if tt != 0 {

@@ -21,6 +21,11 @@ type Config struct {
 	SecretsFile string `json:"secrets_file"`
 	// MaxClass is the longest class a schedule may hold (default 24 h).
 	MaxClass time.Duration `json:"max_class_s" unit:"s"`
+	// A PDF's pages are counted when it is added: the server reads it
+	// within FetchTimeout (default 20 s), from public addresses only
+	// unless FetchPrivate.
+	FetchTimeout time.Duration `json:"fetch_timeout_s" unit:"s"`
+	FetchPrivate bool          `json:"fetch_private"`
 }
 
 // Defaults fills unset fields but SecretsFile (the server's, by database).
@@ -30,6 +35,9 @@ func (c *Config) Defaults() {
 	}
 	if c.MaxClass <= 0 {
 		c.MaxClass = 24 * time.Hour
+	}
+	if c.FetchTimeout <= 0 {
+		c.FetchTimeout = 20 * time.Second
 	}
 }
 
@@ -53,6 +61,9 @@ type Deps struct {
 	// DeleteRecordings removes a class's recordings (and their VOD
 	// media); how many there were.
 	DeleteRecordings func(ctx context.Context, room int64) (int64, error)
+	// Upload pre-signs a COS upload of key: where to PUT, and the
+	// object's URL.
+	Upload func(key string, ttl time.Duration) (put, object string, err error)
 	// VerifyCallback checks a signed report (t, sign) as the server's
 	// callbacks are checked.
 	VerifyCallback func(t, sign string) error

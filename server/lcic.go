@@ -42,6 +42,7 @@ func (s *Server) newLCIC(cfg *lcic.Config, service *svc.Service, o Options) (*lc
 		Kick:             service.AdminRemoveMember,
 		Unblock:          service.AdminUnblock,
 		DeleteRecordings: service.DeleteRecordings,
+		Upload:           service.UploadURL,
 		VerifyCallback: func(t, sign string) error {
 			if err := service.VerifyCallback(svc.Body{"t": t, "sign": sign}); err != nil {
 				return errors.New("the report's signature does not check (t, sign = md5(callback_key + t))")

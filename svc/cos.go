@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"strings"
+	"time"
 
 	"sxb-edu/sig"
 	"sxb-edu/store"
@@ -175,4 +176,21 @@ func dotSegment(p string) bool {
 		}
 	}
 	return false
+}
+
+// UploadURL pre-signs a PUT of key in the configured bucket for ttl:
+// the URL to upload to, and the object's URL without the signature.
+func (s *Service) UploadURL(key string, ttl time.Duration) (put, object string, err error) {
+	cloud, conf := s.Cfg.Cloud, s.Cfg.COS
+	if m := missing("cloud.appid", cloud.AppID, "cloud.secret_id", cloud.SecretID,
+		"cloud.secret_key", cloud.SecretKey, "cos.bucket", conf.Bucket, "cos.region", conf.Region); len(m) > 0 {
+		return "", "", notConfigured("COS", m)
+	}
+	v5 := sig.COSV5{Cred: sig.COSCred{AppID: cloud.AppID, SecretID: cloud.SecretID, SecretKey: cloud.SecretKey},
+		Bucket: sig.COSV5Bucket(conf.Bucket, cloud.AppID), Region: conf.Region}
+	if put, err = v5.PresignedURL("PUT", key, ttl); err != nil {
+		return "", "", err
+	}
+	object, _, _ = strings.Cut(put, "?")
+	return put, object, nil
 }
