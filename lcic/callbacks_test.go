@@ -202,3 +202,39 @@ func TestCallbacksTwoServers(t *testing.T) {
 		t.Fatalf("%d callbacks for 20 events (%d distinct)", len(rcv.got), len(seen))
 	}
 }
+
+// RoomExpire and DocumentTranscodeFinish reach the school signed, with
+// their data.
+func TestExpireAndTranscodeCallbacks(t *testing.T) {
+	h, sc, _, _ := tests.NewLCIC(t, func(c *server.Config) { c.CallbackKey, c.AllowUnsignedCallbacks = "cb-key", false })
+	rcv := newReceiver(t, "school-key", h.Now)
+	app := int64(tests.AppA)
+	sc.Call("ModifyApp", M{"SdkAppId": app, "Callback": rcv.srv.URL, "CallbackKey": "school-key"})
+	tid := sc.Call("RegisterUser", M{"SdkAppId": app, "Name": "T", "OriginId": "t"})["UserId"].(string)
+	now := h.Unix()
+	room := sc.Call("CreateRoom", M{"SdkAppId": app, "Name": "Quiz", "StartTime": now + 30, "EndTime": now + 60, "TeacherId": tid})["RoomId"]
+	doc := sc.Call("CreateDocument", M{"SdkAppId": app, "DocumentUrl": "https://cdn.example/deck.pptx", "DocumentName": "Deck",
+		"TranscodeType": 1})["DocumentId"]
+	exp := now + 600
+	body, _ := json.Marshal(M{"DocumentId": doc, "TranscodeState": 3, "TranscodeResult": "https://cdn.example/deck/", "Pages": 7})
+	resp, err := http.Post(fmt.Sprintf("%s%s?t=%d&sign=%s", h.HTTP.URL, lcic.TranscodePath, exp, lcic.Sign("cb-key", exp)),
+		"application/json", strings.NewReader(string(body)))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("report: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	h.Advance(2 * time.Minute)
+	h.App.LCIC.Expire(t.Context())
+	h.App.LCIC.Deliver(t.Context())
+	got := map[string]M{}
+	for _, m := range rcv.got {
+		got[m["EventType"].(string)] = m["EventData"].(M)
+	}
+	if e := got["RoomExpire"]; e == nil || e["RoomId"] != room {
+		t.Fatalf("RoomExpire: %v", rcv.types())
+	}
+	if e := got["DocumentTranscodeFinish"]; e == nil || e["DocumentId"] != doc || e["TranscodeState"] != float64(3) ||
+		e["TranscodeResult"] != "https://cdn.example/deck/" || e["Pages"] != float64(7) {
+		t.Fatalf("DocumentTranscodeFinish: %v", got)
+	}
+}

@@ -137,3 +137,26 @@ func concat(h *tests.Env) string {
 	}
 	return "a.uid || ' ' || v.video_url || ' ' || v.file_size || ' ' || v.duration"
 }
+
+// The reconciler is off without cloud keys, and when the operator sets
+// a negative interval.
+func TestReconcilerOff(t *testing.T) {
+	vod := tests.NewFakeVOD(t, vodID, vodKey)
+	for name, edit := range map[string]func(*server.Config){
+		"no keys":  func(c *server.Config) { c.VOD.Endpoint = vod.URL },
+		"negative": func(c *server.Config) { c.Cloud = svc.Cloud{SecretID: vodID, SecretKey: vodKey}; c.VOD.Endpoint, c.VOD.Reconcile = vod.URL, -1 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := tests.New(t, edit)
+			tok := h.User(tests.AppA, "teach", 1)
+			var d struct{ RoomNum int64 }
+			h.Call(tests.AppA, tok, "live", "create", M{"title": "x"}).Want(t, 0).Decode(t, &d)
+			h.Call(tests.AppA, tok, "live", "startcourse", M{"roomnum": d.RoomNum}).Want(t, 0)
+			h.Call(tests.AppA, tok, "live", "exitroom", M{"roomnum": d.RoomNum}).Want(t, 0)
+			h.Advance(time.Hour)
+			if n, err := h.App.Svc.ReconcileRecordings(t.Context()); n != 0 || err != nil || len(vod.Calls()) != 0 {
+				t.Fatalf("reconciler: %d %v, VOD calls %v", n, err, vod.Calls())
+			}
+		})
+	}
+}
