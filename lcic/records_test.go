@@ -143,8 +143,11 @@ func concat(h *tests.Env) string {
 func TestReconcilerOff(t *testing.T) {
 	vod := tests.NewFakeVOD(t, vodID, vodKey)
 	for name, edit := range map[string]func(*server.Config){
-		"no keys":  func(c *server.Config) { c.VOD.Endpoint = vod.URL },
-		"negative": func(c *server.Config) { c.Cloud = svc.Cloud{SecretID: vodID, SecretKey: vodKey}; c.VOD.Endpoint, c.VOD.Reconcile = vod.URL, -1 },
+		"no keys": func(c *server.Config) { c.VOD.Endpoint = vod.URL },
+		"negative": func(c *server.Config) {
+			c.Cloud = svc.Cloud{SecretID: vodID, SecretKey: vodKey}
+			c.VOD.Endpoint, c.VOD.Reconcile = vod.URL, -1
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := tests.New(t, edit)
