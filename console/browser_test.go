@@ -31,6 +31,47 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// headless starts a Chromium window of width × height for one test and
+// answers its context (a minute and a half at most), and the folder the
+// screenshots go to ($SXB_SCREENSHOTS, or a temporary one).
+func headless(t *testing.T, width, height int) (context.Context, string) {
+	exe := chromium(t)
+	shots := os.Getenv("SXB_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(width, height), chromedp.Flag("lang", "en-US"))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancel(); cancelCtx(); cancelAlloc() })
+	return ctx, shots
+}
+
+// screenshot saves the whole page as dir/name.
+func screenshot(dir, name string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var png []byte
+		if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name), png, 0o644)
+	})
+}
+
+// signInActions sign the test's console account in at base.
+func signInActions(base string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.Navigate(base + "/admin/login"),
+		chromedp.WaitVisible("#signin", chromedp.ByID),
+		chromedp.SendKeys("#name", adminName, chromedp.ByID),
+		chromedp.SendKeys("#password", adminPwd, chromedp.ByID),
+		chromedp.Submit("#signin", chromedp.ByID),
+		chromedp.WaitVisible("header", chromedp.ByQuery),
+	}
+}
+
 // TestBrowser drives the console in a real headless Chromium: sign in,
 // watch a class started through the protocol appear, remove a student
 // and end the class with clicks, then check through the protocol that
@@ -38,35 +79,15 @@ func chromium(t *testing.T) string {
 // screenshots of the main pages (to $SXB_SCREENSHOTS when set: the
 // README's come from there).
 func TestBrowser(t *testing.T) {
-	exe := chromium(t)
+	ctx, shots := headless(t, 1280, 860)
 	h, im := newConsole(t)
-	shots := os.Getenv("SXB_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1280, 860), chromedp.Flag("lang", "en-US"))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
 	run := func(what string, actions ...chromedp.Action) {
 		t.Helper()
 		if err := chromedp.Run(ctx, actions...); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var png []byte
-			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-		})
-	}
+	shot := func(name string) chromedp.Action { return screenshot(shots, name+".png") }
 	base := h.HTTP.URL
 
 	// Some traffic for the overview, then sign in.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -110,7 +108,7 @@ func TestLCICPages(t *testing.T) {
 // The week view in a real browser: today's living class is marked, and
 // its link opens the class's page. Screenshots to $SXB_SCREENSHOTS.
 func TestTimetableBrowser(t *testing.T) {
-	exe := chromium(t)
+	ctx, shots := headless(t, 1280, 860)
 	h, sc, _, _ := tests.NewLCIC(t, nil)
 	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
 	tid, _, _, rooms := scheduleWeek(t, h, sc)
@@ -119,49 +117,20 @@ func TestTimetableBrowser(t *testing.T) {
 	today := rooms[0]
 	h.Call(tests.AppA, tok, "live", "startcourse", tests.M{"roomnum": today}).Want(t, 0)
 
-	shots := os.Getenv("SXB_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1280, 860), chromedp.Flag("lang", "en-US"))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
 	var living, title string
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(h.HTTP.URL+"/admin/login"),
-		chromedp.WaitVisible("#signin", chromedp.ByID),
-		chromedp.SendKeys("#name", adminName, chromedp.ByID),
-		chromedp.SendKeys("#password", adminPwd, chromedp.ByID),
-		chromedp.Submit("#signin", chromedp.ByID),
-		chromedp.WaitVisible("header", chromedp.ByQuery),
+		signInActions(h.HTTP.URL),
 		chromedp.Navigate(h.HTTP.URL+"/admin/timetable"),
 		chromedp.WaitVisible("#week", chromedp.ByID),
 		chromedp.AttributeValue("a.room.living", "data-room", &living, nil, chromedp.ByQuery),
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			var png []byte
-			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, "timetable.png"), png, 0o644)
-		}),
+		screenshot(shots, "timetable.png"),
 		chromedp.Click("a.room.living", chromedp.ByQuery),
 		chromedp.WaitVisible("#schedule", chromedp.ByID),
 		chromedp.Title(&title),
 		// Next week's view, full, for the README.
 		chromedp.Navigate(h.HTTP.URL+"/admin/timetable?week="+nextMonday(time.Unix(h.Unix(), 0).In(time.Local)).Format("2006-01-02")),
 		chromedp.WaitVisible("#week", chromedp.ByID),
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			var png []byte
-			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, "timetable-week.png"), png, 0o644)
-		}),
+		screenshot(shots, "timetable-week.png"),
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -228,7 +226,7 @@ func TestCallbackLog(t *testing.T) {
 // The playback library and the document library in a real browser;
 // screenshots to $SXB_SCREENSHOTS.
 func TestLibrariesBrowser(t *testing.T) {
-	exe := chromium(t)
+	ctx, shots := headless(t, 1280, 700)
 	h, sc, _, _ := tests.NewLCIC(t, nil)
 	console.CreateAdmin(context.Background(), h.Store, adminName, adminPwd, h.Now())
 	tid, rooms := recordClasses(t, h, sc, 3)
@@ -238,35 +236,10 @@ func TestLibrariesBrowser(t *testing.T) {
 		sc.Call("CreateDocument", tests.M{"SdkAppId": tests.AppA, "DocumentUrl": "https://cdn.example/" + url.PathEscape(name),
 			"DocumentName": name, "Owner": tid, "TranscodeType": typ, "DocumentSize": (i + 1) * 3_000_000})
 	}
-	shots := os.Getenv("SXB_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1280, 700), chromedp.Flag("lang", "en-US"))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var png []byte
-			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name), png, 0o644)
-		})
-	}
+	shot := func(name string) chromedp.Action { return screenshot(shots, name) }
 	var rows, docs, summary string
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(h.HTTP.URL+"/admin/login"),
-		chromedp.WaitVisible("#signin", chromedp.ByID),
-		chromedp.SendKeys("#name", adminName, chromedp.ByID),
-		chromedp.SendKeys("#password", adminPwd, chromedp.ByID),
-		chromedp.Submit("#signin", chromedp.ByID),
-		chromedp.WaitVisible("header", chromedp.ByQuery),
+		signInActions(h.HTTP.URL),
 		chromedp.Navigate(h.HTTP.URL+"/admin/playback"),
 		chromedp.WaitVisible("#playbacks", chromedp.ByID),
 		chromedp.Text("#playbacks tbody", &rows, chromedp.ByQuery),

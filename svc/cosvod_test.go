@@ -11,13 +11,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -480,69 +478,14 @@ func TestVODGetClientSignDefaultLifetime(t *testing.T) {
 	}
 }
 
-// fakeVOD is a VOD API (v3) endpoint: it verifies the TC3-HMAC-SHA256
-// signature, requires DescribeMediaInfos and answers from files.
-type fakeVOD struct {
-	*httptest.Server
-	mu    sync.Mutex
-	calls []vodCall
-	files map[string]string // file id → name; "deny" answers an error
-}
-
-type vodCall struct {
-	Action, Region   string
-	FileIds, Filters []string
-}
-
-func newFakeVOD(t *testing.T) *fakeVOD {
-	f := &fakeVOD{files: map[string]string{"f1": "lesson one", "f2": "lesson two"}}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeVOD) Calls() []vodCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]vodCall(nil), f.calls...)
-}
-
-func (f *fakeVOD) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	w.Header().Set("Content-Type", "application/json")
-	fail := func(code, msg string) {
-		_ = json.NewEncoder(w).Encode(tests.M{"Response": tests.M{"Error": tests.M{"Code": code, "Message": msg}, "RequestId": "r-err"}})
+// newFakeVOD holds two files, f1 and f2.
+func newFakeVOD(t *testing.T) *tests.FakeVOD {
+	at := time.Date(2018, 7, 17, 8, 0, 0, 0, time.UTC)
+	file := func(id, name string) tests.VODMedia {
+		return tests.VODMedia{FileID: id, Name: name, Cover: "http://cover/" + id, Play: "http://play/" + id + ".m3u8",
+			Created: at, Size: 1000, Duration: 61.5}
 	}
-	if err := tests.VerifyTC3(r, body, "vod", secretID, secretKey); err != nil {
-		fail("AuthFailure.SignatureFailure", err.Error())
-		return
-	}
-	var req struct{ FileIds, Filters []string }
-	_ = json.Unmarshal(body, &req)
-	f.mu.Lock()
-	f.calls = append(f.calls, vodCall{Action: r.Header.Get("X-TC-Action"), Region: r.Header.Get("X-TC-Region"), FileIds: req.FileIds, Filters: req.Filters})
-	f.mu.Unlock()
-	if r.Header.Get("X-TC-Action") != "DescribeMediaInfos" || r.Header.Get("X-TC-Version") != "2018-07-17" {
-		fail("InvalidAction", "unexpected action")
-		return
-	}
-	set, missing := []any{}, []string{}
-	for _, id := range req.FileIds {
-		if id == "deny" {
-			fail("UnauthorizedOperation", "no access to deny")
-			return
-		}
-		name, ok := f.files[id]
-		if !ok {
-			missing = append(missing, id)
-			continue
-		}
-		set = append(set, tests.M{"FileId": id,
-			"BasicInfo":     tests.M{"Name": name, "CoverUrl": "http://cover/" + id, "Status": "Normal", "CreateTime": "2018-07-17T08:00:00Z"},
-			"MetaData":      tests.M{"Size": 1000, "Duration": 61.5},
-			"TranscodeInfo": tests.M{"TranscodeSet": []any{tests.M{"Url": "http://play/" + id + ".m3u8", "Definition": 230, "Bitrate": 800, "Height": 720, "Width": 1280}}}})
-	}
-	_ = json.NewEncoder(w).Encode(tests.M{"Response": tests.M{"MediaInfoSet": set, "NotExistFileIdSet": missing, "RequestId": "r-1"}})
+	return tests.NewFakeVOD(t, secretID, secretKey, file("f1", "lesson one"), file("f2", "lesson two"))
 }
 
 func proxyBody(params tests.M) tests.M {

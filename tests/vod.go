@@ -52,20 +52,31 @@ func VerifyTC3(r *http.Request, body []byte, service, id, key string) error {
 // VODMedia is a file the fake VOD holds.
 type VODMedia struct {
 	FileID, URL, Context string // Context: the source context (a push's stream_param)
+	Name, Cover, Play    string // Play: its one transcoded URL (none: no transcoding)
 	Created              time.Time
 	Size                 int64
 	Duration             float64
 }
 
-// FakeVOD is the VOD API's recording side: SearchMedia (source type
-// Record, creation-time range) and DeleteMedia, signed with (ID, Key).
+// VODRequest is a call the fake VOD answered.
+type VODRequest struct {
+	Action, Region   string
+	FileIds, Filters []string // DescribeMediaInfos
+	FileId           string   // DeleteMedia
+	After, Before    string   // SearchMedia's creation-time range
+}
+
+// FakeVOD is the VOD API (v2018-07-17) as the server uses it:
+// DescribeMediaInfos (the file id "deny" is refused), SearchMedia
+// (source type Record, creation-time range) and DeleteMedia, each
+// signed with (ID, Key).
 type FakeVOD struct {
 	*httptest.Server
 	ID, Key string
 	mu      sync.Mutex
 	media   []VODMedia
-	calls   []string // "Action arg"
-	down    bool     // answer every call with InternalError
+	calls   []VODRequest
+	down    bool // answer every call with InternalError
 }
 
 // SetDown makes every call fail (InternalError) or answer again.
@@ -84,10 +95,10 @@ func NewFakeVOD(t testing.TB, id, key string, media ...VODMedia) *FakeVOD {
 }
 
 // Calls are the calls made, in order.
-func (f *FakeVOD) Calls() []string {
+func (f *FakeVOD) Calls() []VODRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
+	return append([]VODRequest(nil), f.calls...)
 }
 
 // Add puts files in VOD.
@@ -101,12 +112,8 @@ func (f *FakeVOD) Add(media ...VODMedia) {
 func (f *FakeVOD) Has(id string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, m := range f.media {
-		if m.FileID == id {
-			return true
-		}
-	}
-	return false
+	_, ok := f.find(id)
+	return ok
 }
 
 func (f *FakeVOD) serve(w http.ResponseWriter, r *http.Request) {
@@ -126,11 +133,12 @@ func (f *FakeVOD) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		FileId      string
-		SourceTypes []string
-		CreateTime  struct{ After, Before string }
-		Offset      int
-		Limit       int
+		FileId           string
+		FileIds, Filters []string
+		SourceTypes      []string
+		CreateTime       struct{ After, Before string }
+		Offset           int
+		Limit            int
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		fail("InvalidParameter", err.Error())
@@ -139,14 +147,28 @@ func (f *FakeVOD) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	action := r.Header.Get("X-TC-Action")
+	f.calls = append(f.calls, VODRequest{Action: action, Region: r.Header.Get("X-TC-Region"), FileIds: req.FileIds,
+		Filters: req.Filters, FileId: req.FileId, After: req.CreateTime.After, Before: req.CreateTime.Before})
 	if f.down {
-		f.calls = append(f.calls, action+" failed")
 		fail("InternalError", "VOD is down")
 		return
 	}
 	switch action {
+	case "DescribeMediaInfos":
+		set, missing := []any{}, []string{}
+		for _, id := range req.FileIds {
+			if id == "deny" {
+				fail("UnauthorizedOperation", "no access to deny")
+				return
+			}
+			if m, ok := f.find(id); ok {
+				set = append(set, m.info())
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		answer(M{"MediaInfoSet": set, "NotExistFileIdSet": missing})
 	case "DeleteMedia":
-		f.calls = append(f.calls, "DeleteMedia "+req.FileId)
 		for i, m := range f.media {
 			if m.FileID == req.FileId {
 				f.media = append(f.media[:i], f.media[i+1:]...)
@@ -156,7 +178,6 @@ func (f *FakeVOD) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		fail("ResourceNotFound.FileNotExist", "no file "+req.FileId)
 	case "SearchMedia":
-		f.calls = append(f.calls, "SearchMedia "+req.CreateTime.After+" "+req.CreateTime.Before)
 		after, err1 := time.Parse(time.RFC3339, req.CreateTime.After)
 		before, err2 := time.Parse(time.RFC3339, req.CreateTime.Before)
 		if err1 != nil || err2 != nil || len(req.SourceTypes) != 1 || req.SourceTypes[0] != "Record" || req.Limit <= 0 {
@@ -165,13 +186,9 @@ func (f *FakeVOD) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		var set []any
 		for _, m := range f.media {
-			if m.Created.Before(after) || m.Created.After(before) {
-				continue
+			if !m.Created.Before(after) && !m.Created.After(before) {
+				set = append(set, m.info())
 			}
-			set = append(set, M{"FileId": m.FileID,
-				"BasicInfo": M{"Name": m.FileID, "MediaUrl": m.URL, "CreateTime": m.Created.UTC().Format(time.RFC3339),
-					"SourceInfo": M{"SourceType": "Record", "SourceContext": m.Context}},
-				"MetaData": M{"Size": m.Size, "Duration": m.Duration}})
 		}
 		total := len(set)
 		set = set[min(req.Offset, total):min(req.Offset+req.Limit, total)]
@@ -179,4 +196,25 @@ func (f *FakeVOD) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		fail("InvalidAction", action)
 	}
+}
+
+func (f *FakeVOD) find(id string) (VODMedia, bool) {
+	for _, m := range f.media {
+		if m.FileID == id {
+			return m, true
+		}
+	}
+	return VODMedia{}, false
+}
+
+// info is a file as VOD describes it (MediaInfo).
+func (m VODMedia) info() M {
+	out := M{"FileId": m.FileID,
+		"BasicInfo": M{"Name": m.Name, "MediaUrl": m.URL, "CoverUrl": m.Cover, "Status": "Normal",
+			"CreateTime": m.Created.UTC().Format(time.RFC3339), "SourceInfo": M{"SourceType": "Record", "SourceContext": m.Context}},
+		"MetaData": M{"Size": m.Size, "Duration": m.Duration}}
+	if m.Play != "" {
+		out["TranscodeInfo"] = M{"TranscodeSet": []any{M{"Url": m.Play, "Definition": 230, "Bitrate": 800, "Height": 720, "Width": 1280}}}
+	}
+	return out
 }
