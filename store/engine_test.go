@@ -424,3 +424,35 @@ func memberList(t *testing.T, st *Store, room int64) string {
 	}
 	return fmt.Sprintf("%d %v", n, ids)
 }
+
+// Many rooms changing state at once: each holder of a room lock also
+// writes; the locks must not take the connections those writes need
+// (they did: 32 holders took the whole pool and waited on each other
+// until their deadlines).
+func TestManyRoomLocksMySQL(t *testing.T) {
+	db := testMySQL(t)
+	s := open(t, db)
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(bg, 8*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 64)
+	for i := range errs {
+		wg.Go(func() {
+			unlock, err := s.LockRoom(ctx, int64(1000+i))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer unlock()
+			time.Sleep(100 * time.Millisecond) // the others take their locks meanwhile
+			_, errs[i] = s.AddSetting(ctx, fmt.Sprintf("k%d", i), "v")
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("room %d: %v", i, err)
+		}
+	}
+}

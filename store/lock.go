@@ -21,9 +21,16 @@ func (s *Store) LockRoom(ctx context.Context, id int64) (func(), error) {
 }
 
 // namedLock takes a MySQL user-level lock (GET_LOCK) named for this
-// database, held by a connection of its own until unlock.
+// database, held by a connection of its own until unlock. The locks'
+// connections are a pool apart: a holder also needs the main pool for its
+// writes, so holders taking the main pool's connections would leave
+// none for those writes and stop each other until their deadlines.
 func (s *Store) namedLock(ctx context.Context, what string, wait int) (func(), error) {
-	conn, err := s.w.Conn(ctx)
+	pool := s.w
+	if s.locks != nil {
+		pool = s.locks
+	}
+	conn, err := pool.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,10 @@ func DialMySQL(dbURL string, serverOnly bool) (*sql.DB, string, error) {
 	return sql.OpenDB(conn), name, nil
 }
 
+// lockConns bounds the rooms whose state changes run at once on one
+// server (each holds a named lock's connection); the rest wait for one.
+const lockConns = 16
+
 func openMySQL(dbURL string, o Options) (*Store, error) {
 	db, dbName, err := DialMySQL(dbURL, false)
 	if err != nil {
@@ -118,6 +122,13 @@ func openMySQL(dbURL string, o Options) (*Store, error) {
 	}
 	s.lease.SetMaxOpenConns(2)
 	s.lease.SetMaxIdleConns(2)
+	if s.locks, _, err = DialMySQL(dbURL, false); err != nil {
+		db.Close()
+		s.lease.Close()
+		return nil, err
+	}
+	s.locks.SetMaxOpenConns(lockConns)
+	s.locks.SetMaxIdleConns(lockConns)
 	s.live.init()
 	s.members.init()
 	return s, nil

@@ -56,6 +56,7 @@ type Store struct {
 
 	publisher  Publisher    // MySQL: tells the other servers of writes (see peer.go)
 	lease      *sql.DB      // MySQL: the leases' own connections
+	locks      *sql.DB      // MySQL: the named locks' own connections (see namedLock)
 	epoch      time.Time    // cacheUntil counts from it (monotonic)
 	cacheUntil atomic.Int64 // MySQL: the caches may be used until epoch+this
 }
@@ -197,6 +198,9 @@ func (s *Store) Close() error {
 	rerr := s.r.Close()
 	if s.lease != nil {
 		s.lease.Close()
+	}
+	if s.locks != nil {
+		s.locks.Close()
 	}
 	werr := s.w.Close()
 	return errors.Join(ferr, cerr, rerr, werr)
