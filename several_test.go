@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -335,4 +336,67 @@ func TestUnreachableServerFencedOut(t *testing.T) {
 	if !strings.Contains(good.Stderr.String(), "fenced out a server that could not be told of a write") {
 		t.Fatalf("no fencing logged:\n%s", good.Stderr)
 	}
+}
+
+// A crowd entering through one server: every enter waits until the
+// other server knows of it (that server's list is exact at once), and
+// the enters that come together share messages instead of one each.
+func TestPeerMessagesBatched(t *testing.T) {
+	db := tests.NewMySQLDatabase(t)
+	bin := tests.Build(t)
+	cfg := tests.ConfigFile(t, tests.M{"allow_unsigned_callbacks": true, "hash_cost": 4})
+	a, b := tests.Run(t, bin, db, cfg), tests.Run(t, bin, db, cfg)
+	tests.WaitCaching(t, a)
+	tests.WaitCaching(t, b)
+	a.MustCall("regist", tests.M{"id": "teacher", "pwd": "pw", "role": 1})
+	teacher := a.Login("teacher", "pw")
+	var rd struct{ RoomNum int64 }
+	json.Unmarshal(a.MustCall("create", tests.M{"token": teacher, "title": "crowd"}), &rd)
+	a.MustCall("startcourse", tests.M{"token": teacher, "roomnum": rd.RoomNum})
+	const n = 60
+	tokens := make([]string, n)
+	for i := range tokens {
+		id := fmt.Sprintf("s%02d", i)
+		a.MustCall("regist", tests.M{"id": id, "pwd": "pw", "role": 0})
+		tokens[i] = a.Login(id, "pw")
+	}
+	messages := func() int {
+		resp, err := http.Get("http://" + b.Addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		total := 0
+		for _, m := range regexp.MustCompile(`(?m)^sxb_requests_total\{[^}]*front="peer"[^}]*\} (\d+)`).FindAllStringSubmatch(string(raw), -1) {
+			var v int
+			fmt.Sscan(m[1], &v)
+			total += v
+		}
+		return total
+	}
+	before := messages()
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	for i, tok := range tokens {
+		wg.Go(func() {
+			codes[i], _, _ = a.Call("reportmemid", tests.M{"token": tok, "roomnum": rd.RoomNum, "operate": 0})
+		})
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 0 {
+			t.Fatalf("enter %d: errorCode %d", i, c)
+		}
+	}
+	var list struct{ Total int }
+	json.Unmarshal(b.MustCall("roomidlist", tests.M{"token": teacher, "roomnum": rd.RoomNum, "index": 0, "size": 50}), &list)
+	if list.Total != n+1 {
+		t.Fatalf("the other server lists %d members, want %d", list.Total, n+1)
+	}
+	got := messages() - before
+	if got < 1 || got >= n/2 {
+		t.Fatalf("%d enters took %d messages to the other server", n, got)
+	}
+	t.Logf("%d enters, %d messages to the other server", n, got)
 }

@@ -68,6 +68,10 @@ type peers struct {
 	id     string // this server's row; "" until registered
 	list   []store.Peer
 	listAt time.Time
+
+	out     sync.Mutex  // guards queue and sending
+	queue   []*outgoing // messages to send, the last one still gathering
+	sending bool        // drain is running
 }
 
 // newPeers reads (or makes) the group's shared key.
@@ -199,8 +203,74 @@ func (p *peers) current(ctx context.Context) ([]store.Peer, error) {
 }
 
 // publish delivers c to every other server, fencing out (and waiting
-// out) those it cannot reach. It is the store's Publisher.
+// out) those it cannot reach. It is the store's Publisher. Writes that
+// come while a message is on its way go together in the next one (each
+// waits for the message that carries its change): under a storm of
+// enters the servers exchange a few messages a round trip, not one per
+// write.
 func (p *peers) publish(ctx context.Context, c store.Change) error {
+	if list, err := p.current(ctx); err != nil {
+		return fmt.Errorf("several servers: list: %w", err)
+	} else if len(list) == 0 {
+		return nil
+	}
+	p.out.Lock()
+	var b *outgoing
+	if n := len(p.queue); n > 0 && p.queue[n-1].size() < maxBatch {
+		b = p.queue[n-1]
+	} else {
+		b = &outgoing{done: make(chan struct{})}
+		p.queue = append(p.queue, b)
+	}
+	b.change = b.change.Merge(c)
+	if !p.sending {
+		p.sending = true
+		go p.drain()
+	}
+	p.out.Unlock()
+	select {
+	case <-b.done:
+		return b.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// outgoing is a message to send: the changes of the writes waiting for it.
+type outgoing struct {
+	change store.Change
+	done   chan struct{}
+	err    error
+}
+
+// maxBatch bounds the items of one message (well within what a server
+// reads of one: 1 MB).
+const maxBatch = 2000
+
+func (o *outgoing) size() int {
+	c := o.change
+	return len(c.Rooms) + len(c.Entered) + len(c.Left) + len(c.Uins) + len(c.Hosts)
+}
+
+// drain sends the waiting messages in order, one at a time, until none wait.
+func (p *peers) drain() {
+	for {
+		p.out.Lock()
+		if len(p.queue) == 0 {
+			p.sending = false
+			p.out.Unlock()
+			return
+		}
+		b := p.queue[0]
+		p.queue = p.queue[1:]
+		p.out.Unlock()
+		b.err = p.deliver(context.Background(), b.change)
+		close(b.done)
+	}
+}
+
+// deliver sends one message to every other server at once.
+func (p *peers) deliver(ctx context.Context, c store.Change) error {
 	list, err := p.current(ctx)
 	if err != nil {
 		return fmt.Errorf("several servers: list: %w", err)

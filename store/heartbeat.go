@@ -150,7 +150,13 @@ func (s *Store) flushRows(ctx context.Context, kind flushKind, rows [][3]any) er
 	for len(rows) > 0 {
 		n := min(len(rows), flushChunk)
 		query, args := s.d.flush(kind, rows[:n])
-		if _, err := s.w.ExecContext(ctx, query, args...); err != nil {
+		// Two servers writing the same rows (a user whose requests a
+		// balancer spreads) can deadlock; the victim wrote nothing.
+		_, err := s.w.ExecContext(ctx, query, args...)
+		for attempt := 1; attempt < txAttempts && s.d.retryable(err); attempt++ {
+			_, err = s.w.ExecContext(ctx, query, args...)
+		}
+		if err != nil {
 			return err
 		}
 		rows = rows[n:]

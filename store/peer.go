@@ -44,6 +44,13 @@ type Left struct {
 	Uin  int64 `json:"uin"`
 }
 
+// Merge is c and o as one change (what a server applies for both).
+func (c Change) Merge(o Change) Change {
+	return Change{Rooms: append(c.Rooms, o.Rooms...), Entered: append(c.Entered, o.Entered...),
+		Left: append(c.Left, o.Left...), Uins: append(c.Uins, o.Uins...), Lists: c.Lists || o.Lists,
+		All: c.All || o.All, Hosts: append(c.Hosts, o.Hosts...)}
+}
+
 func (c Change) empty() bool {
 	return len(c.Rooms) == 0 && len(c.Entered) == 0 && len(c.Left) == 0 && len(c.Uins) == 0 && !c.Lists && !c.All
 }
