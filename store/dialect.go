@@ -47,6 +47,11 @@ type dialect struct {
 	// flush builds the statement and arguments that write one chunk of
 	// write-behind rows (see heartbeat.go); kind is members, rooms or tokens.
 	flush func(kind flushKind, rows [][3]any) (string, []any)
+	// scanTx are the options of a transaction that scans many rows to
+	// change few (nil: the default); stmtBinlog recognises a server that
+	// refuses them (statement-based binary logging).
+	scanTx     *sql.TxOptions
+	stmtBinlog func(error) bool
 }
 
 // uidArgList are the arguments of exactUID for uid.
@@ -182,6 +187,11 @@ var mysqlDialect = dialect{
 	memberOrder: "m.entered_at, m.uin",
 	memberSeq:   "m.entered_at",
 	flush:       mysqlFlush,
+	scanTx:      &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+	stmtBinlog: func(err error) bool {
+		var me *mysql.MySQLError
+		return errors.As(err, &me) && me.Number == 1665 // ER_BINLOG_STMT_MODE_AND_ROW_ENGINE
+	},
 }
 
 // mysqlFlush joins the rows as a derived table of UNION ALL selects: one

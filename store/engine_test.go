@@ -456,3 +456,37 @@ func TestManyRoomLocksMySQL(t *testing.T) {
 		}
 	}
 }
+
+// The reaper scans the members to find the silent ones; a member row
+// another transaction holds (a flush, an enter, a leave) must not stop
+// it, nor must it lock the rows it passes over.
+func TestReapPassesLockedRowsMySQL(t *testing.T) {
+	db := testMySQL(t)
+	s := open(t, db)
+	defer s.Close()
+	a := &Account{UID: "t", AppID: 1, Role: 1, PwdHash: "$2a$04$x"}
+	must(t, s.CreateAccount(bg, a, 1))
+	id, err := s.CreateRoom(bg, a, "r", "", 10)
+	must(t, err)
+	must(t, s.StartRoom(bg, id, a.Uin, 0, 1000))
+	must(t, s.Enter(bg, id, Member{Uin: 77}, 1000)) // beating
+	must(t, s.Enter(bg, id, Member{Uin: 78}, 100))  // silent
+	raw, _, err := DialMySQL(db, false)
+	must(t, err)
+	defer raw.Close()
+	busy, err := raw.Begin()
+	must(t, err)
+	defer busy.Rollback()
+	if _, err := busy.Exec("UPDATE t_class_member SET last_heartbeat_time = 1001 WHERE uin = 77 AND room_id = ?", id); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+	defer cancel()
+	// now 1000: members silent since before 500 go.
+	if _, n, err := s.Reap(ctx, 1000, 0, 500, 0, 300); err != nil || n != 1 {
+		t.Fatalf("reap beside a locked member row: %d exited, %v", n, err)
+	}
+	// And while the reaper's transaction would run, the row it passed
+	// over stays free: the busy transaction commits.
+	must(t, busy.Commit())
+}

@@ -123,7 +123,7 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 		return nil, 0, fmt.Errorf("reap: flush: %w", err)
 	}
 	var purged int64
-	err = s.txUnlisted(ctx, func(tx *sql.Tx) error {
+	err = s.txScan(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx,
 			"SELECT room_id FROM t_course WHERE state = 1 AND last_update_time < ?", roomBefore)
 		if err != nil {
@@ -151,12 +151,33 @@ func (s *Store) Reap(ctx context.Context, now, roomBefore, memberBefore, purgeBe
 			return fmt.Errorf("reap: exit silent members: %w", err)
 		}
 		members, _ = res.RowsAffected()
-		res, err = tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE last_heartbeat_time < ?", purgeBefore)
+		// The purge finds its rows with a plain read and deletes them by
+		// key: a scanning DELETE would wait for every row another
+		// transaction holds, old or not.
+		rows, err = tx.QueryContext(ctx, "SELECT uin, room_id FROM t_class_member WHERE last_heartbeat_time < ? LIMIT 1000", purgeBefore)
 		if err != nil {
-			return fmt.Errorf("reap: purge old members: %w", err)
+			return fmt.Errorf("reap: find old members: %w", err)
 		}
-		purged, _ = res.RowsAffected()
-		return nil
+		var old [][2]int64
+		for rows.Next() {
+			var k [2]int64
+			if err := rows.Scan(&k[0], &k[1]); err != nil {
+				rows.Close()
+				return fmt.Errorf("reap: find old members: %w", err)
+			}
+			old = append(old, k)
+		}
+		rows.Close()
+		for _, k := range old {
+			res, err := tx.ExecContext(ctx, "DELETE FROM t_class_member WHERE uin = ? AND room_id = ? AND last_heartbeat_time < ?",
+				k[0], k[1], purgeBefore)
+			if err != nil {
+				return fmt.Errorf("reap: purge old members: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			purged += n
+		}
+		return rows.Err()
 	})
 	if len(rooms) > 0 || members > 0 || purged > 0 || err != nil {
 		s.Forget(ctx, Change{All: true})

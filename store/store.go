@@ -57,6 +57,7 @@ type Store struct {
 	publisher  Publisher    // MySQL: tells the other servers of writes (see peer.go)
 	lease      *sql.DB      // MySQL: the leases' own connections
 	locks      *sql.DB      // MySQL: the named locks' own connections (see namedLock)
+	noScanTx   atomic.Bool  // MySQL: the server refused txScan's isolation (see txScan)
 	epoch      time.Time    // cacheUntil counts from it (monotonic)
 	cacheUntil atomic.Int64 // MySQL: the caches may be used until epoch+this
 }
@@ -288,8 +289,30 @@ func (s *Store) txChange(ctx context.Context, c Change, fn func(*sql.Tx) error) 
 // txUnlisted is tx for writes that change nothing a room list shows
 // (members, GO课堂 rooms): cached room lists stay.
 func (s *Store) txUnlisted(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.txWith(ctx, nil, fn)
+}
+
+// txScan is txUnlisted for a transaction that scans many rows to change
+// a few (the reaper): on MySQL it reads committed rows, so the rows it
+// passes over are not locked while it runs (under the default isolation
+// every enter, leave and heartbeat flush would wait for the scan).
+func (s *Store) txScan(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.d.scanTx == nil || s.noScanTx.Load() {
+		return s.txUnlisted(ctx, fn)
+	}
+	err := s.txWith(ctx, s.d.scanTx, fn)
+	if s.d.stmtBinlog(err) {
+		// A server logging statements refuses writes read committed:
+		// the reaper then runs as everything else does.
+		s.noScanTx.Store(true)
+		return s.txUnlisted(ctx, fn)
+	}
+	return err
+}
+
+func (s *Store) txWith(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.txOnce(ctx, fn)
+		err := s.txOnce(ctx, opts, fn)
 		if attempt < txAttempts && s.d.retryable(err) {
 			continue
 		}
@@ -300,11 +323,11 @@ func (s *Store) txUnlisted(ctx context.Context, fn func(*sql.Tx) error) error {
 // txAttempts bounds the runs of a transaction that keeps losing deadlocks.
 const txAttempts = 3
 
-func (s *Store) txOnce(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) txOnce(ctx context.Context, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
 	if err := s.Lost(); err != nil {
 		return err
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
