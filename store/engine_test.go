@@ -490,3 +490,27 @@ func TestReapPassesLockedRowsMySQL(t *testing.T) {
 	// over stays free: the busy transaction commits.
 	must(t, busy.Commit())
 }
+
+// A write to one room leaves a load of another room's members in flight
+// to be kept (a single generation for all rooms discarded every load
+// during a storm of enters); a write to the room itself does not.
+func TestMemberLoadsKeptBesideOtherRooms(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, _ string) {
+		const x, y = 101, 102 // different slots
+		gen := s.roomGen(x)
+		s.entered(y, Member{Uin: 5, UID: "u5"}, 1)
+		s.left(y, 5)
+		if s.roomGen(x) != gen {
+			t.Fatal("another room's writes discard this room's load")
+		}
+		s.entered(x, Member{Uin: 6, UID: "u6"}, 1)
+		if s.roomGen(x) == gen {
+			t.Fatal("this room's write keeps a load that may be stale")
+		}
+		gen = s.roomGen(x)
+		s.membersChanged()
+		if s.roomGen(x) == gen {
+			t.Fatal("a change of every room keeps a load that may be stale")
+		}
+	})
+}

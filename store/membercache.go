@@ -73,7 +73,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 	c.mu.Unlock()
 	// Load outside the lock; a write meanwhile drops what is loaded (see
 	// changed), so a stale load is never kept.
-	gen := s.memberGen.Load()
+	gen := s.roomGen(room)
 	e = &roomMembers{pos: map[int64]int{}, removed: map[int64]bool{}}
 	rm, err := s.r.QueryContext(ctx, "SELECT uin FROM t_removed_member WHERE room_id = ?", room)
 	if err != nil {
@@ -110,7 +110,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 		return nil, err
 	}
 	c.mu.Lock()
-	if s.memberGen.Load() == gen && caching {
+	if s.roomGen(room) == gen && caching {
 		if len(c.rooms) >= maxMemberRooms {
 			c.rooms = make(map[int64]*roomMembers)
 		}
@@ -120,10 +120,25 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 	return e, nil
 }
 
+// memberGenSlots hold the rooms' member generations: a write to a room
+// moves its slot, so a load of that room in flight is not kept. Rooms
+// sharing a slot only make each other load again; a single generation
+// for every room did that to every load during a storm of enters, and
+// the lists were read from the database again and again.
+const memberGenSlots = 4096
+
+// roomGen is room's member generation: it moves with every write to the
+// room (its slot) and with every change of all rooms (memberGen).
+func (s *Store) roomGen(room int64) int64 {
+	return s.memberGen.Load() + s.memberGens[uint64(room)%memberGenSlots].Load()
+}
+
+func (s *Store) bumpRoomGen(room int64) { s.memberGens[uint64(room)%memberGenSlots].Add(1) }
+
 // changeMembers runs fn on room's cached entry, if there is one, after
 // moving the member generation (so a load in flight is not kept).
 func (s *Store) changeMembers(room int64, fn func(c *memberCache, e *roomMembers)) {
-	s.memberGen.Add(1)
+	s.bumpRoomGen(room)
 	c := &s.members
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -209,11 +224,11 @@ func (s *Store) leftElsewhere(ctx context.Context, l Left) {
 		_, listed = e.pos[l.Uin]
 	}
 	c.mu.Unlock()
-	s.memberGen.Add(1) // a load in flight is not kept
+	s.bumpRoomGen(l.Room) // a load in flight is not kept
 	if !ok {
 		return
 	}
-	gen := s.memberGen.Load()
+	gen := s.roomGen(l.Room)
 	var exited bool
 	err := s.r.QueryRowContext(ctx, "SELECT has_exited FROM t_class_member WHERE room_id = ? AND uin = ?",
 		l.Room, l.Uin).Scan(&exited)
@@ -222,7 +237,7 @@ func (s *Store) leftElsewhere(ctx context.Context, l Left) {
 	if cur, still := c.rooms[l.Room]; !still || cur != e {
 		return
 	}
-	if err != nil || !listed || s.memberGen.Load() != gen {
+	if err != nil || !listed || s.roomGen(l.Room) != gen {
 		delete(c.rooms, l.Room)
 		return
 	}

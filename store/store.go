@@ -45,14 +45,15 @@ type Store struct {
 	sessUins sync.Map     // uin -> its cached token (other servers name accounts, not tokens)
 	owners   sync.Map     // room id -> Owner (changes only when a scheduled class is given another teacher)
 
-	live      liveness
-	lists     roomLists
-	members   memberCache
-	memberGen atomic.Int64 // moves with every member write (see memberCache)
-	states    roomStates
-	ckpt      checkpointer
-	watch     *watch           // SQLite: the database file's identity (see watch.go)
-	dial      driver.Connector // MySQL: a new connection, for Ping
+	live       liveness
+	lists      roomLists
+	members    memberCache
+	memberGen  atomic.Int64                 // moves when every room's members change (see memberCache)
+	memberGens [memberGenSlots]atomic.Int64 // moves with a room's member writes (see roomGen)
+	states     roomStates
+	ckpt       checkpointer
+	watch      *watch           // SQLite: the database file's identity (see watch.go)
+	dial       driver.Connector // MySQL: a new connection, for Ping
 
 	publisher  Publisher    // MySQL: tells the other servers of writes (see peer.go)
 	lease      *sql.DB      // MySQL: the leases' own connections
