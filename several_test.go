@@ -249,9 +249,8 @@ func TestSeveralServersAgree(t *testing.T) {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// consoleRemove removes member uin from class room through p's console,
-// as an operator made with the CLI.
-func consoleRemove(t *testing.T, bin, db string, p *tests.Proc, room, uin int64) {
+// consoleSession signs an operator made with the CLI in to p's console.
+func consoleSession(t *testing.T, bin, db string, p *tests.Proc) *http.Client {
 	t.Helper()
 	mk := exec.Command(bin, "admin", "create", "-db", db, "ops")
 	mk.Stdin = strings.NewReader("a long password\n")
@@ -260,8 +259,14 @@ func consoleRemove(t *testing.T, bin, db string, p *tests.Proc, room, uin int64)
 	}
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	base := "http://" + p.Addr
-	page := func(resp *http.Response, err error) string {
+	login := page(t)(c.Get("http://" + p.Addr + "/admin/login"))
+	page(t)(c.PostForm("http://"+p.Addr+"/admin/login", url.Values{"csrf": {csrfOf(t, login)}, "name": {"ops"}, "password": {"a long password"}}))
+	return c
+}
+
+// page reads an answer's body.
+func page(t *testing.T) func(*http.Response, error) string {
+	return func(resp *http.Response, err error) string {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -270,19 +275,26 @@ func consoleRemove(t *testing.T, bin, db string, p *tests.Proc, room, uin int64)
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}
-	csrf := func(s string) string {
-		t.Helper()
-		m := csrfField.FindStringSubmatch(s)
-		if m == nil {
-			t.Fatalf("no csrf field in %s", s)
-		}
-		return m[1]
+}
+
+func csrfOf(t *testing.T, s string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no csrf field in %s", s)
 	}
-	login := page(c.Get(base + "/admin/login"))
-	page(c.PostForm(base+"/admin/login", url.Values{"csrf": {csrf(login)}, "name": {"ops"}, "password": {"a long password"}}))
-	class := page(c.Get(fmt.Sprintf("%s/admin/classes/%d", base, room)))
-	done := page(c.PostForm(fmt.Sprintf("%s/admin/classes/%d/remove", base, room),
-		url.Values{"csrf": {csrf(class)}, "uin": {fmt.Sprint(uin)}}))
+	return m[1]
+}
+
+// consoleRemove removes member uin from class room through p's console,
+// as an operator made with the CLI.
+func consoleRemove(t *testing.T, bin, db string, p *tests.Proc, room, uin int64) {
+	t.Helper()
+	c := consoleSession(t, bin, db, p)
+	base := "http://" + p.Addr
+	class := page(t)(c.Get(fmt.Sprintf("%s/admin/classes/%d", base, room)))
+	done := page(t)(c.PostForm(fmt.Sprintf("%s/admin/classes/%d/remove", base, room),
+		url.Values{"csrf": {csrfOf(t, class)}, "uin": {fmt.Sprint(uin)}}))
 	if !strings.Contains(done, "cannot enter this class again") {
 		t.Fatalf("console removal: %s", done)
 	}
@@ -399,4 +411,27 @@ func TestPeerMessagesBatched(t *testing.T) {
 		t.Fatalf("%d enters took %d messages to the other server", n, got)
 	}
 	t.Logf("%d enters, %d messages to the other server", n, got)
+
+	// Both use their caches; the console lists the two servers in the group.
+	for _, p := range []*tests.Proc{a, b} {
+		if m := page(t)(http.Get("http://" + p.Addr + "/metrics")); !strings.Contains(m, "\nsxb_caches_on 1\n") {
+			t.Fatalf("%s: caches gauge missing or off", p.Addr)
+		}
+	}
+	var o struct {
+		Servers []struct {
+			Addr        string `json:"addr"`
+			LeaseLeftMs int64  `json:"lease_left_ms"`
+			Fenced      bool   `json:"fenced"`
+		} `json:"servers"`
+	}
+	raw := page(t)(consoleSession(t, bin, db, a).Get("http://" + a.Addr + "/admin/overview.json"))
+	if err := json.Unmarshal([]byte(raw), &o); err != nil || len(o.Servers) != 2 {
+		t.Fatalf("overview: %s", raw)
+	}
+	for _, s := range o.Servers {
+		if s.Fenced || s.LeaseLeftMs <= 0 || !strings.HasSuffix(s.Addr, a.Addr[strings.LastIndex(a.Addr, ":"):]) && !strings.HasSuffix(s.Addr, b.Addr[strings.LastIndex(b.Addr, ":"):]) {
+			t.Fatalf("servers: %s", raw)
+		}
+	}
 }

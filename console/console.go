@@ -625,6 +625,9 @@ type Overview struct {
 	// within 14 days of it.
 	TLSExpires string `json:"tls_expires,omitempty"`
 	TLSWarning string `json:"tls_warning,omitempty"`
+	// Servers are the servers sharing a MySQL database (none on SQLite):
+	// who holds a lease, whose lapsed, who was fenced out.
+	Servers []store.ServerRow `json:"servers,omitempty"`
 }
 
 func (c *Console) overviewData(ctx context.Context) Overview {
@@ -644,6 +647,9 @@ func (c *Console) overviewData(ctx context.Context) Overview {
 		o.GoClassRooms = int(n)
 	}
 	o.Traffic = c.stats.traffic()
+	if o.Servers, err = c.d.Store.Servers(ctx); err != nil {
+		c.d.Log.Warn("console: servers", "err", err)
+	}
 	if c.d.CertExpiry != nil {
 		exp := c.d.CertExpiry()
 		o.TLSExpires = exp.UTC().Format("2006-01-02 15:04 UTC")

@@ -154,6 +154,7 @@ var (
 	descMembers = prometheus.NewDesc("sxb_members_present", "Members present in living rooms.", nil, nil)
 	descPending = prometheus.NewDesc("sxb_heartbeats_pending", "Heartbeats held in memory, not yet written.", nil, nil)
 	descUp      = prometheus.NewDesc("sxb_database_up", "1 when the last gauge query of the database worked.", nil, nil)
+	descCaches  = prometheus.NewDesc("sxb_caches_on", "1 while this server answers from its caches (always on SQLite; on MySQL while it holds its lease in the group).", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -161,6 +162,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMembers
 	ch <- descPending
 	ch <- descUp
+	ch <- descCaches
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -177,4 +179,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(c.st.Pending()))
 	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, up)
+	caches := 0.0
+	if c.st.Caching() {
+		caches = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descCaches, prometheus.GaugeValue, caches)
 }

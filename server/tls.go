@@ -72,8 +72,11 @@ func (c *certFiles) fileStamp() string {
 // reload loads the pair again; a bad pair is refused and the one in use
 // stays.
 func (c *certFiles) reload() error {
-	pair, err := loadPair(c.certPath, c.keyPath, time.Now())
+	// The files' stamp is taken before they are read: a file replaced
+	// while they are read (a renewal writes the certificate, then the
+	// key) then differs from it, and the next look loads the pair again.
 	stamp := c.fileStamp()
+	pair, err := loadPair(c.certPath, c.keyPath, time.Now())
 	c.mu.Lock()
 	c.stamp = stamp
 	if err == nil {

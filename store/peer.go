@@ -240,3 +240,35 @@ func (s *Store) dropSessions(uin int64) {
 		s.sessions.Delete(tok)
 	}
 }
+
+// ServerRow is a server of the group as the console shows it.
+type ServerRow struct {
+	ID          string `json:"id"`
+	Addr        string `json:"addr"`
+	LeaseLeftMs int64  `json:"lease_left_ms"` // negative: lapsed that long ago
+	Fenced      bool   `json:"fenced"`
+	Started     int64  `json:"started"` // unix seconds
+}
+
+// Servers lists the group's servers, newest first (none on SQLite: one
+// server has the file). Servers gone for an hour are dropped as they
+// register (see RegisterServer).
+func (s *Store) Servers(ctx context.Context) ([]ServerRow, error) {
+	if !s.d.shared || s.lease == nil {
+		return nil, nil
+	}
+	rows, err := s.lease.QueryContext(ctx, "SELECT id, addr, lease_until - "+nowMs+", fenced, started FROM t_server ORDER BY started DESC, id")
+	if err != nil {
+		return nil, fmt.Errorf("servers: %w", err)
+	}
+	defer rows.Close()
+	var out []ServerRow
+	for rows.Next() {
+		var r ServerRow
+		if err := rows.Scan(&r.ID, &r.Addr, &r.LeaseLeftMs, &r.Fenced, &r.Started); err != nil {
+			return nil, fmt.Errorf("servers: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
