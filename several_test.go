@@ -407,7 +407,7 @@ func TestPeerMessagesBatched(t *testing.T) {
 		t.Fatalf("the other server lists %d members, want %d", list.Total, n+1)
 	}
 	got := messages() - before
-	if got < 1 || got >= n/2 {
+	if got < 1 || got >= n { // how many share depends on timing: see server's TestPublishBatches
 		t.Fatalf("%d enters took %d messages to the other server", n, got)
 	}
 	t.Logf("%d enters, %d messages to the other server", n, got)
