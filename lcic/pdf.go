@@ -85,5 +85,7 @@ func (s *Service) fetcher() *http.Client {
 			return nil
 		}
 	}
-	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, Proxy: nil}, Timeout: s.cfg.FetchTimeout}
+	// One connection a fetch (they are rare): nothing is kept open after.
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, Proxy: nil, DisableKeepAlives: true},
+		Timeout: s.cfg.FetchTimeout}
 }
