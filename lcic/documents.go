@@ -257,11 +257,7 @@ func (s *Service) bindDocument(ctx context.Context, c *call) (any, error) {
 	if err := c.bind(&p); err != nil {
 		return nil, err
 	}
-	_, cl, err := s.room(ctx, c, u64(p.RoomId))
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.document(ctx, c, str(p.DocumentId))
+	cl, d, err := s.roomDocument(ctx, c, p.RoomId, p.DocumentId)
 	if err != nil {
 		return nil, err
 	}
@@ -271,10 +267,30 @@ func (s *Service) bindDocument(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	err = s.st.Bind(ctx, courseware(d, cl.ID, cl.HostUin, now), bindsPerRoom, bindsPerUser)
-	if errors.Is(err, store.ErrExists) {
-		err = nil // the teacher bound the same file by hand
+	switch {
+	case err == nil, errors.Is(err, store.ErrExists): // the teacher may have bound the same file by hand
+		return nil, nil
+	case errors.Is(err, store.ErrFull):
+		err = fail("LimitExceeded", "the class holds %d files or its teacher %d: unbind some first", bindsPerRoom, bindsPerUser)
+	}
+	// Not in the courseware list: the binding is not kept either.
+	if _, uerr := s.st.UnbindLCICDocument(ctx, cl.ID, d.DocumentID); uerr != nil {
+		return nil, errors.Join(err, uerr)
 	}
 	return nil, err
+}
+
+// roomDocument reads a room and a document of the key's app.
+func (s *Service) roomDocument(ctx context.Context, c *call, room *uint64, doc *string) (*store.Room, *store.LCICDocument, error) {
+	_, cl, err := s.room(ctx, c, u64(room))
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := s.document(ctx, c, str(doc))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cl, d, nil
 }
 
 // The binding caps for a school's courseware (the apps' own are lower).
@@ -291,11 +307,7 @@ func (s *Service) unbindDocument(ctx context.Context, c *call) (any, error) {
 	if err := c.bind(&p); err != nil {
 		return nil, err
 	}
-	_, cl, err := s.room(ctx, c, u64(p.RoomId))
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.document(ctx, c, str(p.DocumentId))
+	cl, d, err := s.roomDocument(ctx, c, p.RoomId, p.DocumentId)
 	if err != nil {
 		return nil, err
 	}

@@ -143,3 +143,27 @@ func TestDocumentUpload(t *testing.T) {
 	_, sc2, _, _ := tests.NewLCIC(t, nil)
 	sc2.Fails("CreateDocumentUpload", M{"SdkAppId": app, "DocumentName": "a.pdf", "TranscodeType": 1, "DocumentSize": 10}, "FailedOperation")
 }
+
+// A class whose courseware list is full: binding is refused with a clear
+// code and leaves no half binding behind (a retry is refused again, the
+// room lists no document).
+func TestBindIntoFullClass(t *testing.T) {
+	h, sc, _, _ := tests.NewLCIC(t, nil)
+	app := int64(tests.AppA)
+	tid := sc.Call("RegisterUser", M{"SdkAppId": app, "Name": "T", "OriginId": "t"})["UserId"].(string)
+	room := int64(sc.Call("CreateRoom", M{"SdkAppId": app, "Name": "R", "StartTime": h.Unix() + 300, "EndTime": h.Unix() + 3000,
+		"TeacherId": tid})["RoomId"].(float64))
+	uin := tests.QueryInt(t, h.DBPath, "SELECT uin FROM t_account WHERE uid = ?", tid)
+	tests.Exec(t, h.DBPath, fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+		INSERT INTO t_bind_file (uin, room_id, bind_time, type, file_name, url) SELECT %d, %d, 1, 0, 'f', 'https://x/' || i FROM n`, uin, room))
+	doc := sc.Call("CreateDocument", M{"SdkAppId": app, "DocumentUrl": "https://cdn.example/a.png", "DocumentName": "A"})["DocumentId"]
+	for range 2 {
+		sc.Fails("BindDocumentToRoom", M{"RoomId": room, "DocumentId": doc}, "LimitExceeded")
+	}
+	if n := sc.Call("DescribeDocumentsByRoom", M{"RoomId": room})["Total"]; n != float64(0) {
+		t.Fatalf("a refused binding is listed: %v", n)
+	}
+	if n := tests.QueryInt(t, h.DBPath, "SELECT count(*) FROM t_bind_file WHERE room_id = ?", room); n != 1000 {
+		t.Fatalf("%d files bound", n)
+	}
+}
