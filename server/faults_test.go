@@ -149,7 +149,7 @@ func TestHardHealthAtConnectionLimit(t *testing.T) {
 	name := strings.TrimPrefix(u.Path, "/")
 	user := "lim_" + name[len(name)-min(len(name), 20):]
 	for _, q := range []string{"DROP USER IF EXISTS '" + user + "'@'%'",
-		"CREATE USER '" + user + "'@'%' IDENTIFIED BY 'pw' WITH MAX_USER_CONNECTIONS 3",
+		"CREATE USER '" + user + "'@'%' IDENTIFIED BY 'pw' WITH MAX_USER_CONNECTIONS 8",
 		"GRANT ALL ON " + name + ".* TO '" + user + "'@'%'"} {
 		if _, err := admin.Exec(q); err != nil {
 			t.Fatal(err)

@@ -75,3 +75,11 @@ func (c *capConn) Close() error {
 	c.once.Do(func() { c.l.active.Add(-1) })
 	return err
 }
+
+// CloseWrite lets a refusal reach the client before the close.
+func (c *capConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}

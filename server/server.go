@@ -83,7 +83,8 @@ type Server struct {
 	AUIClass *auiclass.Service // nil unless the configuration has "aui_class"
 	LCIC     *lcic.Service     // nil unless the configuration has "lcic"
 	Console  *console.Console
-	HTTP     *http.Server
+	HTTP     *http.Server // its configuration serves plain HTTP too (plain)
+	plain    *plainServer
 	Metrics  *Metrics
 	Log      *slog.Logger
 
@@ -115,11 +116,15 @@ func New(cfg *Config, o Options) (*Server, error) {
 		// the heap it needs is small (BENCHMARKS.md: 228 MB at 50,000).
 		debug.SetGCPercent(GCPercent)
 	}
+	var hashing func(int)
 	if os.Getenv("GOMAXPROCS") == "" && !o.KeepMaxProcs {
 		// A password hash holds a Go processor for its whole run (at low OS
-		// priority); one processor per hash more than the cores keeps every
-		// core available to the other requests during a login storm.
-		runtime.GOMAXPROCS(runtime.NumCPU() + cfg.LoginConcurrent)
+		// priority); a processor more for each hash while it runs keeps
+		// every core available to the other requests during a login
+		// storm. Not more all the time: each idle processor is one more
+		// thread woken and put back to sleep around every quiet request
+		// (BENCHMARKS.md, the cost of a classroom request).
+		hashing = lendProcs(runtime.NumCPU())
 	}
 	fitFileLimit(cfg, log)
 	so := cfg.Options
@@ -158,7 +163,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 	if im.Client == nil {
 		im.Client = &http.Client{Timeout: 5 * time.Second}
 	}
-	service := svc.New(&cfg.Config, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now})
+	service := svc.New(&cfg.Config, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now, Hashing: hashing})
 	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, done: o.Done,
 		addrs:   clientAddrs{proxies: cfg.Proxies},
 		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil, cfg.AUILive != nil, cfg.AUIClass != nil, cfg.LCIC != nil, st.SeveralServers() && !cfg.ReadThrough), codes())}
@@ -254,7 +259,22 @@ func New(cfg *Config, o Options) (*Server, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	s.plain = newPlainServer(s.HTTP)
 	return s, nil
+}
+
+// lendProcs sets GOMAXPROCS to cores and returns the function that adds
+// one for each password hash running.
+func lendProcs(cores int) func(delta int) {
+	var mu sync.Mutex
+	hashes := 0
+	runtime.GOMAXPROCS(cores)
+	return func(delta int) {
+		mu.Lock()
+		defer mu.Unlock()
+		hashes += delta
+		runtime.GOMAXPROCS(cores + hashes)
+	}
 }
 
 // fileReserve are the open files kept for what is not a client: the
@@ -316,7 +336,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.HTTP.TLSConfig = &tls.Config{GetCertificate: s.tls.get, MinVersion: tls.VersionTLS12}
 		err = s.HTTP.ServeTLS(capped, "", "") // HTTP/2 is offered too
 	} else {
-		err = s.HTTP.Serve(capped)
+		err = s.plain.Serve(capped)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -355,9 +375,10 @@ func (s *Server) watchCert(ctx context.Context) {
 // when requests were still running at the deadline.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.leavePeers()
-	herr := s.HTTP.Shutdown(ctx)
+	herr := errors.Join(s.HTTP.Shutdown(ctx), s.plain.Shutdown(ctx))
 	if herr != nil {
 		s.HTTP.Close()
+		s.plain.Close()
 		herr = fmt.Errorf("requests still running at the deadline: %w", herr)
 	}
 	return errors.Join(herr, s.stop())
@@ -367,6 +388,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.leavePeers()
 	s.HTTP.Close()
+	s.plain.Close()
 	return s.stop()
 }
 

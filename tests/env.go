@@ -17,8 +17,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -50,7 +50,7 @@ type Env struct {
 	App    *server.Server
 	Svc    *svc.Service
 	Store  *store.Store
-	HTTP   *httptest.Server
+	HTTP   *Front
 	DBPath string        // the database: a file, or a mysql:// URL
 	Log    *bytes.Buffer // the server's log (JSON lines)
 
@@ -131,8 +131,40 @@ func (h *Env) start() {
 		h.T.Fatal(err)
 	}
 	h.App, h.Svc, h.Store = srv, srv.Svc, srv.Store
-	h.HTTP = httptest.NewServer(srv.HTTP.Handler)
+	h.HTTP = serve(h.T, srv)
 	h.closed = false
+}
+
+// Front is a server listening on loopback the way sxb-edu serves, through
+// Server.Serve: the tests talk to its own HTTP/1.1 connection handling.
+type Front struct {
+	URL    string
+	ln     net.Listener
+	client *http.Client
+	done   chan struct{}
+}
+
+func serve(t testing.TB, srv *server.Server) *Front {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Front{URL: "http://" + ln.Addr().String(), ln: ln, done: make(chan struct{}),
+		client: &http.Client{Transport: &http.Transport{}}}
+	go func() {
+		defer close(f.done)
+		srv.Serve(ln)
+	}()
+	return f
+}
+
+// Client is an HTTP client for the front.
+func (f *Front) Client() *http.Client { return f.client }
+
+// Close stops listening; the server's Close ends its connections.
+func (f *Front) Close() {
+	f.ln.Close()
+	f.client.CloseIdleConnections()
 }
 
 // RunBackground starts the server's background loop (heartbeat flushes,

@@ -1,0 +1,257 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// plainTestHandler answers by path, so that one table can walk the
+// framing rules.
+func plainTestHandler(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/small":
+		io.WriteString(w, `{"errorCode":0,"errorInfo":""}`)
+	case "/echo":
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	case "/big": // past the held-back buffer, no length: chunked on HTTP/1.1
+		w.Write([]byte(strings.Repeat("x", 10000)))
+	case "/declared":
+		w.Header().Set("Content-Length", "5")
+		io.WriteString(w, "hello")
+	case "/short": // announces more than it writes
+		w.Header().Set("Content-Length", "10")
+		io.WriteString(w, "hello")
+	case "/nocontent":
+		w.WriteHeader(http.StatusNoContent)
+	case "/status":
+		w.WriteHeader(http.StatusTeapot)
+		io.WriteString(w, "<html>tea</html>")
+	case "/close":
+		w.Header().Set("Connection", "close")
+		io.WriteString(w, "bye")
+	case "/flush":
+		io.WriteString(w, "first")
+		w.(http.Flusher).Flush()
+		io.WriteString(w, "second")
+	case "/panic":
+		panic("boom")
+	case "/unread": // leaves the body
+		io.WriteString(w, "ok")
+	case "/host":
+		io.WriteString(w, r.Host+" "+r.RemoteAddr[:strings.LastIndexByte(r.RemoteAddr, ':')])
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// exchange sends raw on a new connection and reads up to n answers; it
+// reports whether the server kept the connection open after them.
+func exchange(t *testing.T, addr, raw string, n int, method string) (answers []string, open bool) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	for range n {
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			answers = append(answers, "error: "+err.Error())
+			return answers, false
+		}
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			answers = append(answers, "body error: "+err.Error())
+			return answers, false
+		}
+		var sb strings.Builder
+		sb.WriteString(resp.Status)
+		for _, k := range []string{"Content-Length", "Content-Type", "Connection"} {
+			sb.WriteString(" | " + k + "=" + resp.Header.Get(k))
+		}
+		sb.WriteString(" | TE=" + strings.Join(resp.TransferEncoding, ",") + " | close=" + strconv.FormatBool(resp.Close))
+		sb.WriteString(" | date=" + map[bool]string{true: "yes", false: "no"}[resp.Header.Get("Date") != ""])
+		sb.WriteString(" | " + string(b))
+		answers = append(answers, sb.String())
+	}
+	// Open: a read waits (deadline) instead of seeing the close.
+	c.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+	_, err = br.ReadByte()
+	var ne net.Error
+	return answers, errors.As(err, &ne) && ne.Timeout()
+}
+
+// The plain server answers every case byte for byte the way net/http's
+// server does (but for the Date's value): framing, sniffed types,
+// keep-alive and close, 100-continue, refusals.
+func TestPlainServerAnswersAsNetHTTP(t *testing.T) {
+	cfg := &http.Server{Handler: http.HandlerFunc(plainTestHandler), ReadHeaderTimeout: 2 * time.Second,
+		ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second, IdleTimeout: 5 * time.Second,
+		MaxHeaderBytes: 4 << 10, ErrorLog: discardLogger()}
+	std := &http.Server{Handler: cfg.Handler, ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, MaxHeaderBytes: cfg.MaxHeaderBytes, ErrorLog: cfg.ErrorLog}
+	ours := newPlainServer(cfg)
+	lnOurs, _ := net.Listen("tcp", "127.0.0.1:0")
+	lnStd, _ := net.Listen("tcp", "127.0.0.1:0")
+	go ours.Serve(lnOurs)
+	go std.Serve(lnStd)
+	defer ours.Close()
+	defer std.Close()
+
+	get := func(path string) string { return "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n" }
+	post := func(path, body string) string {
+		return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+			strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	}
+	bigBody := strings.Repeat("b", 300<<10)
+	cases := []struct {
+		name, raw string
+		n         int
+		method    string
+	}{
+		{"small answer: length and sniffed type", get("/small"), 1, "GET"},
+		{"post echoed", post("/echo", `{"token":"t","roomnum":1}`), 1, "POST"},
+		{"two in a row on one connection", get("/small") + post("/echo", `{"a":1}`), 2, "GET"},
+		{"long answer chunked", get("/big"), 1, "GET"},
+		{"declared length", get("/declared"), 1, "GET"},
+		{"short of its declared length: closed", get("/short") + get("/small"), 1, "GET"},
+		{"HEAD", "HEAD /small HTTP/1.1\r\nHost: x\r\n\r\n", 1, "HEAD"},
+		{"HEAD of a long answer", "HEAD /big HTTP/1.1\r\nHost: x\r\n\r\n", 1, "HEAD"},
+		{"204", get("/nocontent"), 1, "GET"},
+		{"status and html sniffed", get("/status"), 1, "GET"},
+		{"handler closes", get("/close"), 1, "GET"},
+		{"client closes", "GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 1, "GET"},
+		{"HTTP/1.0", "GET /small HTTP/1.0\r\n\r\n", 1, "GET"},
+		{"HTTP/1.0 keep-alive", "GET /small HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 1, "GET"},
+		{"HTTP/1.0 long answer", "GET /big HTTP/1.0\r\n\r\n", 1, "GET"},
+		{"flushed", get("/flush"), 1, "GET"},
+		{"100-continue", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\n\r\n{\"a\":1}", 2, "POST"},
+		{"unknown expectation", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: magic\r\nContent-Length: 2\r\n\r\n{}", 1, "POST"},
+		{"no Host", "GET /small HTTP/1.1\r\n\r\n", 1, "GET"},
+		{"bad Host", "GET /small HTTP/1.1\r\nHost: a b\r\n\r\n", 1, "GET"},
+		{"absolute URL", "GET http://example.com/host HTTP/1.1\r\nHost: x\r\n\r\n", 1, "GET"},
+		{"header too large", "GET /small HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 20<<10) + "\r\n\r\n", 1, "GET"},
+		{"malformed request line", "GARBAGE\r\n\r\n", 1, "GET"},
+		{"HTTP/2 line", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 1, "GET"},
+		{"bad header name", "GET /small HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n", 1, "GET"},
+		{"chunked request", "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 1, "POST"},
+		{"small unread body kept", post("/unread", `{"a":1}`) + get("/small"), 2, "POST"},
+		{"large unread body: closed", post("/unread", bigBody), 1, "POST"},
+		{"unknown path", get("/nowhere"), 1, "GET"},
+		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 1, "OPTIONS"},
+		{"panic: no answer", get("/panic"), 1, "GET"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want, wantOpen := exchange(t, lnStd.Addr().String(), tc.raw, tc.n, tc.method)
+			got, gotOpen := exchange(t, lnOurs.Addr().String(), tc.raw, tc.n, tc.method)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") || gotOpen != wantOpen {
+				t.Fatalf("answers differ\n net/http: %q open=%v\n ours:     %q open=%v", want, wantOpen, got, gotOpen)
+			}
+		})
+	}
+}
+
+func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// Shutdown closes idle connections at once and lets a request in flight
+// finish with its answer.
+func TestPlainServerShutdown(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	cfg := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(started)
+			<-release
+		}
+		io.WriteString(w, "done")
+	}), ErrorLog: discardLogger()}
+	s := newPlainServer(cfg)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	idle, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	io.WriteString(idle, "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+	idleR := bufio.NewReader(idle)
+	if resp, err := http.ReadResponse(idleR, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("first answer: %v", err)
+	} else {
+		io.ReadAll(resp.Body)
+	}
+	busy, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started
+	shut := make(chan error, 1)
+	go func() { shut <- s.Shutdown(context.Background()) }()
+	// The idle connection is closed; new ones are refused.
+	idle.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := idleR.ReadByte(); err != io.EOF {
+		t.Fatalf("idle connection not closed by Shutdown: %v", err)
+	}
+	if err := <-served; err != http.ErrServerClosed {
+		t.Fatalf("Serve returned %v", err)
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned (%v) with a request in flight", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	busy.SetReadDeadline(time.Now().Add(2 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(busy), nil)
+	if err != nil {
+		t.Fatalf("the request in flight lost its answer: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "done" || !resp.Close {
+		t.Fatalf("answer in flight: %q, closing %v", b, resp.Close)
+	}
+	if err := <-shut; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	// A deadline that passes with a request still running is reported.
+	started2, release2 := make(chan struct{}), make(chan struct{})
+	defer close(release2)
+	s2 := newPlainServer(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started2)
+		<-release2
+	}), ErrorLog: discardLogger()})
+	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
+	go s2.Serve(ln2)
+	c2, err := net.Dial("tcp", ln2.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	io.WriteString(c2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started2
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s2.Shutdown(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Shutdown past its deadline: %v", err)
+	}
+	s2.Close()
+}
