@@ -65,6 +65,10 @@ func (s *Service) hashing(ctx context.Context, c hashClass, fn func() error) err
 		return err
 	}
 	defer s.hashes.release()
+	if s.onHash != nil {
+		s.onHash(1)
+		defer s.onHash(-1)
+	}
 	return lowPriority(fn)
 }
 

@@ -37,6 +37,7 @@ type Service struct {
 	rooms   roomLocks
 	started time.Time
 	limiter *loginLimiter
+	onHash  func(delta int)
 }
 
 // Req is a request that passed the common checks.
@@ -59,6 +60,9 @@ type Deps struct {
 	// Now is the clock (nil: time.Now). The reaper's grace period starts
 	// at its reading when New runs.
 	Now func() time.Time
+	// Hashing, when set, is told as a password hash starts (+1) and ends
+	// (-1): the server lends the hash a Go processor of its own.
+	Hashing func(delta int)
 }
 
 // New makes a Service from a validated configuration.
@@ -74,7 +78,7 @@ func New(cfg *Config, d Deps) *Service {
 	}
 	s := &Service{Cfg: cfg, Store: d.Store, IM: d.IM, Log: d.Log, clock: d.Now,
 		apps: map[int64]App{}, hashes: newHashQueue(max(cfg.LoginConcurrent, 1), max(cfg.HashQueue, 1)),
-		limiter: newLoginLimiter()}
+		limiter: newLoginLimiter(), onHash: d.Hashing}
 	for _, a := range cfg.Apps {
 		s.apps[a.SDKAppID] = a
 	}
