@@ -29,8 +29,10 @@ import (
 
 func main() {
 	level := new(slog.LevelVar)
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	out := newLogBuffer(os.Stderr)
+	log := slog.New(flushingHandler{slog.NewJSONHandler(out, &slog.HandlerOptions{Level: level}), out})
 	err := run(os.Args[1:], os.Stdout, log, level)
+	out.Flush()
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
