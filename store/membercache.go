@@ -49,24 +49,33 @@ func (s *Store) roomMembers(ctx context.Context, room int64) (total int64, rows 
 	return e.present, e.rows, nil
 }
 
+// memberSnap is what roomEntry returns by value (no allocation on the hot
+// path): the rows and count as they were, and whether the uin asked about
+// was removed.
+type memberSnap struct {
+	rows    []memberRow
+	present int64
+	removed bool
+}
+
 // Removed reports whether an operator removed uin from room.
 func (s *Store) Removed(ctx context.Context, room, uin int64) (bool, error) {
 	e, err := s.roomEntry(ctx, room, uin)
 	if err != nil {
 		return false, err
 	}
-	return e.removed[uin], nil
+	return e.removed, nil
 }
 
 // roomEntry returns room's cached entry (a snapshot: read it only),
 // loading it when missing; uin is looked up in the same lock.
-func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, error) {
+func (s *Store) roomEntry(ctx context.Context, room, uin int64) (memberSnap, error) {
 	c := &s.members
 	caching := s.caching()
 	c.mu.Lock()
 	e, ok := c.rooms[room]
 	if ok && caching {
-		snap := &roomMembers{rows: e.rows, present: e.present, removed: map[int64]bool{uin: e.removed[uin]}}
+		snap := memberSnap{rows: e.rows, present: e.present, removed: e.removed[uin]}
 		c.mu.Unlock()
 		return snap, nil
 	}
@@ -77,11 +86,11 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 	e = &roomMembers{pos: map[int64]int{}, removed: map[int64]bool{}}
 	rm, err := s.r.QueryContext(ctx, "SELECT uin FROM t_removed_member WHERE room_id = ?", room)
 	if err != nil {
-		return nil, fmt.Errorf("removed members: %w", err)
+		return memberSnap{}, fmt.Errorf("removed members: %w", err)
 	}
 	ids, err := scanIDs(rm)
 	if err != nil {
-		return nil, fmt.Errorf("removed members: %w", err)
+		return memberSnap{}, fmt.Errorf("removed members: %w", err)
 	}
 	for _, id := range ids {
 		e.removed[id] = true
@@ -90,14 +99,14 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 		FROM t_class_member m LEFT JOIN t_account a ON a.uin = m.uin
 		WHERE m.room_id = ? ORDER BY `+s.d.memberOrder, room)
 	if err != nil {
-		return nil, fmt.Errorf("members: %w", err)
+		return memberSnap{}, fmt.Errorf("members: %w", err)
 	}
 	defer q.Close()
 	for q.Next() {
 		var r memberRow
 		var exited bool
 		if err := q.Scan(&r.uin, &r.uid, &r.role, &exited, &r.seq); err != nil {
-			return nil, err
+			return memberSnap{}, err
 		}
 		r.present = !exited
 		if r.present {
@@ -107,7 +116,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 		e.rows = append(e.rows, r)
 	}
 	if err := q.Err(); err != nil {
-		return nil, err
+		return memberSnap{}, err
 	}
 	c.mu.Lock()
 	if s.roomGen(room) == gen && caching {
@@ -117,7 +126,7 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (*roomMembers, e
 		c.rooms[room] = e
 	}
 	c.mu.Unlock()
-	return e, nil
+	return memberSnap{rows: e.rows, present: e.present, removed: e.removed[uin]}, nil
 }
 
 // memberGenSlots hold the rooms' member generations: a write to a room
