@@ -61,14 +61,10 @@ const maxDrain = 256 << 10
 const bufferBody = 4 << 10
 
 func (s *plainServer) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
+	if !s.enlist(func() { s.lns[ln] = struct{}{} }) {
 		ln.Close()
 		return http.ErrServerClosed
 	}
-	s.lns[ln] = struct{}{}
-	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.lns, ln)
@@ -93,16 +89,23 @@ func (s *plainServer) Serve(ln net.Listener) error {
 		}
 		delay = 0
 		pc := &plainConn{s: s, c: c, remote: c.RemoteAddr().String()}
-		s.mu.Lock()
-		if s.closing.Load() {
-			s.mu.Unlock()
+		if !s.enlist(func() { s.conns[pc] = struct{}{} }) {
 			c.Close()
 			return http.ErrServerClosed
 		}
-		s.conns[pc] = struct{}{}
-		s.mu.Unlock()
 		go pc.serve()
 	}
+}
+
+// enlist runs add under the lock, unless the server is closing.
+func (s *plainServer) enlist(add func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	add()
+	return true
 }
 
 // Shutdown stops accepting, closes idle connections and waits for the
@@ -300,6 +303,7 @@ func checkRequest(req *http.Request) (int, string) {
 	case !httpguts.ValidHostHeader(req.Host):
 		return http.StatusBadRequest, "malformed Host header"
 	}
+	// ReadRequest leaves this to the server (TestPlainServerAnswersAsNetHTTP).
 	for k, vv := range req.Header {
 		if !httpguts.ValidHeaderFieldName(k) {
 			return http.StatusBadRequest, "invalid header name"
