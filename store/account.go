@@ -148,13 +148,22 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, err
 	if v, ok := s.sessions.Load(token); ok && caching {
 		return v.(*Session), nil
 	}
-	// Read without a lock (on MySQL a round trip: ten thousand students
-	// entering must not queue behind one another), cached only if no login
-	// or logout committed meanwhile, so a replaced token is never cached.
+	// Read without a lock, together with the other first sights of the
+	// moment (see sessionReads).
+	b, err := s.readSessions(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if se, ok := b.found[token]; ok {
+		return se, nil
+	}
+	// No row holds exactly this token; the database's comparison may still
+	// match one (MySQL's is case-insensitive and ignores trailing spaces),
+	// so ask it alone, as every lookup did before the batches.
 	gen := s.sessGen.Load()
-	se := &Session{Token: token}
+	se := &Session{}
 	var last int64
-	err := s.r.QueryRowContext(ctx,
+	err = s.r.QueryRowContext(ctx,
 		"SELECT "+accountCols+", last_request_time FROM t_account WHERE token = ?", token).
 		Scan(&se.Uin, &se.UID, &se.AppID, &se.Role, &se.PwdHash, &last)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -163,22 +172,12 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, err
 	if err != nil {
 		return nil, err
 	}
+	se.Token = token
 	se.lastRequest.Store(last)
 	se.flushed.Store(last)
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
-	if v, ok := s.sessions.Load(token); ok {
-		// Without the caches, the database just confirmed it: the kept
-		// session gathers the token's activity (see Touch).
-		return v.(*Session), nil
-	}
-	if s.sessGen.Load() == gen {
-		if old, ok := s.sessUins.Swap(se.Uin, token); ok && old != token {
-			s.sessions.Delete(old) // replaced meanwhile: one token per account
-		}
-		s.sessions.Store(token, se)
-	}
-	return se, nil
+	return s.keepSession(se, gen), nil
 }
 
 // ExpireSession clears a token whose activity is too old.

@@ -13,8 +13,22 @@ import (
 // this server update it in place; other servers' writes drop what they
 // change before they are acknowledged (see peer.go).
 type memberCache struct {
-	mu    sync.Mutex
-	rooms map[int64]*roomMembers
+	mu      sync.Mutex
+	rooms   map[int64]*roomMembers
+	loading map[int64]*memberLoad // rooms being read (with the caches on)
+}
+
+// memberLoad is a room's list being read. Requests that miss meanwhile
+// wait for it instead of reading the same rows again, and the room's
+// changes meanwhile are kept in order and applied to what it read (each
+// change sets a state, so applying one the read already saw changes
+// nothing). Dropping the loads whose room changed meanwhile, as was done
+// before, fed on itself in a storm of enters: with the database slowed
+// by the storm, every load saw an enter and was read again.
+type memberLoad struct {
+	journal []func(c *memberCache, e *roomMembers)
+	lost    bool // the room was dropped meanwhile: not kept
+	done    chan struct{}
 }
 
 type roomMembers struct {
@@ -37,6 +51,7 @@ const maxMemberRooms = 20000
 
 func (c *memberCache) init() {
 	c.rooms = make(map[int64]*roomMembers)
+	c.loading = make(map[int64]*memberLoad)
 }
 
 // roomMembers returns the cached rows of room, loading them when missing or
@@ -72,25 +87,79 @@ func (s *Store) Removed(ctx context.Context, room, uin int64) (bool, error) {
 func (s *Store) roomEntry(ctx context.Context, room, uin int64) (memberSnap, error) {
 	c := &s.members
 	caching := s.caching()
-	c.mu.Lock()
-	e, ok := c.rooms[room]
-	if ok && caching {
+	for {
+		c.mu.Lock()
+		if !caching {
+			c.mu.Unlock()
+			// Every answer is read after its request came.
+			e, err := s.loadMembers(ctx, room)
+			if err != nil {
+				return memberSnap{}, err
+			}
+			return memberSnap{rows: e.rows, present: e.present, removed: e.removed[uin]}, nil
+		}
+		if e, ok := c.rooms[room]; ok {
+			snap := memberSnap{rows: e.rows, present: e.present, removed: e.removed[uin]}
+			c.mu.Unlock()
+			return snap, nil
+		}
+		if l, ok := c.loading[room]; ok {
+			c.mu.Unlock()
+			select {
+			case <-l.done:
+				continue
+			case <-ctx.Done():
+				return memberSnap{}, ctx.Err()
+			}
+		}
+		l := &memberLoad{done: make(chan struct{})}
+		c.loading[room] = l
+		c.mu.Unlock()
+
+		e, err := s.loadMembers(ctx, room)
+		if s.memberReadHook != nil {
+			s.memberReadHook()
+		}
+		c.mu.Lock()
+		delete(c.loading, room)
+		close(l.done)
+		if err != nil {
+			c.mu.Unlock()
+			return memberSnap{}, err
+		}
+		if !l.lost {
+			if len(c.rooms) >= maxMemberRooms {
+				c.rooms = make(map[int64]*roomMembers)
+			}
+			c.rooms[room] = e
+			for _, fn := range l.journal {
+				cur, ok := c.rooms[room]
+				if !ok {
+					break // dropped
+				}
+				fn(c, cur)
+			}
+		}
+		// A lost load was read after the request came: answer from it.
 		snap := memberSnap{rows: e.rows, present: e.present, removed: e.removed[uin]}
+		if cur, ok := c.rooms[room]; ok {
+			snap = memberSnap{rows: cur.rows, present: cur.present, removed: cur.removed[uin]}
+		}
 		c.mu.Unlock()
 		return snap, nil
 	}
-	c.mu.Unlock()
-	// Load outside the lock; a write meanwhile drops what is loaded (see
-	// changed), so a stale load is never kept.
-	gen := s.roomGen(room)
-	e = &roomMembers{pos: map[int64]int{}, removed: map[int64]bool{}}
+}
+
+// loadMembers reads room's members and removed members.
+func (s *Store) loadMembers(ctx context.Context, room int64) (*roomMembers, error) {
+	e := &roomMembers{pos: map[int64]int{}, removed: map[int64]bool{}}
 	rm, err := s.r.QueryContext(ctx, "SELECT uin FROM t_removed_member WHERE room_id = ?", room)
 	if err != nil {
-		return memberSnap{}, fmt.Errorf("removed members: %w", err)
+		return nil, fmt.Errorf("removed members: %w", err)
 	}
 	ids, err := scanIDs(rm)
 	if err != nil {
-		return memberSnap{}, fmt.Errorf("removed members: %w", err)
+		return nil, fmt.Errorf("removed members: %w", err)
 	}
 	for _, id := range ids {
 		e.removed[id] = true
@@ -99,14 +168,14 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (memberSnap, err
 		FROM t_class_member m LEFT JOIN t_account a ON a.uin = m.uin
 		WHERE m.room_id = ? ORDER BY `+s.d.memberOrder, room)
 	if err != nil {
-		return memberSnap{}, fmt.Errorf("members: %w", err)
+		return nil, fmt.Errorf("members: %w", err)
 	}
 	defer q.Close()
 	for q.Next() {
 		var r memberRow
 		var exited bool
 		if err := q.Scan(&r.uin, &r.uid, &r.role, &exited, &r.seq); err != nil {
-			return memberSnap{}, err
+			return nil, err
 		}
 		r.present = !exited
 		if r.present {
@@ -116,17 +185,9 @@ func (s *Store) roomEntry(ctx context.Context, room, uin int64) (memberSnap, err
 		e.rows = append(e.rows, r)
 	}
 	if err := q.Err(); err != nil {
-		return memberSnap{}, err
+		return nil, err
 	}
-	c.mu.Lock()
-	if s.roomGen(room) == gen && caching {
-		if len(c.rooms) >= maxMemberRooms {
-			c.rooms = make(map[int64]*roomMembers)
-		}
-		c.rooms[room] = e
-	}
-	c.mu.Unlock()
-	return memberSnap{rows: e.rows, present: e.present, removed: e.removed[uin]}, nil
+	return e, nil
 }
 
 // memberGenSlots hold the rooms' member generations: a write to a room
@@ -144,8 +205,9 @@ func (s *Store) roomGen(room int64) int64 {
 
 func (s *Store) bumpRoomGen(room int64) { s.memberGens[uint64(room)%memberGenSlots].Add(1) }
 
-// changeMembers runs fn on room's cached entry, if there is one, after
-// moving the member generation (so a load in flight is not kept).
+// changeMembers runs fn on room's cached entry, if there is one, or keeps
+// it for the load in flight (see memberLoad), after moving the member
+// generation (see leftElsewhere).
 func (s *Store) changeMembers(room int64, fn func(c *memberCache, e *roomMembers)) {
 	s.bumpRoomGen(room)
 	c := &s.members
@@ -153,6 +215,8 @@ func (s *Store) changeMembers(room int64, fn func(c *memberCache, e *roomMembers
 	defer c.mu.Unlock()
 	if e, ok := c.rooms[room]; ok {
 		fn(c, e)
+	} else if l, ok := c.loading[room]; ok {
+		l.journal = append(l.journal, fn)
 	}
 }
 
@@ -211,6 +275,9 @@ func (e *roomMembers) insert(row memberRow) {
 // member's first entry is the only one whose outcome cannot depend on it.
 func (s *Store) enteredElsewhere(x Entered) {
 	s.changeMembers(x.Room, func(c *memberCache, e *roomMembers) {
+		if i, ok := e.pos[x.Uin]; ok && x.Seq != 0 && e.rows[i].present && e.rows[i].seq == x.Seq {
+			return // listed as this enter left it (a load that read it)
+		}
 		if _, ok := e.pos[x.Uin]; ok || x.Seq == 0 || x.UID == "" {
 			delete(c.rooms, x.Room)
 			return
@@ -231,6 +298,8 @@ func (s *Store) leftElsewhere(ctx context.Context, l Left) {
 	listed := false
 	if ok {
 		_, listed = e.pos[l.Uin]
+	} else if ld, loading := c.loading[l.Room]; loading {
+		ld.lost = true // whether its read saw the leave is unknown
 	}
 	c.mu.Unlock()
 	s.bumpRoomGen(l.Room) // a load in flight is not kept
@@ -268,6 +337,9 @@ func (s *Store) membersChanged() {
 	s.memberGen.Add(1)
 	c.mu.Lock()
 	c.rooms = make(map[int64]*roomMembers)
+	for _, l := range c.loading {
+		l.lost = true
+	}
 	c.mu.Unlock()
 }
 

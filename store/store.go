@@ -39,11 +39,14 @@ type Store struct {
 	d      dialect
 	dbName string // MySQL: the database (names its server-wide locks)
 
-	sessMu   sync.Mutex   // held by login and logout, and to cache a session
-	sessGen  atomic.Int64 // counts logins and logouts (see SessionByToken)
-	sessions sync.Map     // token -> *Session
-	sessUins sync.Map     // uin -> its cached token (other servers name accounts, not tokens)
-	owners   sync.Map     // room id -> Owner (changes only when a scheduled class is given another teacher)
+	sessMu    sync.Mutex   // held by login and logout, and to cache a session
+	sessGen   atomic.Int64 // counts logins and logouts (see SessionByToken)
+	sessions  sync.Map     // token -> *Session
+	sessReads sessionReads // first sights of tokens, read together
+
+	memberReadHook func()   // tests: runs after a member list was read
+	sessUins       sync.Map // uin -> its cached token (other servers name accounts, not tokens)
+	owners         sync.Map // room id -> Owner (changes only when a scheduled class is given another teacher)
 
 	live       liveness
 	lists      roomLists

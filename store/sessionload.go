@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// sessionReads gathers the first sights of tokens (a server's first request
+// of each user, ten thousand of them at the top of the hour, and twice that
+// with two servers): tokens asked for while the reads are busy wait and go
+// together in the next read, one query for up to sessionBatchSize of them. A
+// batch is taken off the queue before its query starts, so every token is
+// read after it was asked for.
+type sessionReads struct {
+	mu      sync.Mutex
+	running int             // reads on their way
+	queue   []*sessionBatch // waiting, oldest first
+	reads   int64           // batches read so far
+	taken   int64           // tokens in them
+}
+
+type sessionBatch struct {
+	tokens []string
+	found  map[string]*Session // by the token asked for
+	err    error
+	done   chan struct{}
+}
+
+const (
+	sessionBatchSize    = 200 // tokens of one read
+	sessionReadsAtOnce  = 4   // reads on their way at once (of the pool's 32)
+	sessionReadDeadline = 10 * time.Second
+)
+
+// readSessions finds the sessions of tokens asked for together; a token
+// missing from the map has no exact match (see SessionByToken).
+func (s *Store) readSessions(ctx context.Context, token string) (*sessionBatch, error) {
+	q := &s.sessReads
+	q.mu.Lock()
+	var b *sessionBatch
+	if n := len(q.queue); n > 0 && len(q.queue[n-1].tokens) < sessionBatchSize {
+		b = q.queue[n-1]
+	} else {
+		b = &sessionBatch{done: make(chan struct{})}
+		q.queue = append(q.queue, b)
+	}
+	b.tokens = append(b.tokens, token)
+	if q.running < sessionReadsAtOnce {
+		q.running++
+		go s.drainSessionReads()
+	}
+	q.mu.Unlock()
+	select {
+	case <-b.done:
+		return b, b.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// drainSessionReads runs waiting batches until none wait. Its reads outlive
+// any one request's deadline: others wait for the same batch.
+func (s *Store) drainSessionReads() {
+	q := &s.sessReads
+	for {
+		q.mu.Lock()
+		if len(q.queue) == 0 {
+			q.running--
+			q.mu.Unlock()
+			return
+		}
+		b := q.queue[0]
+		q.queue = q.queue[1:]
+		q.reads++
+		q.taken += int64(len(b.tokens))
+		gen := s.sessGen.Load() // before the read (see keepSession)
+		q.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), sessionReadDeadline)
+		b.found, b.err = s.querySessions(ctx, b.tokens, gen)
+		cancel()
+		close(b.done)
+	}
+}
+
+// querySessions reads the accounts holding tokens and keeps what no login
+// or logout overtook since gen was read.
+func (s *Store) querySessions(ctx context.Context, tokens []string, gen int64) (map[string]*Session, error) {
+	args := make([]any, len(tokens))
+	for i, t := range tokens {
+		args[i] = t
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT "+accountCols+", last_request_time, token FROM t_account WHERE token IN ("+
+		placeholders(len(tokens))+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	read := make(map[string]*Session, len(tokens))
+	for rows.Next() {
+		se := &Session{}
+		var last int64
+		if err := rows.Scan(&se.Uin, &se.UID, &se.AppID, &se.Role, &se.PwdHash, &last, &se.Token); err != nil {
+			return nil, err
+		}
+		se.lastRequest.Store(last)
+		se.flushed.Store(last)
+		read[se.Token] = se
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	found := make(map[string]*Session, len(read))
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	for _, t := range tokens {
+		se, ok := read[t]
+		if !ok {
+			continue
+		}
+		found[t] = s.keepSession(se, gen)
+	}
+	return found, nil
+}
+
+// keepSession caches se, read when the login generation was gen, unless a
+// login or logout committed since (a replaced token is never cached); it
+// returns the session to use. The caller holds sessMu.
+func (s *Store) keepSession(se *Session, gen int64) *Session {
+	if v, ok := s.sessions.Load(se.Token); ok {
+		// Without the caches, the database just confirmed it: the kept
+		// session gathers the token's activity (see Touch).
+		return v.(*Session)
+	}
+	if s.sessGen.Load() == gen {
+		if old, ok := s.sessUins.Swap(se.Uin, se.Token); ok && old != se.Token {
+			s.sessions.Delete(old) // replaced meanwhile: one token per account
+		}
+		s.sessions.Store(se.Token, se)
+	}
+	return se
+}

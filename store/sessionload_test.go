@@ -1,0 +1,127 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// First sights of tokens asked for while the reads are busy are read
+// together, each answered exactly: its account, or not found.
+func TestSessionFirstSightsReadTogether(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, db string) {
+		const users, bogus = 300, 20
+		uins := make([]int64, users)
+		for i := range users {
+			a := account(t, s, fmt.Sprintf("u%d", i), 1, 0)
+			must(t, s.Login(bg, a, fmt.Sprintf("tok-%d", i), "sig", int64(100+i)))
+			uins[i] = a.Uin
+		}
+		q := &s.sessReads
+		queued := func() int64 {
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			n := q.taken
+			for _, b := range q.queue {
+				n += int64(len(b.tokens))
+			}
+			return n
+		}
+		before := q.reads
+
+		// The reads on their way stop before caching what they read, so
+		// every later token waits in the queue.
+		s.sessMu.Lock()
+		var wg sync.WaitGroup
+		errs := make(chan error, users+bogus)
+		for i := range users {
+			wg.Go(func() {
+				se, err := s.SessionByToken(bg, fmt.Sprintf("tok-%d", i))
+				switch {
+				case err != nil:
+					errs <- fmt.Errorf("tok-%d: %w", i, err)
+				case se.Uin != uins[i] || se.UID != fmt.Sprintf("u%d", i) || se.LastRequest() != int64(100+i):
+					errs <- fmt.Errorf("tok-%d: got %+v (last %d)", i, se.Account, se.LastRequest())
+				}
+			})
+		}
+		for i := range bogus {
+			wg.Go(func() {
+				if se, err := s.SessionByToken(bg, fmt.Sprintf("nope-%d", i)); !errors.Is(err, ErrNotFound) {
+					errs <- fmt.Errorf("nope-%d: %+v %v", i, se, err)
+				}
+			})
+		}
+		for deadline := time.Now().Add(10 * time.Second); queued() < users+bogus; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d tokens asked for", queued(), users+bogus)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		s.sessMu.Unlock()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		// At most sessionReadsAtOnce reads were on their way, with the
+		// rest in full batches behind them.
+		if n := q.reads - before; n > sessionReadsAtOnce+(users+bogus+sessionBatchSize-1)/sessionBatchSize {
+			t.Fatalf("%d reads for %d first sights", n, users+bogus)
+		}
+		for i := range users {
+			if _, ok := s.sessions.Load(fmt.Sprintf("tok-%d", i)); !ok {
+				t.Fatalf("tok-%d was not kept", i)
+			}
+		}
+
+		// The database's own comparison still decides: MySQL's ignores
+		// case, SQLite's does not.
+		se, err := s.SessionByToken(bg, "TOK-7")
+		if !strings.HasPrefix(db, "mysql:") {
+			if !errors.Is(err, ErrNotFound) {
+				t.Fatalf("SQLite found %+v %v", se, err)
+			}
+		} else if err != nil || se.Uin != uins[7] {
+			t.Fatalf("MySQL: %+v %v", se, err)
+		}
+	})
+}
+
+// A session read while a login or logout commits is answered but not kept:
+// the token it was read by may be the replaced one.
+func TestSessionReadOvertakenNotKept(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, _ string) {
+		a := account(t, s, "a", 1, 0)
+		must(t, s.Login(bg, a, "tok", "sig", 1))
+		s.sessMu.Lock()
+		got := make(chan error, 1)
+		go func() {
+			se, err := s.SessionByToken(bg, "tok")
+			if err == nil && se.Uin != a.Uin {
+				err = fmt.Errorf("got %+v", se.Account)
+			}
+			got <- err
+		}()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			s.sessReads.mu.Lock()
+			taken := s.sessReads.taken
+			s.sessReads.mu.Unlock()
+			if taken > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the read never started")
+			}
+		}
+		s.sessGen.Add(1) // what a login or logout does once committed
+		s.sessMu.Unlock()
+		must(t, <-got)
+		if _, ok := s.sessions.Load("tok"); ok {
+			t.Fatal("a session read before a login committed was kept")
+		}
+	})
+}
