@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"sxb-edu/front"
 	"sxb-edu/svc"
@@ -159,7 +160,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		rec.Quiet = false
 	}
 	writeJSON(w, status, body)
+	if c := cap(body); c >= 2<<10 && c <= 64<<10 { // written: Write keeps no part of it
+		answers.Put(&body)
+	}
 }
+
+// answers keeps the buffers of large answers for the next page of rooms
+// (5-10 KB each: allocating and clearing them cost more than encoding).
+var answers sync.Pool
 
 // serve answers one request: the HTTP status and the JSON body.
 func (s *Server) serve(req *http.Request, q url.Values, res *front.Record) (status int, body []byte) {
@@ -247,6 +255,13 @@ func (s *Server) run(ctx context.Context, route Route, b svc.Body, res *front.Re
 }
 
 func envelope(code int, info string, data any) []byte {
+	if l, ok := data.(svc.RoomList); ok && code == svc.CodeOK && info == "" {
+		var b []byte
+		if p, _ := answers.Get().(*[]byte); p != nil {
+			b = (*p)[:0]
+		}
+		return appendRoomList(b, l)
+	}
 	return marshal(Envelope{ErrorCode: code, ErrorInfo: info, Data: data})
 }
 

@@ -1,0 +1,50 @@
+package dispatch
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"testing"
+
+	"sxb-edu/svc"
+)
+
+// The room list's own encoder writes exactly what encoding/json writes.
+func TestAppendRoomListAsEncodingJSON(t *testing.T) {
+	full := svc.RoomInfo{HostUID: "teacher", Title: "数学 第1课", RoomNum: 10001, State: 2, GroupID: "10001",
+		Cover: "http://c/x.png?a=1&b=<2>", MemSize: 51, BeginTime: 1700000000, EndTime: -1, BeginIMSeq: math.MaxInt64,
+		EndIMSeq: math.MinInt64, PlaybackIdxURL: "https://v/idx.m3u8", CanTriggerReplayIdx: 1, TriggerReplayIdxTime: 3,
+		TriggerReplayIdxResult: -4, ReplayIdxCreatedTime: 5, ReplayIdxCreatedResult: 6, ReplayIdxURL: `q"uote\back`}
+	for name, l := range map[string]svc.RoomList{
+		"nil rooms":   {Total: 0},
+		"no rooms":    {Total: 3, Rooms: []svc.RoomInfo{}},
+		"zero room":   {Total: 1, Rooms: []svc.RoomInfo{{}}},
+		"full":        {Total: 2, Rooms: []svc.RoomInfo{full, {Title: "plain"}}},
+		"controls":    {Rooms: []svc.RoomInfo{{Title: "a\x00b\x01\b\f\n\r\t\x1f\x7f"}}},
+		"bad utf-8":   {Rooms: []svc.RoomInfo{{Title: "a\xffb\xc3"}}},
+		"separators":  {Rooms: []svc.RoomInfo{{Title: "a\u2028b\u2029c"}}},
+		"html":        {Rooms: []svc.RoomInfo{{HostUID: "<script>&amp;</script>"}}},
+		"emoji, wide": {Rooms: []svc.RoomInfo{{Cover: "😀 ｗｉｄｅ"}}},
+	} {
+		want, err := json.Marshal(Envelope{Data: l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := envelope(svc.CodeOK, "", l); !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+}
+
+func FuzzAppendRoomList(f *testing.F) {
+	for _, s := range []string{"", "abc", "<>&", "\"\\", "\x00\x1f\x7f", "\xff", "\u2028", "中文"} {
+		f.Add(s, int64(7))
+	}
+	f.Fuzz(func(t *testing.T, s string, n int64) {
+		l := svc.RoomList{Total: n, Rooms: []svc.RoomInfo{{HostUID: s, Title: s, Cover: s, GroupID: s, RoomNum: n, MemSize: -n}}}
+		want, _ := json.Marshal(Envelope{Data: l})
+		if got := envelope(svc.CodeOK, "", l); !bytes.Equal(got, want) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+	})
+}
