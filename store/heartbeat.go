@@ -10,18 +10,38 @@ import (
 // 3 s per user; writing each would make the hot path a disk write, so they
 // are kept here and written in batches by Flush. Everything that reads a
 // heartbeat time (the reaper) flushes first.
+//
+// A beat is written once it moved by every (SetBeatEvery) since the last
+// one written, or once its sender went quiet for that long: against
+// timeouts of minutes, writing each 3-s beat of every member was most of
+// what a school wrote (SQLite's log grew 25 MB a second for 50,000
+// students). The reaper gives every member that much longer.
 type liveness struct {
 	mu      sync.Mutex
-	members map[memberKey]int64 // (room, uin) -> newest heartbeat
-	rooms   map[int64]int64     // room -> newest teacher heartbeat
-	flushMu sync.Mutex          // one flush at a time
+	members map[memberKey]beat // (room, uin) -> its beats
+	rooms   map[int64]beat     // room -> its teacher's beats
+	latest  int64              // the newest beat seen (the clock of the beats)
+	every   int64              // seconds a written beat may lag behind
+	flushMu sync.Mutex         // one flush at a time
 }
+
+// beat is the newest heartbeat of a member (or teacher) and the newest
+// one written.
+type beat struct{ newest, written int64 }
 
 type memberKey struct{ room, uin int64 }
 
 func (l *liveness) init() {
-	l.members = make(map[memberKey]int64)
-	l.rooms = make(map[int64]int64)
+	l.members = make(map[memberKey]beat)
+	l.rooms = make(map[int64]beat)
+}
+
+// SetBeatEvery sets how far, in seconds, a written heartbeat may lag
+// behind the newest (0, the default: every flush writes every beat).
+func (s *Store) SetBeatEvery(sec int64) {
+	s.live.mu.Lock()
+	s.live.every = sec
+	s.live.mu.Unlock()
 }
 
 // Heartbeat records, in memory, a heartbeat of uin in room at now; host
@@ -35,14 +55,46 @@ func (s *Store) Heartbeat(room, uin int64, host bool, now int64) error {
 	l := &s.live
 	l.mu.Lock()
 	k := memberKey{room, uin}
-	if now > l.members[k] {
-		l.members[k] = now
+	if b := l.members[k]; now > b.newest {
+		b.newest = now
+		l.members[k] = b
 	}
-	if host && now > l.rooms[room] {
-		l.rooms[room] = now
+	if host {
+		if b := l.rooms[room]; now > b.newest {
+			b.newest = now
+			l.rooms[room] = b
+		}
+	}
+	if now > l.latest {
+		l.latest = now
 	}
 	l.mu.Unlock()
 	return nil
+}
+
+// due takes the beats to write now (all unwritten ones when all), and
+// forgets those of senders gone quiet once written.
+func due[K comparable](m map[K]beat, latest, every int64, all bool) map[K]int64 {
+	out := make(map[K]int64)
+	for k, b := range m {
+		quiet := latest-b.newest >= every
+		if b.newest > b.written && (all || every == 0 || quiet || b.newest-b.written >= every) {
+			out[k] = b.newest
+		} else if b.newest <= b.written && quiet {
+			delete(m, k)
+		}
+	}
+	return out
+}
+
+// wrote records what a flush wrote.
+func wrote[K comparable](m map[K]beat, done map[K]int64) {
+	for k, t := range done {
+		if b, ok := m[k]; ok && t > b.written {
+			b.written = t
+			m[k] = b
+		}
+	}
 }
 
 // Flush writes pending heartbeats and token activity. A token's activity
@@ -71,9 +123,8 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 	defer l.flushMu.Unlock()
 
 	l.mu.Lock()
-	members, rooms := l.members, l.rooms
-	l.members = make(map[memberKey]int64, len(members))
-	l.rooms = make(map[int64]int64, len(rooms))
+	members := due(l.members, l.latest, l.every, minMove == 0)
+	rooms := due(l.rooms, l.latest, l.every, minMove == 0)
 	l.mu.Unlock()
 
 	type touch struct {
@@ -118,22 +169,12 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 		}
 	}
 	if err != nil {
-		// Put the batch back so nothing is lost; newer values win, and
-		// rewriting what a chunk already wrote changes nothing.
-		l.mu.Lock()
-		for k, t := range members {
-			if t > l.members[k] {
-				l.members[k] = t
-			}
-		}
-		for r, t := range rooms {
-			if t > l.rooms[r] {
-				l.rooms[r] = t
-			}
-		}
-		l.mu.Unlock()
-		return err
+		return err // still unwritten: the next flush writes them
 	}
+	l.mu.Lock()
+	wrote(l.members, members)
+	wrote(l.rooms, rooms)
+	l.mu.Unlock()
 	for _, t := range touched {
 		for {
 			old := t.se.flushed.Load()
@@ -168,13 +209,25 @@ func (s *Store) flushRows(ctx context.Context, kind flushKind, rows [][3]any) er
 func (s *Store) Pending() int {
 	s.live.mu.Lock()
 	defer s.live.mu.Unlock()
-	return len(s.live.members) + len(s.live.rooms)
+	n := 0
+	for _, b := range s.live.members {
+		if b.newest > b.written {
+			n++
+		}
+	}
+	for _, b := range s.live.rooms {
+		if b.newest > b.written {
+			n++
+		}
+	}
+	return n
 }
 
-// lastBeat is a member's heartbeat not yet written behind, if any.
+// lastBeat is a member's newest heartbeat known here, if any (it may not
+// be written yet).
 func (l *liveness) lastBeat(room, uin int64) (int64, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	v, ok := l.members[memberKey{room, uin}]
-	return v, ok
+	b, ok := l.members[memberKey{room, uin}]
+	return b.newest, ok
 }

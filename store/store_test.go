@@ -580,3 +580,69 @@ func queryPlan(t *testing.T, s *Store, q string, args ...any) string {
 	}
 	return strings.Join(plan, "; ")
 }
+
+// With SetBeatEvery, a beat is written once it moved that far from the
+// last one written, or once its sender went quiet that long; the newest
+// is known here meanwhile, and a clean close writes everything.
+func TestBeatsWrittenEvery(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, path string) {
+		a := account(t, s, "t", 1, 1)
+		b := account(t, s, "s", 1, 0)
+		c := account(t, s, "q", 1, 0)
+		id, err := s.CreateRoom(bg, a, "r", "", 100)
+		must(t, err)
+		must(t, s.StartRoom(bg, id, a.Uin, 5, 100))
+		for _, m := range []*Account{b, c} {
+			must(t, s.Enter(bg, id, Member{Uin: m.Uin, UID: m.UID}, 100))
+		}
+		s.SetBeatEvery(10)
+		stored := func(st *Store, uin int64) int64 {
+			t.Helper()
+			var hb int64
+			must(t, st.r.QueryRow("SELECT last_heartbeat_time FROM t_class_member WHERE uin = ? AND room_id = ?", uin, id).Scan(&hb))
+			return hb
+		}
+		s.Heartbeat(id, c.Uin, false, 103) // then q goes quiet
+		// s beats every 3 s; written: the first, then each 12 s (the first
+		// beat 10 s or more after the one written).
+		want := map[int64]int64{103: 103, 106: 103, 109: 103, 112: 103, 115: 115, 118: 115, 121: 115, 124: 115, 127: 127}
+		for now := int64(103); now <= 127; now += 3 {
+			s.Heartbeat(id, b.Uin, false, now)
+			s.Heartbeat(id, a.Uin, true, now)
+			must(t, s.Flush(bg))
+			if got := stored(s, b.Uin); got != want[now] {
+				t.Fatalf("at %d: stored %d, want %d", now, got, want[now])
+			}
+			if r, _ := s.Room(bg, id); r.LastUpdate != want[now] {
+				t.Fatalf("at %d: the teacher's beat stored %d, want %d", now, r.LastUpdate, want[now])
+			}
+		}
+		// q's only beat was written at once (nothing written before), and
+		// stays; a beat held back is shown where members are listed.
+		if got := stored(s, c.Uin); got != 103 {
+			t.Fatalf("quiet member stored %d", got)
+		}
+		s.Heartbeat(id, b.Uin, false, 130)
+		must(t, s.Flush(bg))
+		es, err := s.MemberEntries(bg, id)
+		must(t, err)
+		for _, e := range es {
+			if e.Uin == b.Uin && e.LastHeartbeat != 130 {
+				t.Fatalf("listed heartbeat %d, want the newest 130", e.LastHeartbeat)
+			}
+		}
+		// s goes quiet once another beat is 10 s newer: its last beat is written.
+		s.Heartbeat(id, a.Uin, true, 140)
+		must(t, s.Flush(bg))
+		if got := stored(s, b.Uin); got != 130 {
+			t.Fatalf("after going quiet: stored %d, want 130", got)
+		}
+		s.Heartbeat(id, b.Uin, false, 142)
+		must(t, s.Close())
+		s2 := open(t, path)
+		defer s2.Close()
+		if got := stored(s2, b.Uin); got != 142 {
+			t.Fatalf("a clean close wrote %d, want 142", got)
+		}
+	})
+}

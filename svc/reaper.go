@@ -20,13 +20,7 @@ func (s *Service) Reap(ctx context.Context) error {
 	if now-s.started.Unix() < roomTimeout {
 		return nil
 	}
-	// Reap flushes this server's heartbeats first; another server's may
-	// wait up to its flush interval to be written, so on a shared
-	// database a member is given that much longer.
-	var margin int64
-	if s.Store.SeveralServers() {
-		margin = seconds(s.Cfg.FlushInterval + time.Second - 1)
-	}
+	margin := s.ReapMargin()
 	rooms, members, err := s.Store.Reap(ctx, now, now-roomTimeout-margin, now-seconds(s.Cfg.MemberTimeout)-margin,
 		now-memberRetention, seconds(s.Cfg.ReplayIdxDelay))
 	if err != nil {
@@ -40,6 +34,25 @@ func (s *Service) Reap(ctx context.Context) error {
 		s.Observe("member_exited", int(members))
 	}
 	return nil
+}
+
+// ReapMargin is how much longer than its timeout, in seconds, a member or
+// teacher is given. Reap flushes this server's heartbeats first, but a
+// written beat may lag behind the newest by beatLag; another server's may
+// also wait up to its flush interval to be written.
+func (s *Service) ReapMargin() int64 {
+	margin := s.beatLag()
+	if s.Store.SeveralServers() {
+		margin += seconds(s.Cfg.FlushInterval + time.Second - 1)
+	}
+	return margin
+}
+
+// beatLag is how far, in seconds, a written heartbeat may lag behind the
+// newest (store.SetBeatEvery): an eighth of the shorter timeout, at most
+// 10 s (with beats every 3 s, one in four is written).
+func (s *Service) beatLag() int64 {
+	return min(10, seconds(min(s.Cfg.MemberTimeout, s.Cfg.RoomTimeout))/8)
 }
 
 // adoptRooms gives rooms without an appid (made by a PHP server still
@@ -85,6 +98,7 @@ func (s *Service) RequestDueIndexes(ctx context.Context) error {
 // Run runs the background work until ctx ends: heartbeat flushes, the
 // reaper, the replay-index scheduler and the recording reconciler. It flushes once more on the way out.
 func (s *Service) Run(ctx context.Context) {
+	s.Store.SetBeatEvery(s.beatLag())
 	flush := time.NewTicker(s.Cfg.FlushInterval)
 	reap := time.NewTicker(s.Cfg.ReaperInterval)
 	defer flush.Stop()

@@ -67,12 +67,7 @@ func (r *rig) advance(sec int64) { r.h.Advance(time.Duration(sec) * time.Second)
 
 // margin is the extra time the reaper gives on a shared database (another
 // server's heartbeats wait up to a flush interval to be written).
-func (r *rig) margin() int64 {
-	if r.h.Store.SeveralServers() {
-		return int64((r.h.Cfg.FlushInterval + time.Second - 1) / time.Second)
-	}
-	return 0
-}
+func (r *rig) margin() int64 { return r.s.ReapMargin() }
 
 func (r *rig) nowUnix() int64 { return r.h.Unix() }
 
@@ -447,5 +442,38 @@ func testRunFlushes(t *testing.T) {
 	stop()
 	if got := tests.QueryInt(t, r2.h.DBPath, "SELECT last_update_time FROM t_course WHERE room_id = ?", id); got != r2.nowUnix() || r2.s.Store.Pending() != 0 {
 		t.Fatalf("last heartbeat lost on stop: %d, pending %d", got, r2.s.Store.Pending())
+	}
+}
+
+func TestReapBesideLaggingWrites(t *testing.T) { tests.EachEngine(t, testReapBesideLaggingWrites) }
+
+// A written heartbeat may lag behind the newest by a few seconds (the
+// flush writes one beat in four): nobody is reaped before their timeout
+// because of it.
+func testReapBesideLaggingWrites(t *testing.T) {
+	r := newRig(t, nil)
+	teacher, s1 := r.user("t", 1), r.user("s1", 0)
+	id := r.class(teacher, s1)
+	r.h.Store.SetBeatEvery(10) // what Run sets for the default timeouts
+	for range 8 {
+		r.advance(3)
+		r.beat(teacher, id)
+		r.beat(s1, id)
+		if err := r.h.Store.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.h.Store.Pending() == 0 {
+		t.Fatal("every beat was written: the test needs the last ones held back")
+	}
+	r.advance(int64(r.h.Cfg.MemberTimeout/time.Second) - 1) // everyone silent since
+	r.reap()
+	if p := r.present(id); len(p) != 2 {
+		t.Fatalf("reaped within the timeout: %v present", p)
+	}
+	r.advance(2 + r.margin()) // timeout + margin + 1 since the last beat
+	r.reap()
+	if p := r.present(id); len(p) != 1 || p[0] != "t" { // a teacher goes with the class
+		t.Fatalf("silent past the timeout and its margin: %v present", p)
 	}
 }
