@@ -642,7 +642,7 @@ func TestHardHealthAndMetrics(t *testing.T) {
 	if got := hdMetric(m, "sxb_members_present"); got != 2 {
 		t.Errorf("members present = %v after the reaper", got)
 	}
-	h.Advance(h.Svc.Cfg.RoomTimeout + time.Second)
+	h.Advance(h.Svc.Cfg.RoomTimeout + time.Second + time.Duration(h.Svc.ReapMargin())*time.Second)
 	if err := h.Svc.Reap(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -87,9 +87,7 @@ func testRestart(t *testing.T) {
 	reap()
 	tests.Eq(t, "members after reap", tests.IDs(h.Members(t, s1, room, 0, 50)), []string{"teacher", "s1", "s2"})
 	h.Advance(201 * time.Second)
-	if h.Store.SeveralServers() { // the reaper's margin for other servers' unwritten heartbeats
-		h.Advance(h.Cfg.FlushInterval)
-	}
+	h.Advance(time.Duration(h.Svc.ReapMargin()) * time.Second) // for heartbeats not yet written
 	h.Call(tests.AppA, teacher, "live", "heartbeat", tests.M{"roomnum": room}).Want(t, 0)
 	h.Call(tests.AppA, s2, "live", "heartbeat", tests.M{"roomnum": room}).Want(t, 0)
 	reap()
