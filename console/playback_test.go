@@ -246,6 +246,9 @@ func TestLibrariesBrowser(t *testing.T) {
 		shot("playback.png"),
 		chromedp.SendKeys("#q", "06-02", chromedp.ByID),
 		chromedp.Click("#search", chromedp.ByID),
+		// The list before the search shows the row too: wait for the
+		// searched page, without the other classes, before clicking it.
+		chromedp.WaitNotPresent(fmt.Sprintf(`tr[data-room="%d"]`, rooms[2]), chromedp.ByQuery),
 		chromedp.WaitVisible(fmt.Sprintf(`tr[data-room="%d"]`, rooms[1]), chromedp.ByQuery),
 		chromedp.Click(fmt.Sprintf(`tr[data-room="%d"] a`, rooms[1]), chromedp.ByQuery),
 		chromedp.WaitVisible("#files", chromedp.ByID),
