@@ -157,6 +157,9 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, err
 	if se, ok := b.found[token]; ok {
 		return se, nil
 	}
+	if !s.d.foldsText {
+		return nil, ErrNotFound // the batch compared as the database does
+	}
 	// No row holds exactly this token; the database's comparison may still
 	// match one (MySQL's is case-insensitive and ignores trailing spaces),
 	// so ask it alone, as every lookup did before the batches.

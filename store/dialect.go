@@ -22,6 +22,9 @@ type dialect struct {
 	// shared: several servers may use the database at once (they then
 	// lock rooms and places across servers and check tokens there).
 	shared bool
+	// foldsText: "=" on text ignores case and trailing spaces (MySQL's
+	// collations), so a token may match a row that is not byte-equal.
+	foldsText bool
 	// insertIgnore begins an insert that skips a row whose key exists.
 	insertIgnore string
 	// forUpdate ends a select whose rows the transaction locks ("" where
@@ -155,6 +158,7 @@ func sqliteFlush(kind flushKind, rows [][3]any) (string, []any) {
 var mysqlDialect = dialect{
 	name:         "mysql",
 	shared:       true,
+	foldsText:    true,
 	insertIgnore: "INSERT IGNORE",
 	forUpdate:    " FOR UPDATE",
 	enterSeq:     true,
