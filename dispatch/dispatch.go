@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -122,12 +123,40 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 var jsonType = []string{"application/json"}
 
-// last is the value PHP's $_GET keeps for a repeated query key.
-func last(v []string) string {
-	if len(v) == 0 {
-		return ""
+// op is a request's svc and cmd as PHP's $_GET gives them: the last of
+// a repeated key; named says whether the key was there at all.
+type op struct {
+	svc, cmd           string
+	namedSvc, namedCmd bool
+}
+
+// operation reads svc and cmd from a query as url.ParseQuery would. A
+// query with nothing to unescape (every client's) is split in place,
+// without the map of every key ParseQuery builds.
+func operation(raw string) op {
+	var o op
+	if strings.ContainsAny(raw, "%+;") {
+		q, _ := url.ParseQuery(raw)
+		if v := q["svc"]; len(v) > 0 {
+			o.svc, o.namedSvc = v[len(v)-1], true
+		}
+		if v := q["cmd"]; len(v) > 0 {
+			o.cmd, o.namedCmd = v[len(v)-1], true
+		}
+		return o
 	}
-	return v[len(v)-1]
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		key, value, _ := strings.Cut(pair, "=")
+		switch key {
+		case "svc":
+			o.svc, o.namedSvc = value, true
+		case "cmd":
+			o.cmd, o.namedCmd = value, true
+		}
+	}
+	return o
 }
 
 func cors(hd http.Header) {
@@ -151,11 +180,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	q := req.URL.Query()
 	rec := front.From(req.Context())
-	rec.Svc, rec.Cmd = last(q["svc"]), last(q["cmd"])
+	op := operation(req.URL.RawQuery)
+	rec.Svc, rec.Cmd = op.svc, op.cmd
 	rec.Quiet = rec.Svc == "live" && rec.Cmd == "heartbeat"
-	status, body := s.serve(req, q, rec)
+	status, body := s.serve(req, op, rec)
 	if rec.Code != svc.CodeOK {
 		rec.Quiet = false
 	}
@@ -171,13 +200,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 var answers sync.Pool
 
 // serve answers one request: the HTTP status and the JSON body.
-func (s *Server) serve(req *http.Request, q url.Values, res *front.Record) (status int, body []byte) {
+func (s *Server) serve(req *http.Request, o op, res *front.Record) (status int, body []byte) {
 	route, ok := Routes[res.Svc][res.Cmd]
-	if !ok || len(q["svc"]) == 0 || len(q["cmd"]) == 0 {
+	if !ok || !o.namedSvc || !o.namedCmd {
 		res.Code = svc.CodeInvalidReq
 		return http.StatusOK, envelope(svc.CodeInvalidReq, "Invalid request.", nil)
 	}
-	raw, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
+	raw, err := readBody(req)
 	if err != nil || len(raw) > MaxBody {
 		// Read what is left (up to a bound) so that the client, still
 		// sending, gets this answer rather than a reset connection.
@@ -212,6 +241,17 @@ func (s *Server) serve(req *http.Request, q url.Values, res *front.Record) (stat
 		res.Code, res.Err, res.Failed = svc.CodeServer, err, true
 		return http.StatusOK, envelope(svc.CodeServer, "Server internal error", nil)
 	}
+}
+
+// readBody reads a body of at most MaxBody+1 bytes; one of a declared
+// length into a slice of that length at once.
+func readBody(req *http.Request) ([]byte, error) {
+	if n := req.ContentLength; n >= 0 && n <= MaxBody {
+		b := make([]byte, n)
+		_, err := io.ReadFull(req.Body, b)
+		return b, err
+	}
+	return io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
 }
 
 // run does the common checks of the route's kind, then the handler.
@@ -262,6 +302,14 @@ func envelope(code int, info string, data any) []byte {
 			b = (*p)[:0]
 		}
 		return appendRoomList(b, l)
+	}
+	if data == nil {
+		// Every heartbeat and most errors: no reflection for two fields.
+		b := append(make([]byte, 0, 48+len(info)), `{"errorCode":`...)
+		b = strconv.AppendInt(b, int64(code), 10)
+		b = append(b, `,"errorInfo":`...)
+		b = appendString(b, info)
+		return append(b, '}')
 	}
 	return marshal(Envelope{ErrorCode: code, ErrorInfo: info, Data: data})
 }

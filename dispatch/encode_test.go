@@ -48,3 +48,30 @@ func FuzzAppendRoomList(f *testing.F) {
 		}
 	})
 }
+
+// An answer without data is written by hand too (every heartbeat).
+func TestEnvelopeWithoutData(t *testing.T) {
+	for _, c := range []struct {
+		code int
+		info string
+	}{
+		{0, ""}, {10001, "Invalid request."}, {-1, "a\"b\\c"}, {90000, "<&>"},
+		{10004, "\x00\x1f\x7f"}, {1, "\xff\xc3"}, {2, "a\u2028b"}, {3, "中文 😀"},
+	} {
+		want, _ := json.Marshal(Envelope{ErrorCode: c.code, ErrorInfo: c.info})
+		if got := envelope(c.code, c.info, nil); !bytes.Equal(got, want) {
+			t.Errorf("%d %q:\n got %s\nwant %s", c.code, c.info, got, want)
+		}
+	}
+}
+
+func FuzzEnvelopeWithoutData(f *testing.F) {
+	f.Add(0, "")
+	f.Add(-7, "<\xff\u2029")
+	f.Fuzz(func(t *testing.T, code int, info string) {
+		want, _ := json.Marshal(Envelope{ErrorCode: code, ErrorInfo: info})
+		if got := envelope(code, info, nil); !bytes.Equal(got, want) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+	})
+}

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -75,6 +77,16 @@ func (c *capConn) Close() error {
 	c.once.Do(func() { c.l.active.Add(-1) })
 	return err
 }
+
+// SyscallConn gives the plain server the socket (rawIO).
+func (c *capConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errNoSocket
+}
+
+var errNoSocket = errors.New("not a socket")
 
 // CloseWrite lets a refusal reach the client before the close.
 func (c *capConn) CloseWrite() error {

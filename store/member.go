@@ -43,6 +43,9 @@ func (s *Store) enter(ctx context.Context, db execer, room, uin, now int64) (seq
 
 // Enter makes m a present member of room, if it is living.
 func (s *Store) Enter(ctx context.Context, room int64, m Member, now int64) error {
+	if !s.d.shared && auditOf(ctx) == nil {
+		return s.enterTogether(ctx, room, m, now)
+	}
 	seq, err := s.enter(ctx, s.w, room, m.Uin, now)
 	if err != nil {
 		return err

@@ -44,13 +44,15 @@ type Store struct {
 	sessions  sync.Map     // token -> *Session
 	sessReads sessionReads // first sights of tokens, read together
 
-	memberReadHook func()   // tests: runs after a member list was read
-	sessUins       sync.Map // uin -> its cached token (other servers name accounts, not tokens)
-	owners         sync.Map // room id -> Owner (changes only when a scheduled class is given another teacher)
+	memberReadHook func()      // tests: runs after a member list was read
+	enterBatchHook func(n int) // tests: runs after a batch of n enters
+	sessUins       sync.Map    // uin -> its cached token (other servers name accounts, not tokens)
+	owners         sync.Map    // room id -> Owner (changes only when a scheduled class is given another teacher)
 
 	live       liveness
 	lists      roomLists
 	members    memberCache
+	enters     enterBatch                   // SQLite: enters committed together
 	memberGen  atomic.Int64                 // moves when every room's members change (see memberCache)
 	memberGens [memberGenSlots]atomic.Int64 // moves with a room's member writes (see roomGen)
 	states     roomStates
