@@ -145,8 +145,8 @@ func (s *Store) Logout(ctx context.Context, token string, now int64) (string, er
 // SessionByToken finds the account holding token, from memory when it can.
 func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, error) {
 	caching := s.caching()
-	if v, ok := s.sessions.Load(token); ok && caching {
-		return v.(*Session), nil
+	if se, ok := s.sessions.Load(token); ok && caching {
+		return se, nil
 	}
 	// Read without a lock, together with the other first sights of the
 	// moment (see sessionReads).

@@ -132,8 +132,7 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 		val int64
 	}
 	var touched []touch
-	s.sessions.Range(func(_, v any) bool {
-		se := v.(*Session)
+	s.sessions.Range(func(se *Session) bool {
 		if t, f := se.lastRequest.Load(), se.flushed.Load(); t > f && (t-f >= minMove || minMove == 0) {
 			touched = append(touched, touch{se, t})
 		}

@@ -237,7 +237,7 @@ func (s *Store) dropSessions(uin int64) {
 	defer s.sessMu.Unlock()
 	s.sessGen.Add(1)
 	if tok, ok := s.sessUins.LoadAndDelete(uin); ok {
-		s.sessions.Delete(tok)
+		s.sessions.Delete(tok.(string))
 	}
 }
 

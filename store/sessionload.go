@@ -127,14 +127,14 @@ func (s *Store) querySessions(ctx context.Context, tokens []string, gen int64) (
 // login or logout committed since (a replaced token is never cached); it
 // returns the session to use. The caller holds sessMu.
 func (s *Store) keepSession(se *Session, gen int64) *Session {
-	if v, ok := s.sessions.Load(se.Token); ok {
+	if kept, ok := s.sessions.Load(se.Token); ok {
 		// Without the caches, the database just confirmed it: the kept
 		// session gathers the token's activity (see Touch).
-		return v.(*Session)
+		return kept
 	}
 	if s.sessGen.Load() == gen {
 		if old, ok := s.sessUins.Swap(se.Uin, se.Token); ok && old != se.Token {
-			s.sessions.Delete(old) // replaced meanwhile: one token per account
+			s.sessions.Delete(old.(string)) // replaced meanwhile: one token per account
 		}
 		s.sessions.Store(se.Token, se)
 	}

@@ -41,7 +41,7 @@ type Store struct {
 
 	sessMu    sync.Mutex   // held by login and logout, and to cache a session
 	sessGen   atomic.Int64 // counts logins and logouts (see SessionByToken)
-	sessions  sync.Map     // token -> *Session
+	sessions  sessionMap   // token -> *Session
 	sessReads sessionReads // first sights of tokens, read together
 
 	memberReadHook func()      // tests: runs after a member list was read
