@@ -8,17 +8,23 @@ import (
 	"time"
 )
 
+// livingRoom opens a SQLite store with a teacher's living room.
+func livingRoom(t *testing.T) (*Store, *Account, int64) {
+	s := open(t, t.TempDir()+"/s.db")
+	t.Cleanup(func() { s.Close() })
+	teacher := &Account{UID: "t", AppID: 1, PwdHash: "$2a$04$x"}
+	must(t, s.CreateAccount(bg, teacher, 1))
+	room, err := s.CreateRoom(bg, teacher, "living", "", 10)
+	must(t, err)
+	must(t, s.StartRoom(bg, room, teacher.Uin, 0, 11))
+	return s, teacher, room
+}
+
 // Enters that arrive while the writer is busy are committed together,
 // each with its own answer: a room no longer living refuses its own
 // enters only.
 func TestEntersCommittedTogether(t *testing.T) {
-	s := open(t, t.TempDir()+"/s.db")
-	defer s.Close()
-	teacher := &Account{UID: "t", AppID: 1, PwdHash: "$2a$04$x"}
-	must(t, s.CreateAccount(bg, teacher, 1))
-	living, err := s.CreateRoom(bg, teacher, "living", "", 10)
-	must(t, err)
-	must(t, s.StartRoom(bg, living, teacher.Uin, 0, 11))
+	s, teacher, living := livingRoom(t)
 	ended, err := s.CreateRoom(bg, teacher, "ended", "", 10)
 	must(t, err)
 	must(t, s.StartRoom(bg, ended, teacher.Uin, 0, 11))
@@ -79,13 +85,7 @@ func TestEntersCommittedTogether(t *testing.T) {
 
 // A batch that fails is every one's failure, and nothing of it stays.
 func TestEnterBatchFailsTogether(t *testing.T) {
-	s := open(t, t.TempDir()+"/s.db")
-	defer s.Close()
-	teacher := &Account{UID: "t", AppID: 1, PwdHash: "$2a$04$x"}
-	must(t, s.CreateAccount(bg, teacher, 1))
-	room, err := s.CreateRoom(bg, teacher, "r", "", 10)
-	must(t, err)
-	must(t, s.StartRoom(bg, room, teacher.Uin, 0, 11))
+	s, _, room := livingRoom(t)
 	if _, err := s.w.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON t_class_member WHEN NEW.uin = 999
 		BEGIN SELECT RAISE(ABORT, 'refused'); END`); err != nil {
 		t.Fatal(err)
