@@ -255,3 +255,61 @@ func TestPlainServerShutdown(t *testing.T) {
 	}
 	s2.Close()
 }
+
+// A kept-alive connection carrying requests keeps its idle deadline
+// (moved only past a hundredth of the timeout) and is still closed once
+// idle for the timeout, not sooner.
+func TestPlainServerIdleTimeout(t *testing.T) {
+	const idle = 400 * time.Millisecond
+	s := newPlainServer(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}), IdleTimeout: idle, ReadHeaderTimeout: time.Second, WriteTimeout: time.Second, ErrorLog: discardLogger()})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go s.Serve(ln)
+	defer s.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	var last time.Time
+	for i := range 6 { // 6 × 150 ms: longer than the timeout in all
+		io.WriteString(c, "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("request %d on a busy connection: %v", i, err)
+		}
+		io.ReadAll(resp.Body)
+		last = time.Now()
+		time.Sleep(150 * time.Millisecond)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("idle connection not closed: %v", err)
+	}
+	if quiet := time.Since(last); quiet < idle*99/100 || quiet > idle+time.Second {
+		t.Fatalf("closed after %v idle, the timeout is %v", quiet, idle)
+	}
+}
+
+// The header is written as http.Header.Write writes it.
+func TestWriteHeaderAsNetHTTP(t *testing.T) {
+	for _, h := range []http.Header{
+		{},
+		{"Content-Type": {"application/json"}, "Date": {"x"}, "Access-Control-Allow-Origin": {"*"}},
+		{"X-B": {"2", "1"}, "X-A": {" padded\t"}, "X-C": {"a\r\nInjected: yes", "b\nc\rd"}},
+		{"Bad Name": {"v"}, "Bad\nName": {"v"}, "": {"v"}, "Ok": {""}},
+		{"K0": {"0"}, "K1": {"1"}, "K2": {"2"}, "K3": {"3"}, "K4": {"4"}, "K5": {"5"}, "K6": {"6"}, "K7": {"7"},
+			"K8": {"8"}, "K9": {"9"}, "KA": {"a"}, "KB": {"b"}, "KC": {"c"}, "KD": {"d"}, "KE": {"e"}, "KF": {"f"}, "KG": {"g"}},
+	} {
+		var want, got strings.Builder
+		h.Write(&want)
+		bw := bufio.NewWriter(&got)
+		writeHeader(bw, h)
+		bw.Flush()
+		if got.String() != want.String() {
+			t.Errorf("header %v:\n got %q\nwant %q", h, got.String(), want.String())
+		}
+	}
+}
