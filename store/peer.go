@@ -93,7 +93,7 @@ func (s *Store) Forget(ctx context.Context, c Change) {
 		s.dropSessions(uin)
 	}
 	for _, room := range c.Hosts {
-		s.owners.Delete(room)
+		s.owners.forget(room)
 	}
 	if c.Lists || len(c.Rooms) > 0 || c.All {
 		s.lists.wrote()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Course states.
@@ -101,8 +102,38 @@ func (s *Store) createRoom(ctx context.Context, host *Account, title, cover stri
 	if err != nil {
 		return 0, err
 	}
-	s.owners.Store(id, Owner{Host: host.Uin, AppID: host.AppID})
+	s.owners.store(id, Owner{Host: host.Uin, AppID: host.AppID})
 	return id, s.publish(ctx, roomChange(id))
+}
+
+// ownerCache keeps rooms' owners. A map under a lock: sync.Map boxed
+// every room id it was asked for (an allocation on every request that
+// names a room) and walked its trie.
+type ownerCache struct {
+	mu sync.RWMutex
+	m  map[int64]Owner
+}
+
+func (c *ownerCache) load(id int64) (Owner, bool) {
+	c.mu.RLock()
+	o, ok := c.m[id]
+	c.mu.RUnlock()
+	return o, ok
+}
+
+func (c *ownerCache) store(id int64, o Owner) {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[int64]Owner)
+	}
+	c.m[id] = o
+	c.mu.Unlock()
+}
+
+func (c *ownerCache) forget(id int64) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
 }
 
 // roomChange is a write to room id (its row and its members).
@@ -134,8 +165,8 @@ type Owner struct {
 // RoomOwner gives the teacher and appid of a room, from memory after the
 // first look (the heartbeat path reads it).
 func (s *Store) RoomOwner(ctx context.Context, id int64) (Owner, error) {
-	if v, ok := s.owners.Load(id); ok {
-		return v.(Owner), nil
+	if o, ok := s.owners.load(id); ok {
+		return o, nil
 	}
 	var o Owner
 	err := s.r.QueryRowContext(ctx, "SELECT host_uin, appid FROM t_course WHERE room_id = ?", id).Scan(&o.Host, &o.AppID)
@@ -145,7 +176,7 @@ func (s *Store) RoomOwner(ctx context.Context, id int64) (Owner, error) {
 	if err != nil {
 		return Owner{}, err
 	}
-	s.owners.Store(id, o)
+	s.owners.store(id, o)
 	return o, nil
 }
 

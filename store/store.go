@@ -47,7 +47,7 @@ type Store struct {
 	memberReadHook func()      // tests: runs after a member list was read
 	enterBatchHook func(n int) // tests: runs after a batch of n enters
 	sessUins       sync.Map    // uin -> its cached token (other servers name accounts, not tokens)
-	owners         sync.Map    // room id -> Owner (changes only when a scheduled class is given another teacher)
+	owners         ownerCache  // room id -> Owner (changes only when a scheduled class is given another teacher)
 
 	live       liveness
 	lists      roomLists
@@ -168,7 +168,14 @@ func openSQLite(path string, o Options) (*Store, error) {
 	// it waits briefly (250 ms) and tries again on the next tick, so
 	// writers never wait on it near their own busy timeout.
 	q.Del("_query_only")
-	q.Set("_busy_timeout", "250")
+	q.Set("_busy_timeout", strconv.Itoa(int(checkpointBusy.Milliseconds())))
+	s.ckpt.hold = func(ctx context.Context) (func(), error) {
+		c, err := s.w.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return func() { c.Close() }, nil
+	}
 	if err := s.ckpt.start("file:"+path+"?"+q.Encode(), path+"-wal"); err != nil {
 		r.Close()
 		w.Close()
