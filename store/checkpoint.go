@@ -15,8 +15,9 @@ import (
 // writer connection that stalled every write queued behind it (enters,
 // exits, logins) for the length of a checkpoint and its fsyncs, hundreds
 // of milliseconds under a school's load. The writer's automatic
-// checkpoints are off; a connection of its own checkpoints instead, in
-// PASSIVE mode (it never blocks the writer or the readers), every second.
+// checkpoints are off; a connection of its own checkpoints instead, every
+// second, in PASSIVE mode (it never blocks the writer or the readers),
+// holding the writers only for a moment when the log must start over.
 
 const checkpointEvery = time.Second
 

@@ -127,3 +127,53 @@ func TestWALStartsOverUnderLoad(t *testing.T) {
 		t.Fatalf("the WAL file is %d bytes after its restart (limit %d)", n, walSizeLimit)
 	}
 }
+
+// A reader that stays in an old snapshot (an export) fails the held
+// restart within heldBusy instead of holding the writers, and the next
+// tick after it leaves restarts.
+func TestWALRestartGivesWayToAReader(t *testing.T) {
+	setWALBounds(t, 1<<40, 64)
+	path := filepath.Join(t.TempDir(), "wal.db")
+	s := open(t, path)
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	write := func(n int) {
+		for i := range n {
+			if _, err := s.exec(ctx, "INSERT OR REPLACE INTO t_setting (name, value) VALUES (?, ?)",
+				fmt.Sprintf("k%d", i%300), fmt.Sprintf("%01024d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(300)
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRow("SELECT count(*) FROM t_setting").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	write(300) // past the reader's snapshot
+	before := s.ckpt.restarts.Load()
+	t0 := time.Now()
+	s.ckpt.checkpoint()
+	if took := time.Since(t0); took > 200*time.Millisecond {
+		t.Errorf("a tick with a reader staying took %v", took)
+	}
+	if got := s.ckpt.restarts.Load(); got != before {
+		t.Fatalf("the log restarted under a reader of an old snapshot (%d restarts, was %d)", got, before)
+	}
+	// The writers were held no longer than the restart's wait.
+	t0 = time.Now()
+	write(1)
+	if took := time.Since(t0); took > 100*time.Millisecond {
+		t.Errorf("a write after the tick took %v", took)
+	}
+	tx.Rollback()
+	write(300)
+	s.ckpt.checkpoint()
+	if got := s.ckpt.restarts.Load(); got != before+1 {
+		t.Fatalf("no restart once the reader left (%d restarts, was %d)", got, before)
+	}
+}
