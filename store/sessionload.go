@@ -83,15 +83,28 @@ func (s *Store) drainSessionReads() {
 	}
 }
 
+// sessionListLen is the length a list of n tokens is padded to: 1, 4,
+// 16, 64 or sessionBatchSize.
+func sessionListLen(n int) int {
+	l := 1
+	for l < n && l < sessionBatchSize {
+		l = min(4*l, sessionBatchSize)
+	}
+	return l
+}
+
 // querySessions reads the accounts holding tokens and keeps what no login
 // or logout overtook since gen was read.
 func (s *Store) querySessions(ctx context.Context, tokens []string, gen int64) (map[string]*Session, error) {
-	args := make([]any, len(tokens))
-	for i, t := range tokens {
-		args[i] = t
+	// The list is padded with its last token to one of a few lengths, so
+	// that a few statement texts serve every batch (compiled once each).
+	n := sessionListLen(len(tokens))
+	args := make([]any, n)
+	for i := range args {
+		args[i] = tokens[min(i, len(tokens)-1)]
 	}
 	rows, err := s.r.QueryContext(ctx, "SELECT "+accountCols+", last_request_time, token FROM t_account WHERE token IN ("+
-		placeholders(len(tokens))+")", args...)
+		placeholders(n)+")", args...)
 	if err != nil {
 		return nil, err
 	}

@@ -125,3 +125,15 @@ func TestSessionReadOvertakenNotKept(t *testing.T) {
 		}
 	})
 }
+
+// A batch's token list is padded to one of a few lengths, never shorter
+// than the batch.
+func TestSessionListLen(t *testing.T) {
+	for _, c := range []struct{ n, want int }{
+		{1, 1}, {2, 4}, {4, 4}, {5, 16}, {16, 16}, {17, 64}, {64, 64}, {65, sessionBatchSize}, {sessionBatchSize, sessionBatchSize},
+	} {
+		if got := sessionListLen(c.n); got != c.want {
+			t.Errorf("sessionListLen(%d) = %d, want %d", c.n, got, c.want)
+		}
+	}
+}
