@@ -135,8 +135,11 @@ func (s *plainServer) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for pc := range s.conns {
-		pc.state.Store(connClosed)
-		pc.c.Close()
+		if pc.state.Swap(connClosed) == connActive {
+			pc.abort()
+		} else {
+			pc.c.Close()
+		}
 	}
 }
 
@@ -180,6 +183,7 @@ type plainConn struct {
 	c      net.Conn
 	remote string
 	state  atomic.Int32
+	raw    *rawIO           // the socket's, when it has one
 	lr     io.LimitedReader // under br: bounds a request's header
 	br     *bufio.Reader
 	bw     *bufio.Writer
@@ -207,8 +211,9 @@ func (pc *plainConn) serve() {
 		s.mu.Unlock()
 	}()
 	var conn io.ReadWriter = pc.c
-	if r := newRawIO(pc.c); r != nil {
-		conn = r
+	raw := newRawIO(pc.c)
+	if raw != nil {
+		pc.raw, conn = raw, raw
 	}
 	pc.lr.R = conn
 	if v := readerPool.Get(); v != nil {
@@ -223,85 +228,179 @@ func (pc *plainConn) serve() {
 	} else {
 		pc.bw = bufio.NewWriterSize(conn, 4<<10)
 	}
-	cfg := s.cfg
-	headerLimit := int64(cmpPositive(cfg.MaxHeaderBytes, http.DefaultMaxHeaderBytes)) + 4096
 	for first := true; ; first = false {
-		// Waiting for the next request: the idle timeout (the header
-		// timeout for the first, which the client has just opened for).
-		if wait := cmpPositive(cfg.IdleTimeout, cfg.ReadTimeout); wait > 0 && !first {
-			pc.readBy(time.Now().Add(wait), wait)
-		} else if cfg.ReadHeaderTimeout > 0 {
-			pc.readBy(time.Now().Add(cfg.ReadHeaderTimeout), 0)
-		}
-		pc.lr.N = headerLimit
-		if _, err := pc.br.Peek(1); err != nil {
-			if pc.lr.N <= 0 {
-				pc.refuse(http.StatusRequestHeaderFieldsTooLarge, "")
+		var req *http.Request
+		var t0 time.Time
+		armed := false
+		if raw != nil {
+			var end bool
+			if req, t0, armed, end = pc.pump(raw, &first); end {
+				return
 			}
-			return
 		}
-		if !pc.state.CompareAndSwap(connIdle, connActive) {
-			return // closed by Shutdown
-		}
-		t0 := time.Now()
-		if cfg.ReadHeaderTimeout > 0 && !pc.headerBuffered() {
-			pc.readBy(t0.Add(cfg.ReadHeaderTimeout), 0)
-		}
-		req, err := http.ReadRequest(pc.br)
-		if err != nil {
-			switch {
-			case pc.lr.N <= 0:
-				pc.refuse(http.StatusRequestHeaderFieldsTooLarge, "")
-			case isNetError(err):
-			case strings.Contains(err.Error(), "unsupported transfer encoding"):
-				pc.refuse(http.StatusNotImplemented, "unsupported transfer encoding")
-			default:
-				pc.refuse(http.StatusBadRequest, "")
+		if req == nil {
+			var ok bool
+			if req, t0, ok = pc.next(first, armed); !ok {
+				return
 			}
-			return
 		}
-		pc.lr.N = math.MaxInt64
-		switch {
-		case req.ContentLength >= 0 && int64(pc.br.Buffered()) >= req.ContentLength:
-			// The body is here: nothing more is read for this request.
-		case cfg.ReadTimeout > 0:
-			pc.readBy(t0.Add(cfg.ReadTimeout), 0)
-		default:
-			pc.readBy(time.Time{}, 0)
-		}
-		if cfg.WriteTimeout > 0 {
-			pc.writeBy(t0.Add(cfg.WriteTimeout), cfg.WriteTimeout)
-		}
-		if code, why := checkRequest(req); code == http.StatusExpectationFailed {
-			pc.bw.WriteString("HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nDate: " + dateNow() + "\r\nContent-Length: 0\r\n\r\n")
-			pc.bw.Flush()
-			pc.closeWriteAndWait()
-			return
-		} else if code != 0 {
-			pc.refuse(code, why)
-			return
-		}
-		req.RemoteAddr = pc.remote
-		pc.body = plainBody{src: req.Body, pc: pc}
-		if req.Header.Get("Expect") == "100-continue" && req.ContentLength != 0 {
-			pc.body.continueWanted = true
-			req.Header.Del("Expect")
-		}
-		req.Body = &pc.body
-		w := &pc.resp
-		w.reset(pc, req)
-		if req.RequestURI == "*" && req.Method == http.MethodOptions {
-			w.Header().Set("Content-Length", "0") // as net/http: the server itself answers
-		} else {
-			cfg.Handler.ServeHTTP(w, req)
-		}
-		if err := w.finish(); err != nil || w.closeAfter || s.closing.Load() {
-			return
-		}
-		if !pc.state.CompareAndSwap(connActive, connIdle) {
+		if !pc.answer(req, t0) {
 			return
 		}
 	}
+}
+
+// pump answers requests inside one wait of the poller for as long as each
+// arrives whole (header and body in what was read). Each new wait of
+// net.Conn's reads forgets the readiness already reported, so they must
+// read once more, finding the socket empty, before they wait; inside one
+// wait the poller keeps it, and the read that returned less than it asked
+// for leaves nothing behind unreported: the next wait needs no read. A
+// request whose header or body is not all here goes to the blocking path:
+// the request read so far (req, with its start t0), or none; armed: its
+// deadline is set. end: the connection ends.
+func (pc *plainConn) pump(raw *rawIO, first *bool) (req *http.Request, t0 time.Time, armed, end bool) {
+	err := raw.rc.Read(func(fd uintptr) bool {
+		raw.enter(fd)
+		defer raw.leave()
+		for {
+			if !armed {
+				pc.await(*first)
+				armed = true
+			}
+			if pc.br.Buffered() == 0 {
+				if raw.drained {
+					return false
+				}
+				if _, err := pc.br.Peek(1); err != nil {
+					// Nothing yet: wait. Anything else the blocking
+					// path meets again and answers.
+					return !errors.Is(err, errWouldBlock)
+				}
+			}
+			if !pc.headerBuffered() {
+				return true
+			}
+			var ok bool
+			if req, t0, ok = pc.parse(true); !ok {
+				end = true
+				return true
+			}
+			if req.ContentLength < 0 || int64(pc.br.Buffered()) < req.ContentLength {
+				return true
+			}
+			*first = false
+			r := req
+			req, armed = nil, false
+			if !pc.answer(r, t0) {
+				end = true
+				return true
+			}
+		}
+	})
+	return req, t0, armed, end || err != nil
+}
+
+// next reads a request on the blocking path (armed: the wait's deadline
+// is set already).
+func (pc *plainConn) next(first, armed bool) (*http.Request, time.Time, bool) {
+	if !armed {
+		pc.await(first)
+	}
+	if _, err := pc.br.Peek(1); err != nil {
+		if pc.lr.N <= 0 {
+			pc.refuse(http.StatusRequestHeaderFieldsTooLarge, "")
+		}
+		return nil, time.Time{}, false
+	}
+	return pc.parse(pc.headerBuffered())
+}
+
+// await sets the deadline of the wait for the next request: the idle
+// timeout (the header timeout for the first, which the client has just
+// opened for), and the header's size limit.
+func (pc *plainConn) await(first bool) {
+	cfg := pc.s.cfg
+	if wait := cmpPositive(cfg.IdleTimeout, cfg.ReadTimeout); wait > 0 && !first {
+		pc.readBy(time.Now().Add(wait), wait)
+	} else if cfg.ReadHeaderTimeout > 0 {
+		pc.readBy(time.Now().Add(cfg.ReadHeaderTimeout), 0)
+	}
+	pc.lr.N = int64(cmpPositive(cfg.MaxHeaderBytes, http.DefaultMaxHeaderBytes)) + 4096
+}
+
+// parse reads the header of a request whose first bytes are here (whole:
+// all of it is); a malformed one is refused as net/http refuses it, and
+// the connection ends.
+func (pc *plainConn) parse(whole bool) (*http.Request, time.Time, bool) {
+	if !pc.state.CompareAndSwap(connIdle, connActive) {
+		return nil, time.Time{}, false // closed by Shutdown
+	}
+	t0 := time.Now()
+	cfg := pc.s.cfg
+	if cfg.ReadHeaderTimeout > 0 && !whole {
+		pc.readBy(t0.Add(cfg.ReadHeaderTimeout), 0)
+	}
+	req, err := http.ReadRequest(pc.br)
+	if err != nil {
+		switch {
+		case pc.lr.N <= 0:
+			pc.refuse(http.StatusRequestHeaderFieldsTooLarge, "")
+		case isNetError(err):
+		case strings.Contains(err.Error(), "unsupported transfer encoding"):
+			pc.refuse(http.StatusNotImplemented, "unsupported transfer encoding")
+		default:
+			pc.refuse(http.StatusBadRequest, "")
+		}
+		return nil, t0, false
+	}
+	pc.lr.N = math.MaxInt64
+	return req, t0, true
+}
+
+// answer runs the handler for req, read at t0, and reports whether the
+// connection carries another request.
+func (pc *plainConn) answer(req *http.Request, t0 time.Time) bool {
+	s := pc.s
+	cfg := s.cfg
+	switch {
+	case req.ContentLength >= 0 && int64(pc.br.Buffered()) >= req.ContentLength:
+		// The body is here: nothing more is read for this request.
+	case cfg.ReadTimeout > 0:
+		pc.readBy(t0.Add(cfg.ReadTimeout), 0)
+	default:
+		pc.readBy(time.Time{}, 0)
+	}
+	if cfg.WriteTimeout > 0 {
+		pc.writeBy(t0.Add(cfg.WriteTimeout), cfg.WriteTimeout)
+	}
+	if code, why := checkRequest(req); code == http.StatusExpectationFailed {
+		pc.bw.WriteString("HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nDate: " + dateNow() + "\r\nContent-Length: 0\r\n\r\n")
+		pc.bw.Flush()
+		pc.closeWriteAndWait()
+		return false
+	} else if code != 0 {
+		pc.refuse(code, why)
+		return false
+	}
+	req.RemoteAddr = pc.remote
+	pc.body = plainBody{src: req.Body, pc: pc}
+	if req.Header.Get("Expect") == "100-continue" && req.ContentLength != 0 {
+		pc.body.continueWanted = true
+		req.Header.Del("Expect")
+	}
+	req.Body = &pc.body
+	w := &pc.resp
+	w.reset(pc, req)
+	if req.RequestURI == "*" && req.Method == http.MethodOptions {
+		w.Header().Set("Content-Length", "0") // as net/http: the server itself answers
+	} else {
+		cfg.Handler.ServeHTTP(w, req)
+	}
+	if err := w.finish(); err != nil || w.closeAfter || s.closing.Load() {
+		return false
+	}
+	return pc.state.CompareAndSwap(connActive, connIdle)
 }
 
 // Setting a deadline re-arms a runtime timer; a connection carrying a
@@ -416,6 +515,9 @@ type plainBody struct {
 }
 
 var errBodyClosed = errors.New("http: invalid Read on closed Body")
+
+// errWouldBlock is a read inside the poller's wait that found nothing.
+var errWouldBlock = errors.New("read would block")
 
 func (b *plainBody) Read(p []byte) (int, error) {
 	if b.closed {

@@ -313,3 +313,108 @@ func TestWriteHeaderAsNetHTTP(t *testing.T) {
 		}
 	}
 }
+
+// Requests in every shape a socket delivers them: whole, their header or
+// body split across writes, several in one write, and one sent the moment
+// the answer before it arrived; each is answered, in order, on one
+// kept-alive connection.
+func TestPlainServerRequestsInPieces(t *testing.T) {
+	s := newPlainServer(&http.Server{Handler: http.HandlerFunc(plainTestHandler),
+		ReadHeaderTimeout: 2 * time.Second, IdleTimeout: 5 * time.Second, ErrorLog: discardLogger()})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go s.Serve(ln)
+	defer s.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	echo := func(body string) string {
+		return "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	}
+	read := func(want string) {
+		t.Helper()
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("answer %q: %v", want, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != want || resp.Close {
+			t.Fatalf("answer %q, closing %v; want %q kept", b, resp.Close, want)
+		}
+	}
+	send := func(pieces ...string) {
+		t.Helper()
+		for i, p := range pieces {
+			if i > 0 {
+				time.Sleep(30 * time.Millisecond)
+			}
+			if _, err := io.WriteString(c, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	req := echo(`{"a":1}`)
+	cut := strings.Index(req, "\r\n\r\n")
+	for _, tc := range []struct {
+		name   string
+		pieces []string
+		want   []string
+	}{
+		{"whole", []string{req}, []string{`{"a":1}`}},
+		{"header split", []string{req[:10], req[10:]}, []string{`{"a":1}`}},
+		{"header split at its end", []string{req[:cut+2], req[cut+2:]}, []string{`{"a":1}`}},
+		{"body later", []string{req[:cut+4], req[cut+4:]}, []string{`{"a":1}`}},
+		{"body in halves", []string{req[:cut+6], req[cut+6:]}, []string{`{"a":1}`}},
+		{"three in one write", []string{echo("1") + echo("22") + echo("333")}, []string{"1", "22", "333"}},
+		{"one and a half", []string{echo("1") + req[:cut], req[cut:]}, []string{"1", `{"a":1}`}},
+		{"byte by byte", strings.Split(echo("bb")[:12], ""), nil},
+		{"rest of it", []string{echo("bb")[12:]}, []string{"bb"}},
+		{"large body", []string{echo(strings.Repeat("z", 20000))}, []string{strings.Repeat("z", 20000)}},
+	} {
+		send(tc.pieces...)
+		for _, w := range tc.want {
+			read(w)
+		}
+	}
+	// Back to back: each request leaves as its answer arrives.
+	for i := range 300 {
+		body := strconv.Itoa(i)
+		send(echo(body))
+		read(body)
+	}
+}
+
+// Close ends a connection whose handler runs, without waiting for it.
+func TestPlainServerCloseWithHandlerRunning(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	s := newPlainServer(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+	}), ErrorLog: discardLogger()})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go s.Serve(ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Close waited for the running handler")
+	}
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the connection stayed open after Close")
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the connection stayed open after Close")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -26,7 +27,20 @@ type rawIO struct {
 	rd, wr  rawCall
 	readFn  func(fd uintptr) bool
 	writeFn func(fd uintptr) bool
+
+	// Inside a wait of the poller (plainConn.pump): reads go straight to
+	// fd and report errWouldBlock rather than wait; drained: the last
+	// one found the socket empty or read less than it asked for.
+	inside  bool
+	fd      uintptr
+	drained bool
+
+	empty atomic.Int64 // reads that found nothing (tests)
 }
+
+func (r *rawIO) enter(fd uintptr) { r.inside, r.fd, r.drained = true, fd, false }
+
+func (r *rawIO) leave() { r.inside = false }
 
 type rawCall struct {
 	p     []byte
@@ -58,6 +72,7 @@ func (r *rawIO) read(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			r.empty.Add(1)
 			return false // wait in the poller
 		}
 		c.n, c.errno = int(n), e
@@ -89,7 +104,16 @@ func (r *rawIO) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	r.rd = rawCall{p: p}
-	err := r.rc.Read(r.readFn)
+	var err error
+	if r.inside {
+		if !r.read(r.fd) {
+			r.rd.p, r.drained = nil, true
+			return 0, errWouldBlock
+		}
+		r.drained = r.rd.n < len(p)
+	} else {
+		err = r.rc.Read(r.readFn)
+	}
 	n, e := r.rd.n, r.rd.errno
 	r.rd.p = nil
 	switch {
@@ -115,4 +139,17 @@ func (r *rawIO) Write(p []byte) (int, error) {
 		return n, &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", e)}
 	}
 	return n, nil
+}
+
+// abort ends a connection whose handler is running, without waiting for
+// it: Close would wait for the read the handler runs inside (see
+// plainConn.pump). The connection closes itself once the handler returns.
+func (pc *plainConn) abort() {
+	if sc, ok := pc.c.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil &&
+			rc.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) }) == nil {
+			return
+		}
+	}
+	pc.c.Close()
 }

@@ -3,11 +3,13 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -109,4 +111,40 @@ func TestRawIO(t *testing.T) {
 			t.Fatal("write after a reset succeeded")
 		}
 	})
+}
+
+// A kept-alive connection's next request is awaited without a read that
+// finds the socket empty: one such read for the first wait, not one per
+// request.
+func TestPlainServerWaitsWithoutEmptyReads(t *testing.T) {
+	s := newPlainServer(&http.Server{Handler: http.HandlerFunc(plainTestHandler), ErrorLog: discardLogger()})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go s.Serve(ln)
+	defer s.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(c)
+	const requests = 50
+	for i := range requests {
+		io.WriteString(c, "GET /small HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		io.ReadAll(resp.Body)
+		time.Sleep(2 * time.Millisecond) // the server waits for each
+	}
+	s.mu.Lock()
+	var empty int64 = -1
+	for pc := range s.conns {
+		empty = pc.raw.empty.Load()
+	}
+	s.mu.Unlock()
+	if empty < 0 || empty > 3 {
+		t.Fatalf("%d reads found nothing over %d requests", empty, requests)
+	}
 }
