@@ -116,3 +116,77 @@ func TestEnterBatchFailsTogether(t *testing.T) {
 		t.Fatalf("after the failed batch: %d rows of it, %d present", rows, n)
 	}
 }
+
+// Leaves go in the same batches as enters, in the order they came: an
+// enter then a leave leaves the student out, a leave then an enter in;
+// a leave of someone who never entered says so, and changes nothing.
+func TestLeavesCommittedWithEnters(t *testing.T) {
+	s, _, room := livingRoom(t)
+	var mu sync.Mutex
+	var batches []int
+	s.enterBatchHook = func(n int) { mu.Lock(); batches = append(batches, n); mu.Unlock() }
+	uin := map[int64]int64{} // 501..503 in the steps: the accounts' uins
+	uids := map[int64]string{}
+	for _, n := range []int64{501, 502, 503} {
+		a := &Account{UID: fmt.Sprintf("s%d", n), AppID: 1, PwdHash: "$2a$04$x"}
+		must(t, s.CreateAccount(bg, a, 1))
+		uin[n], uids[n] = a.Uin, a.UID
+	}
+	_, _, err := s.Members(bg, room, 0, 100) // the list cached: changes apply to it
+	must(t, err)
+	must(t, s.Enter(bg, room, Member{Uin: uin[501], UID: uids[501]}, 20)) // present before: leaves, then enters again
+	mu.Lock()
+	batches = nil
+	mu.Unlock()
+	tx, err := s.w.BeginTx(bg, nil) // the writer held: everything queues
+	must(t, err)
+	type result struct {
+		left bool
+		err  error
+	}
+	steps := []struct {
+		leave bool
+		uin   int64
+	}{{false, 502}, {true, 502}, {true, 501}, {false, 501}, {true, 503}}
+	results := make([]result, len(steps))
+	var wg sync.WaitGroup
+	for i, st := range steps {
+		wg.Go(func() {
+			if st.leave {
+				results[i].left, results[i].err = s.Leave(bg, room, uin[st.uin])
+			} else {
+				results[i].err = s.Enter(bg, room, Member{Uin: uin[st.uin], UID: uids[st.uin]}, 21)
+			}
+		})
+		time.Sleep(30 * time.Millisecond) // in this order
+	}
+	must(t, tx.Rollback())
+	wg.Wait()
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("step %d: %v", i, r.err)
+		}
+	}
+	if !results[1].left || !results[2].left || results[4].left {
+		t.Fatalf("leaves found entered: %v %v %v; want true true false", results[1].left, results[2].left, results[4].left)
+	}
+	// The first commits its own batch; the rest queue behind it.
+	if len(batches) != 2 || batches[0] != 1 || batches[1] != len(steps)-1 {
+		t.Fatalf("batches %v, want [1 %d]", batches, len(steps)-1)
+	}
+	// The member cache and the database agree.
+	for _, read := range []bool{false, true} {
+		if read {
+			s.dropMembers(room)
+		}
+		_, ms, err := s.Members(bg, room, 0, 100)
+		must(t, err)
+		present := map[int64]bool{}
+		for _, m := range ms {
+			present[m.Uin] = true
+		}
+		if !present[uin[501]] || present[uin[502]] || present[uin[503]] {
+			t.Fatalf("present (read again %v): %v; want %d, not %d or %d", read, present, uin[501], uin[502], uin[503])
+		}
+	}
+}

@@ -135,7 +135,7 @@ func openSQLite(path string, o Options) (*Store, error) {
 	// enter's CPU (BENCHMARKS.md).
 	q.Set("_stmt_cache_size", strconv.Itoa(stmtCacheSize))
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite3", dsn)
+	w, err := sql.Open(sqliteDriverName, dsn)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func openSQLite(path string, o Options) (*Store, error) {
 	}
 	q.Set("_query_only", "1")
 	q.Del("_txlock")
-	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	r, err := sql.Open(sqliteDriverName, "file:"+path+"?"+q.Encode())
 	if err != nil {
 		w.Close()
 		return nil, err
