@@ -8,9 +8,8 @@ import (
 	"time"
 )
 
-// enterBatch commits SQLite's enters and leaves together, in the order
-// they came: those that arrive while one transaction commits go in the
-// next one. At the top of the hour a
+// enterBatch commits SQLite's enters together: those that arrive while
+// one transaction commits go in the next one. At the top of the hour a
 // school's students enter by the thousand a second; one transaction each
 // wrote the same few pages to the WAL again and again (25 MB a second
 // for 50,000 students), and the checkpoints that copy it back held the
@@ -26,8 +25,6 @@ type enterBatch struct {
 type pendingEnter struct {
 	room, now int64
 	m         Member
-	leave     bool // a leave of m.Uin, not an enter
-	left      bool // the leave found m.Uin entered
 	err       error
 	done      chan struct{}
 }
@@ -40,18 +37,7 @@ const enterBatchTimeout = 10 * time.Second
 // commit (or ctx: an enter answered late still counts, and entering
 // again is harmless).
 func (s *Store) enterTogether(ctx context.Context, room int64, m Member, now int64) error {
-	return s.together(ctx, &pendingEnter{room: room, now: now, m: m, done: make(chan struct{})})
-}
-
-// leaveTogether marks uin as having left room in the next batch, as
-// Leave does.
-func (s *Store) leaveTogether(ctx context.Context, room, uin int64) (bool, error) {
-	p := &pendingEnter{room: room, m: Member{Uin: uin}, leave: true, done: make(chan struct{})}
-	err := s.together(ctx, p)
-	return p.left, err
-}
-
-func (s *Store) together(ctx context.Context, p *pendingEnter) error {
+	p := &pendingEnter{room: room, now: now, m: m, done: make(chan struct{})}
 	b := &s.enters
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
@@ -105,11 +91,7 @@ func (s *Store) commitEnters(ctx context.Context, batch []*pendingEnter) {
 	defer cancel()
 	err := s.txUnlisted(ctx, func(tx *sql.Tx) error {
 		for _, p := range batch {
-			if p.leave {
-				p.left, p.err = s.leave(ctx, tx, p.room, p.m.Uin)
-			} else {
-				_, p.err = s.enter(ctx, tx, p.room, p.m.Uin, p.now)
-			}
+			_, p.err = s.enter(ctx, tx, p.room, p.m.Uin, p.now)
 			if p.err != nil && !errors.Is(p.err, ErrConflict) {
 				return p.err
 			}
@@ -120,13 +102,9 @@ func (s *Store) commitEnters(ctx context.Context, batch []*pendingEnter) {
 		s.enterBatchHook(len(batch))
 	}
 	for _, p := range batch {
-		switch {
-		case err != nil:
-			p.err, p.left = err, false
-		case p.err != nil:
-		case p.leave:
-			s.left(p.room, p.m.Uin)
-		default:
+		if err != nil {
+			p.err = err
+		} else if p.err == nil {
 			s.entered(p.room, p.m, 0)
 		}
 		close(p.done)
