@@ -55,6 +55,41 @@ func plainTestHandler(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// servePlain runs a plain server for cfg on a loopback port and returns
+// it with a connection to it (closed with the test).
+func servePlain(t *testing.T, cfg *http.Server) (*plainServer, net.Conn) {
+	t.Helper()
+	if cfg.ErrorLog == nil {
+		cfg.ErrorLog = discardLogger()
+	}
+	s := newPlainServer(cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return s, c
+}
+
+// serveHeld runs a plain server whose handler waits until release, with
+// a request running in it on the connection returned.
+func serveHeld(t *testing.T) (s *plainServer, c net.Conn, release func()) {
+	t.Helper()
+	started, held := make(chan struct{}), make(chan struct{})
+	s, c = servePlain(t, &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-held
+	})})
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	<-started
+	return s, c, func() { close(held) }
+}
+
 // exchange sends raw on a new connection and reads up to n answers; it
 // reports whether the server kept the connection open after them.
 func exchange(t *testing.T, addr, raw string, n int, method string) (answers []string, open bool) {
@@ -233,21 +268,8 @@ func TestPlainServerShutdown(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	// A deadline that passes with a request still running is reported.
-	started2, release2 := make(chan struct{}), make(chan struct{})
-	defer close(release2)
-	s2 := newPlainServer(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started2)
-		<-release2
-	}), ErrorLog: discardLogger()})
-	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
-	go s2.Serve(ln2)
-	c2, err := net.Dial("tcp", ln2.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	io.WriteString(c2, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	<-started2
+	s2, _, release2 := serveHeld(t)
+	defer release2()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := s2.Shutdown(ctx); err != context.DeadlineExceeded {
@@ -261,17 +283,10 @@ func TestPlainServerShutdown(t *testing.T) {
 // idle for the timeout, not sooner.
 func TestPlainServerIdleTimeout(t *testing.T) {
 	const idle = 400 * time.Millisecond
-	s := newPlainServer(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s, c := servePlain(t, &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
-	}), IdleTimeout: idle, ReadHeaderTimeout: time.Second, WriteTimeout: time.Second, ErrorLog: discardLogger()})
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go s.Serve(ln)
+	}), IdleTimeout: idle, ReadHeaderTimeout: time.Second, WriteTimeout: time.Second})
 	defer s.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	r := bufio.NewReader(c)
 	var last time.Time
 	for i := range 6 { // 6 × 150 ms: longer than the timeout in all
@@ -319,16 +334,9 @@ func TestWriteHeaderAsNetHTTP(t *testing.T) {
 // the answer before it arrived; each is answered, in order, on one
 // kept-alive connection.
 func TestPlainServerRequestsInPieces(t *testing.T) {
-	s := newPlainServer(&http.Server{Handler: http.HandlerFunc(plainTestHandler),
-		ReadHeaderTimeout: 2 * time.Second, IdleTimeout: 5 * time.Second, ErrorLog: discardLogger()})
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go s.Serve(ln)
+	s, c := servePlain(t, &http.Server{Handler: http.HandlerFunc(plainTestHandler),
+		ReadHeaderTimeout: 2 * time.Second, IdleTimeout: 5 * time.Second})
 	defer s.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	r := bufio.NewReader(c)
 	echo := func(body string) string {
@@ -389,21 +397,8 @@ func TestPlainServerRequestsInPieces(t *testing.T) {
 
 // Close ends a connection whose handler runs, without waiting for it.
 func TestPlainServerCloseWithHandlerRunning(t *testing.T) {
-	started, release := make(chan struct{}), make(chan struct{})
-	defer close(release)
-	s := newPlainServer(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(started)
-		<-release
-	}), ErrorLog: discardLogger()})
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go s.Serve(ln)
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	<-started
+	s, c, release := serveHeld(t)
+	defer release()
 	closed := make(chan struct{})
 	go func() { s.Close(); close(closed) }()
 	select {

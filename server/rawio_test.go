@@ -117,15 +117,8 @@ func TestRawIO(t *testing.T) {
 // finds the socket empty: one such read for the first wait, not one per
 // request.
 func TestPlainServerWaitsWithoutEmptyReads(t *testing.T) {
-	s := newPlainServer(&http.Server{Handler: http.HandlerFunc(plainTestHandler), ErrorLog: discardLogger()})
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go s.Serve(ln)
+	s, c := servePlain(t, &http.Server{Handler: http.HandlerFunc(plainTestHandler)})
 	defer s.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	r := bufio.NewReader(c)
 	const requests = 50
