@@ -131,8 +131,8 @@ func openSQLite(path string, o Options) (*Store, error) {
 	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
 	q.Set("_txlock", "immediate")
 	// Each connection keeps its statements compiled: the store's queries
-	// are fixed texts, and compiling one per call was a tenth of an
-	// enter's CPU (BENCHMARKS.md).
+	// are fixed texts, and compiling them on every call was most of
+	// SQLite's CPU in a school's entry (BENCHMARKS.md).
 	q.Set("_stmt_cache_size", strconv.Itoa(stmtCacheSize))
 	dsn := "file:" + path + "?" + q.Encode()
 	w, err := sql.Open(sqliteDriverName, dsn)
