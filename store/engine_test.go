@@ -514,3 +514,69 @@ func TestMemberLoadsKeptBesideOtherRooms(t *testing.T) {
 		}
 	})
 }
+
+// A room without a schedule is read as such once: the enter's and the
+// class events' schedule reads come from the room's cached state until a
+// change to the room forgets it; scheduled rooms are read every time.
+func TestUnscheduledRoomsReadOnce(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, db string) {
+		s.UseCachesUntil(time.Now().Add(time.Hour)) // MySQL: a server holding its lease
+		host := &Account{UID: "t", AppID: 1, PwdHash: "$2a$04$x"}
+		must(t, s.CreateAccount(bg, host, 1))
+		plain, err := s.CreateRoom(bg, host, "plain", "", 10)
+		must(t, err)
+		sched, err := s.CreateLCICRoom(bg, host, &LCICRoom{AppID: 1, StartTime: 100, EndTime: 200, Created: 10, Name: "s", TeacherID: "t"})
+		must(t, err)
+		opens := func(id int64) int64 {
+			t.Helper()
+			at, err := s.LCICOpens(bg, id)
+			must(t, err)
+			return at
+		}
+		if _, err := s.LCICOpens(bg, plain); err != nil { // before its state is cached: read, nothing kept
+			t.Fatal(err)
+		}
+		if _, err := s.RoomForEnter(bg, plain); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RoomForEnter(bg, sched); err != nil {
+			t.Fatal(err)
+		}
+		if at := opens(plain); at != 0 {
+			t.Fatalf("plain room opens at %d", at)
+		}
+		// A schedule row written behind the store's back is not read again...
+		_, err = s.w.ExecContext(bg, "INSERT INTO t_lcic_room (room_id, app_id, start_time, end_time, created, name, teacher_id, group_id, assistants, extra) "+
+			"VALUES (?, 1, 300, 400, 10, 'plain', 't', '', '[]', '{}')", plain)
+		must(t, err)
+		if at := opens(plain); at != 0 {
+			t.Fatalf("unscheduled room read again: opens at %d", at)
+		}
+		if _, err := s.LCICRoom(bg, plain); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("unscheduled room read again: %v", err)
+		}
+		// ... until a change to the room forgets its state.
+		r, err := s.LCICRoom(bg, sched)
+		must(t, err)
+		r.RoomID, r.StartTime = plain, 500
+		must(t, s.ModifyLCICRoom(bg, r, nil))
+		if at := opens(plain); at != 500 {
+			t.Fatalf("after the change: opens at %d, want 500", at)
+		}
+		if _, err := s.RoomForEnter(bg, plain); err != nil {
+			t.Fatal(err)
+		}
+		if at := opens(plain); at != 500 {
+			t.Fatalf("a scheduled room's state cached: opens at %d, want 500", at)
+		}
+		// A scheduled room is read every time.
+		if at := opens(sched); at != 100 {
+			t.Fatalf("scheduled room opens at %d", at)
+		}
+		_, err = s.w.ExecContext(bg, "UPDATE t_lcic_room SET start_time = 150 WHERE room_id = ?", sched)
+		must(t, err)
+		if at := opens(sched); at != 150 {
+			t.Fatalf("scheduled room opens at %d, want 150", at)
+		}
+	})
+}

@@ -261,7 +261,15 @@ func (s *Store) CreateLCICRoom(ctx context.Context, host *Account, r *LCICRoom) 
 
 // LCICRoom reads a scheduled class (ErrNotFound).
 func (s *Store) LCICRoom(ctx context.Context, id int64) (*LCICRoom, error) {
-	return scanLCICRoom(s.r.QueryRowContext(ctx, "SELECT "+lcicRoomCols+" FROM t_lcic_room WHERE room_id = ?", id))
+	none, gen := s.unscheduled(id)
+	if none {
+		return nil, ErrNotFound
+	}
+	r, err := scanLCICRoom(s.r.QueryRowContext(ctx, "SELECT "+lcicRoomCols+" FROM t_lcic_room WHERE room_id = ?", id))
+	if errors.Is(err, ErrNotFound) {
+		s.noteUnscheduled(id, gen)
+	}
+	return r, err
 }
 
 // ModifyLCICRoom writes a scheduled class back; host, when set, becomes
@@ -422,9 +430,14 @@ func (s *Store) LCICRooms(ctx context.Context, f LCICRoomFilter) (int64, []LCICR
 // LCICOpens is when a scheduled class starts (0 for a class without a
 // schedule).
 func (s *Store) LCICOpens(ctx context.Context, id int64) (int64, error) {
+	none, gen := s.unscheduled(id)
+	if none {
+		return 0, nil
+	}
 	var start int64
 	err := s.r.QueryRowContext(ctx, "SELECT start_time FROM t_lcic_room WHERE room_id = ?", id).Scan(&start)
 	if errors.Is(err, sql.ErrNoRows) {
+		s.noteUnscheduled(id, gen)
 		return 0, nil
 	}
 	return start, err

@@ -19,6 +19,11 @@ type roomStates struct {
 
 type roomState struct {
 	room *Room
+	// unscheduled: the room has no schedule (no t_lcic_room row), so
+	// the enter's and the class events' schedule reads are skipped. A
+	// schedule is made with its room and deleted with it, and every change
+	// to either forgets the entry.
+	unscheduled bool
 }
 
 func (c *roomStates) forget(ids ...int64) {
@@ -57,8 +62,31 @@ func (s *Store) RoomForEnter(ctx context.Context, id int64) (*Room, error) {
 		if c.m == nil || len(c.m) >= maxMemberRooms {
 			c.m = make(map[int64]roomState)
 		}
-		c.m[id] = roomState{r}
+		c.m[id] = roomState{room: r}
 	}
 	c.mu.Unlock()
 	return r, nil
+}
+
+// unscheduled reports whether room id is known to have no schedule, and
+// the generation to pass noteUnscheduled after reading it.
+func (s *Store) unscheduled(id int64) (bool, int64) {
+	c := &s.states
+	caching := s.caching()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return caching && c.m[id].unscheduled, c.gen
+}
+
+// noteUnscheduled records that room id has no schedule, read at
+// generation gen: only into the room's cached state, and only if
+// nothing was forgotten since.
+func (s *Store) noteUnscheduled(id, gen int64) {
+	c := &s.states
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[id]; ok && c.gen == gen {
+		e.unscheduled = true
+		c.m[id] = e
+	}
 }

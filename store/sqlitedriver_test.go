@@ -71,3 +71,19 @@ func TestSQLiteStatementsIgnoreTheirContext(t *testing.T) {
 		t.Fatalf("the query ending with %v after %d rows, want context.Canceled", err, read)
 	}
 }
+
+// The writer keeps a page cache the size of a school's working set; the
+// readers, whose caches every commit empties, keep SQLite's default.
+func TestSQLiteWriterCache(t *testing.T) {
+	s, _ := tempDB(t)
+	var w, r int
+	if err := s.w.QueryRow("PRAGMA cache_size").Scan(&w); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.r.QueryRow("PRAGMA cache_size").Scan(&r); err != nil {
+		t.Fatal(err)
+	}
+	if w != -writerCacheKiB || r != -2000 {
+		t.Fatalf("cache_size: writer %d, reader %d; want %d, -2000", w, r, -writerCacheKiB)
+	}
+}

@@ -86,6 +86,13 @@ const DefaultBusyTimeout = 5 * time.Second
 // classroom's requests run.
 const stmtCacheSize = 64
 
+// writerCacheKiB is the writer connection's page cache. Heartbeat, token
+// and enter writes touch pages all over a school's tables; with SQLite's
+// default 2 MiB the writer read most of them back from the file at every
+// touch (BENCHMARKS.md). The readers keep the default: each commit empties
+// their caches anyway.
+const writerCacheKiB = 32 << 10
+
 // Open opens a database and applies the embedded migrations: a MySQL (or
 // MariaDB, TiDB) database named by a mysql://user:password@host:port/dbname
 // URL, else the SQLite file at path (created if needed).
@@ -134,7 +141,9 @@ func openSQLite(path string, o Options) (*Store, error) {
 	// are fixed texts, and compiling them on every call was most of
 	// SQLite's CPU in a school's entry (BENCHMARKS.md).
 	q.Set("_stmt_cache_size", strconv.Itoa(stmtCacheSize))
+	q.Set("_cache_size", strconv.Itoa(-writerCacheKiB))
 	dsn := "file:" + path + "?" + q.Encode()
+	q.Del("_cache_size")
 	w, err := sql.Open(sqliteDriverName, dsn)
 	if err != nil {
 		return nil, err
