@@ -159,17 +159,21 @@ func (s *Server) accessLog(r *front.Record) {
 	if !s.Log.Enabled(ctx, level) {
 		return
 	}
-	attrs := []slog.Attr{
+	// A record of its own: Logger.LogAttrs would look up its caller's
+	// program counter (runtime.Callers) for every line, and no handler
+	// here reports the source.
+	rec := slog.NewRecord(time.Now(), level, "request", 0)
+	rec.AddAttrs(
 		slog.String("front", r.Front),
 		slog.String("svc", clip(r.Svc)), slog.String("cmd", clip(r.Cmd)),
 		slog.Int("status", r.Status), slog.Int("code", r.Code),
 		slog.Float64("ms", float64(r.Duration.Microseconds())/1000),
 		slog.String("uid", clip(r.UserID)), slog.String("addr", clip(r.Addr)),
-	}
+	)
 	if r.Err != nil {
-		attrs = append(attrs, slog.String("err", r.Err.Error()))
+		rec.AddAttrs(slog.String("err", r.Err.Error()))
 	}
-	s.Log.LogAttrs(ctx, level, "request", attrs...)
+	s.Log.Handler().Handle(ctx, rec)
 }
 
 // clip bounds a client-chosen value (svc, cmd, uid, address) in the log:

@@ -580,3 +580,57 @@ func TestUnscheduledRoomsReadOnce(t *testing.T) {
 		}
 	})
 }
+
+// Token activity is written once every touchEvery seconds of it, every
+// token that moved since at once; a final flush writes all of it; a
+// replaced token's activity never reaches the account.
+func TestTokenActivityWrittenEachMinute(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, db string) {
+		var ses []*Session
+		for i, uid := range []string{"a", "b"} {
+			a := &Account{UID: uid, AppID: 1, PwdHash: "$2a$04$x"}
+			must(t, s.CreateAccount(bg, a, 1))
+			tok := fmt.Sprintf("tok-%d", i)
+			must(t, s.Login(bg, a, tok, "sig", 900))
+			se, err := s.SessionByToken(bg, tok)
+			must(t, err)
+			ses = append(ses, se)
+		}
+		written := func() [2]int64 {
+			t.Helper()
+			var out [2]int64
+			for i, se := range ses {
+				must(t, s.r.QueryRow("SELECT last_request_time FROM t_account WHERE uin = ?", se.Uin).Scan(&out[i]))
+			}
+			return out
+		}
+		ses[0].Touch(1000)
+		must(t, s.flush(bg, touchEvery))
+		if got := written(); got != [2]int64{1000, 900} {
+			t.Fatalf("first flush: %v", got)
+		}
+		ses[0].Touch(1030)
+		ses[1].Touch(1040)
+		must(t, s.flush(bg, touchEvery))
+		if got := written(); got != [2]int64{1000, 900} {
+			t.Fatalf("within the minute: %v written", got)
+		}
+		ses[1].Touch(1000 + touchEvery)
+		must(t, s.flush(bg, touchEvery))
+		if got := written(); got != [2]int64{1030, 1000 + touchEvery} {
+			t.Fatalf("after the minute: %v", got)
+		}
+		ses[0].Touch(1070)
+		must(t, s.flush(bg, 0))
+		if got := written(); got != [2]int64{1070, 1000 + touchEvery} {
+			t.Fatalf("final flush: %v", got)
+		}
+		a := ses[0].Account
+		must(t, s.Login(bg, &a, "tok-new", "sig", 1100))
+		ses[0].Touch(2000) // the replaced token, still held by a request
+		must(t, s.flush(bg, 0))
+		if got := written(); got[0] != 1100 {
+			t.Fatalf("a replaced token's activity written: %d", got[0])
+		}
+	})
+}

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -22,7 +24,10 @@ type liveness struct {
 	rooms   map[int64]beat     // room -> its teacher's beats
 	latest  int64              // the newest beat seen (the clock of the beats)
 	every   int64              // seconds a written beat may lag behind
-	flushMu sync.Mutex         // one flush at a time
+	// tokensAt is the newest token activity when token activity was last
+	// written (see touchEvery); flushMu guards it.
+	tokensAt int64
+	flushMu  sync.Mutex // one flush at a time
 }
 
 // beat is the newest heartbeat of a member (or teacher) and the newest
@@ -97,22 +102,18 @@ func wrote[K comparable](m map[K]beat, done map[K]int64) {
 	}
 }
 
-// Flush writes pending heartbeats and token activity. A token's activity
-// is written once it moved by touchEvery (docs/protocol.md §3 step 7: liveness
-// data, minutes are fine); Close writes all of it.
+// Flush writes pending heartbeats and token activity. Token activity is
+// written once every touchEvery seconds of it, every token that moved
+// at once (docs/protocol.md §3 step 7: liveness data, minutes are fine);
+// Close writes all of it.
 func (s *Store) Flush(ctx context.Context) error { return s.flush(ctx, touchEvery) }
 
-// touchEvery is how far a token's last-request time must move before a
-// periodic flush writes it. Against a 7-day expiry, a minute is nothing;
-// written every second it was half of all the writing a busy school did.
+// touchEvery is how often, in seconds of token activity, a periodic
+// flush writes it. Against a 7-day expiry, a minute is nothing; written
+// every second it was half of all the writing a busy school did, and
+// written a row at a time as each token's minute came (the students of
+// an hour's classes arrive together), each row wrote a page of its own.
 const touchEvery = 60
-
-// flushChunk is the most rows one statement of a flush writes. Each is its
-// own short transaction, so the enters and exits waiting for the one
-// writer connection get it between chunks instead of after the whole
-// flush (hundreds of milliseconds for a school of 10,000 as one
-// transaction of single-row updates).
-const flushChunk = 500
 
 func (s *Store) flush(ctx context.Context, minMove int64) error {
 	if err := s.Lost(); err != nil {
@@ -132,13 +133,27 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 		val int64
 	}
 	var touched []touch
+	var newest int64
 	s.sessions.Range(func(se *Session) bool {
-		if t, f := se.lastRequest.Load(), se.flushed.Load(); t > f && (t-f >= minMove || minMove == 0) {
-			touched = append(touched, touch{se, t})
-		}
+		newest = max(newest, se.lastRequest.Load())
 		return true
 	})
+	tokensDue := minMove == 0 || newest-l.tokensAt >= minMove
+	if tokensDue {
+		s.sessions.Range(func(se *Session) bool {
+			if t, f := se.lastRequest.Load(), se.flushed.Load(); t > f {
+				touched = append(touched, touch{se, t})
+			}
+			return true
+		})
+		// In table order: a chunk's rows then share their pages, and
+		// each page is written once a chunk, not once a row.
+		slices.SortFunc(touched, func(a, b touch) int { return cmp.Compare(a.se.Uin, b.se.Uin) })
+	}
 	if len(members) == 0 && len(rooms) == 0 && len(touched) == 0 {
+		if tokensDue {
+			l.tokensAt = max(l.tokensAt, newest)
+		}
 		return nil
 	}
 
@@ -161,7 +176,7 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 	if err == nil {
 		rows = rows[:0]
 		for _, t := range touched {
-			rows = append(rows, [3]any{t.se.Token, t.val, nil})
+			rows = append(rows, [3]any{t.se.Uin, t.se.Token, t.val})
 		}
 		if err = s.flushRows(ctx, flushTokens, rows); err != nil {
 			err = fmt.Errorf("flush: token activity: %w", err)
@@ -174,6 +189,9 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 	wrote(l.members, members)
 	wrote(l.rooms, rooms)
 	l.mu.Unlock()
+	if tokensDue {
+		l.tokensAt = max(l.tokensAt, newest)
+	}
 	for _, t := range touched {
 		for {
 			old := t.se.flushed.Load()
@@ -185,10 +203,10 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 	return nil
 }
 
-// flushRows writes rows of one kind, flushChunk at a time.
+// flushRows writes rows of one kind, the dialect's flushChunk at a time.
 func (s *Store) flushRows(ctx context.Context, kind flushKind, rows [][3]any) error {
 	for len(rows) > 0 {
-		n := min(len(rows), flushChunk)
+		n := min(len(rows), s.d.flushChunk)
 		query, args := s.d.flush(kind, rows[:n])
 		// Two servers writing the same rows (a user whose requests a
 		// balancer spreads) can deadlock; the victim wrote nothing.
