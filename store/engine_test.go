@@ -634,3 +634,53 @@ func TestTokenActivityWrittenEachMinute(t *testing.T) {
 		}
 	})
 }
+
+// A flush of more rows than one statement takes writes every row, each
+// with its own time: member beats and token activity, tokens out of
+// account order across the chunk boundary.
+func TestFlushWritesEveryChunk(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, db string) {
+		n := s.d.flushChunk + 3
+		host := &Account{UID: "host", AppID: 1, PwdHash: "$2a$04$x"}
+		must(t, s.CreateAccount(bg, host, 1))
+		room, err := s.CreateRoom(bg, host, "r", "", 10)
+		must(t, err)
+		var acc, mem strings.Builder
+		for i := range n {
+			if i > 0 {
+				acc.WriteString(",")
+				mem.WriteString(",")
+			}
+			fmt.Fprintf(&acc, "(%d, 'u%d', 1, 0, 'x', 'tok-%d', '', 1, 1, 1)", 100000+i, i, i)
+			fmt.Fprintf(&mem, "(%d, %d, 0, 1)", 100000+i, room)
+		}
+		_, err = s.w.ExecContext(bg, "INSERT INTO t_account (uin, uid, appid, role, pwd, token, user_sig, register_time, login_time, last_request_time) VALUES "+acc.String())
+		must(t, err)
+		_, err = s.w.ExecContext(bg, "INSERT INTO t_class_member (uin, room_id, has_exited, last_heartbeat_time) VALUES "+mem.String())
+		must(t, err)
+		for i := n - 1; i >= 0; i-- { // sessions first seen against account order
+			se, err := s.SessionByToken(bg, fmt.Sprintf("tok-%d", i))
+			must(t, err)
+			se.Touch(int64(1000 + i))
+			must(t, s.Heartbeat(room, se.Uin, false, int64(2000+i)))
+		}
+		must(t, s.flush(bg, 0))
+		rows, err := s.r.QueryContext(bg, `SELECT a.uin, a.last_request_time, m.last_heartbeat_time
+			FROM t_account a JOIN t_class_member m ON m.uin = a.uin AND m.room_id = ? WHERE a.uin >= 100000`, room)
+		must(t, err)
+		defer rows.Close()
+		seen := 0
+		for rows.Next() {
+			var uin, last, beat int64
+			must(t, rows.Scan(&uin, &last, &beat))
+			if i := uin - 100000; last != 1000+i || beat != 2000+i {
+				t.Fatalf("uin %d: activity %d, beat %d; want %d, %d", uin, last, beat, 1000+i, 2000+i)
+			}
+			seen++
+		}
+		must(t, rows.Err())
+		if seen != n {
+			t.Fatalf("%d rows, want %d", seen, n)
+		}
+	})
+}
