@@ -302,12 +302,17 @@ func (s *Server) run(ctx context.Context, route Route, b svc.Body, res *front.Re
 }
 
 func envelope(code int, info string, data any) []byte {
-	if l, ok := data.(svc.RoomList); ok && code == svc.CodeOK && info == "" {
-		var b []byte
-		if p, _ := answers.Get().(*[]byte); p != nil {
-			b = (*p)[:0]
+	if code == svc.CodeOK && info == "" {
+		switch l := data.(type) {
+		case svc.RoomList:
+			var b []byte
+			if p, _ := answers.Get().(*[]byte); p != nil {
+				b = (*p)[:0]
+			}
+			return appendRoomList(b, l)
+		case svc.MemberList:
+			return appendMemberList(make([]byte, 0, 64+32*len(l.IDList)), l)
 		}
-		return appendRoomList(b, l)
 	}
 	if data == nil {
 		// Every heartbeat and most errors: no reflection for two fields.

@@ -64,6 +64,29 @@ func appendRoomList(b []byte, l svc.RoomList) []byte {
 	return append(b, "]}}"...)
 }
 
+// appendMemberList writes a room's member list as encoding/json would:
+// every student lists its room once a minute, fifty members a page.
+func appendMemberList(b []byte, l svc.MemberList) []byte {
+	b = append(b, `{"errorCode":0,"errorInfo":"","data":{"total":`...)
+	b = strconv.AppendInt(b, l.Total, 10)
+	b = append(b, `,"idlist":`...)
+	if l.IDList == nil {
+		return append(b, "null}}"...)
+	}
+	b = append(b, '[')
+	for i, m := range l.IDList {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, m.ID)
+		b = append(b, `,"role":`...)
+		b = strconv.AppendInt(b, int64(m.Role), 10)
+		b = append(b, '}')
+	}
+	return append(b, "]}}"...)
+}
+
 // appendString writes s as a JSON string. Printable ASCII other than
 // what encoding/json escapes is copied; anything else is left to
 // encoding/json, so the escaping is always its own.

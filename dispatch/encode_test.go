@@ -49,6 +49,38 @@ func FuzzAppendRoomList(f *testing.F) {
 	})
 }
 
+// The member list's own encoder writes exactly what encoding/json writes.
+func TestAppendMemberListAsEncodingJSON(t *testing.T) {
+	for name, l := range map[string]svc.MemberList{
+		"nil list":  {Total: 0},
+		"no member": {Total: 4, IDList: []svc.MemberRow{}},
+		"zero":      {Total: 1, IDList: []svc.MemberRow{{}}},
+		"class":     {Total: math.MaxInt64, IDList: []svc.MemberRow{{ID: "teacher", Role: 1}, {ID: "student7", Role: 0}, {ID: "x", Role: -3}}},
+		"escapes":   {IDList: []svc.MemberRow{{ID: "a\"b\\c<d>&\x00\x7f\xff\u2028名"}}},
+	} {
+		want, err := json.Marshal(Envelope{Data: l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := envelope(svc.CodeOK, "", l); !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+}
+
+func FuzzAppendMemberList(f *testing.F) {
+	for _, s := range []string{"", "student1", "<>&", "\"\\", "\x00\x1f\x7f", "\xff", "\u2028", "中文"} {
+		f.Add(s, int64(50), 1)
+	}
+	f.Fuzz(func(t *testing.T, s string, n int64, role int) {
+		l := svc.MemberList{Total: n, IDList: []svc.MemberRow{{ID: s, Role: role}, {ID: s + s, Role: -role}}}
+		want, _ := json.Marshal(Envelope{Data: l})
+		if got := envelope(svc.CodeOK, "", l); !bytes.Equal(got, want) {
+			t.Fatalf("got %s\nwant %s", got, want)
+		}
+	})
+}
+
 // An answer without data is written by hand too (every heartbeat).
 func TestEnvelopeWithoutData(t *testing.T) {
 	for _, c := range []struct {

@@ -29,8 +29,9 @@ import (
 // goroutine per request to watch the connection while the handler runs,
 // and cancels that read when the handler ends: for a classroom's quiet
 // keep-alive connections those wake-ups were most of a request's CPU
-// (BENCHMARKS.md). Requests are parsed by net/http's own ReadRequest and
-// answered as its server answers them (framing, Date, sniffed
+// (BENCHMARKS.md). Requests are parsed by net/http's own ReadRequest (a
+// plain one whose header is all read: by parseWhole, which gives the
+// same) and answered as its server answers them (framing, Date, sniffed
 // Content-Type, 100-continue, keep-alive rules, its timeouts and header
 // limit, taken from cfg). HTTPS and HTTP/2 stay with net/http.
 type plainServer struct {
@@ -179,16 +180,18 @@ var (
 )
 
 type plainConn struct {
-	s      *plainServer
-	c      net.Conn
-	remote string
-	state  atomic.Int32
-	raw    *rawIO           // the socket's, when it has one
-	lr     io.LimitedReader // under br: bounds a request's header
-	br     *bufio.Reader
-	bw     *bufio.Writer
-	body   plainBody
-	resp   plainResponse
+	s        *plainServer
+	c        net.Conn
+	remote   string
+	state    atomic.Int32
+	raw      *rawIO           // the socket's, when it has one
+	lr       io.LimitedReader // under br: bounds a request's header
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	body     plainBody
+	whole    wholeReq // the request parseWhole read
+	fastBody fastBody // and its body
+	resp     plainResponse
 
 	readDL, writeDL time.Time // the deadlines set
 }
@@ -340,6 +343,18 @@ func (pc *plainConn) parse(whole bool) (*http.Request, time.Time, bool) {
 	cfg := pc.s.cfg
 	if cfg.ReadHeaderTimeout > 0 && !whole {
 		pc.readBy(t0.Add(cfg.ReadHeaderTimeout), 0)
+	}
+	if whole {
+		b, _ := pc.br.Peek(pc.br.Buffered())
+		if req, n, ok := pc.whole.parseWhole(b); ok && n <= cmpPositive(cfg.MaxHeaderBytes, http.DefaultMaxHeaderBytes) {
+			pc.br.Discard(n)
+			if req.ContentLength > 0 {
+				pc.fastBody = fastBody{io.LimitedReader{R: pc.br, N: req.ContentLength}}
+				req.Body = &pc.fastBody
+			}
+			pc.lr.N = math.MaxInt64
+			return req, t0, true
+		}
 	}
 	req, err := http.ReadRequest(pc.br)
 	if err != nil {
@@ -514,6 +529,11 @@ type plainBody struct {
 	sawEOF         bool
 }
 
+// fastBody is a declared body read from the connection's buffer.
+type fastBody struct{ io.LimitedReader }
+
+func (*fastBody) Close() error { return nil }
+
 var errBodyClosed = errors.New("http: invalid Read on closed Body")
 
 // errWouldBlock is a read inside the poller's wait that found nothing.
@@ -551,6 +571,14 @@ func (b *plainBody) drain() bool {
 	if b.continueWanted && !b.continueSent {
 		return false // the client never sent it
 	}
+	if fb, ok := b.src.(*fastBody); ok && fb.N <= maxDrain {
+		// The rest of a declared body: skipped in the buffer, without
+		// io.CopyN's reader.
+		n, err := fb.R.(*bufio.Reader).Discard(int(fb.N))
+		fb.N -= int64(n)
+		b.sawEOF = err == nil
+		return b.sawEOF
+	}
 	_, err := io.CopyN(io.Discard, b.src, maxDrain+1)
 	if err == io.EOF {
 		b.sawEOF = true
@@ -572,6 +600,21 @@ type plainResponse struct {
 	declared   int64 // the Content-Length the handler set, or -1
 	written    int64
 	buf        []byte
+	fields     [3]string // the values of the fields the server adds
+	nfields    int
+}
+
+// set sets a field the server adds, its value held in w (http.Header.Set
+// would allocate a slice for each, three an answer).
+func (w *plainResponse) set(key, value string) {
+	if w.nfields == len(w.fields) {
+		w.header.Set(key, value)
+		return
+	}
+	i := w.nfields
+	w.nfields++
+	w.fields[i] = value
+	w.header[key] = w.fields[i : i+1 : i+1]
 }
 
 func (w *plainResponse) reset(pc *plainConn, req *http.Request) {
@@ -644,6 +687,9 @@ func (w *plainResponse) Write(p []byte) (int, error) {
 }
 
 func (w *plainResponse) WriteString(s string) (int, error) {
+	if !w.wroteHead {
+		w.WriteHeader(http.StatusOK)
+	}
 	if !w.sentHeader && len(w.buf)+len(s) <= bufferBody && w.wroteHead && w.bodyAllowed() &&
 		(w.declared < 0 || w.written+int64(len(s)) <= w.declared) {
 		w.written += int64(len(s))
@@ -689,7 +735,7 @@ func (w *plainResponse) sendHeader(final bool, next []byte) {
 		body = next
 	}
 	if !hasType && !hasTE && w.bodyAllowed() && len(body) > 0 {
-		h.Set("Content-Type", http.DetectContentType(body))
+		w.set("Content-Type", http.DetectContentType(body))
 	}
 	switch {
 	case !w.bodyAllowed():
@@ -699,7 +745,7 @@ func (w *plainResponse) sendHeader(final bool, next []byte) {
 		}
 	case w.declared >= 0 || hasTE:
 	case final && (req.Method != http.MethodHead || w.written > 0) && w.written <= bufferBody:
-		h.Set("Content-Length", strconv.FormatInt(w.written, 10))
+		w.set("Content-Length", strconv.FormatInt(w.written, 10))
 	case final, req.Method == http.MethodHead:
 	case req.ProtoAtLeast(1, 1):
 		w.chunked = true
@@ -718,7 +764,7 @@ func (w *plainResponse) sendHeader(final bool, next []byte) {
 		h.Set("Connection", "keep-alive")
 	}
 	if _, ok := h["Date"]; !ok {
-		h["Date"] = []string{dateNow()}
+		w.set("Date", dateNow())
 	}
 	bw := w.pc.bw
 	if req.ProtoAtLeast(1, 1) {
