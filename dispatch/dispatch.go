@@ -183,7 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rec := front.From(req.Context())
 	op := operation(req.URL.RawQuery)
 	rec.Svc, rec.Cmd = op.svc, op.cmd
-	rec.Quiet = rec.Svc == "live" && rec.Cmd == "heartbeat"
+	rec.Quiet = rec.Svc == "live" && routine[rec.Cmd]
 	status, body := s.serve(req, op, rec)
 	if rec.Code != svc.CodeOK {
 		rec.Quiet = false
@@ -194,6 +194,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		answers.Put(&keep)
 	}
 }
+
+// routine are the live commands every client repeats all class long (a
+// heartbeat every 3 s, the lists every minute): their successes are
+// logged at Debug, or a school's log would be 1,000 lines a second of them.
+var routine = map[string]bool{"heartbeat": true, "roomlist": true, "roomidlist": true}
 
 // answers keeps the buffers of large answers for the next page of rooms
 // (5-10 KB each: allocating and clearing them cost more than encoding).

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -479,6 +480,40 @@ func TestHardLogsCarryNoSecrets(t *testing.T) {
 	}
 	if lines < 8 || logins != 2 {
 		t.Fatalf("%d access log lines, %d logins of carol:\n%s", lines, logins, logText)
+	}
+}
+
+// At the Info level the access log leaves out the routine successes a
+// class repeats (heartbeat, roomlist, roomidlist), and keeps their
+// failures and every other command.
+func TestHardRoutineReadsLoggedAtDebug(t *testing.T) {
+	h := tests.New(t, nil)
+	h.Regist(tests.AppA, "teach", "pw-123456", 1)
+	h.Regist(tests.AppA, "stud", "pw-123456", 0)
+	teacher, student := h.Login(tests.AppA, "teach", "pw-123456").Token, h.Login(tests.AppA, "stud", "pw-123456").Token
+	var rd struct{ RoomNum int64 }
+	h.Call(tests.AppA, teacher, "live", "create", tests.M{"title": "x"}).Want(t, 0).Decode(t, &rd)
+	h.Call(tests.AppA, teacher, "live", "startcourse", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
+	h.Call(tests.AppA, student, "live", "reportmemid", tests.M{"roomnum": rd.RoomNum, "operate": 0}).Want(t, 0)
+	for range 3 {
+		h.Call(tests.AppA, student, "live", "heartbeat", tests.M{"roomnum": rd.RoomNum}).Want(t, 0)
+		h.Call(tests.AppA, student, "live", "roomidlist", tests.M{"roomnum": rd.RoomNum, "index": 0, "size": 20}).Want(t, 0)
+		h.Call(tests.AppA, teacher, "live", "roomlist", tests.M{"index": 0, "size": 20}).Want(t, 0)
+	}
+	h.Call(tests.AppA, "", "live", "roomidlist", tests.M{"roomnum": rd.RoomNum, "index": 0, "size": 20}).Want(t, svc.CodeReqData)
+	h.Call(tests.AppA, student+"x", "live", "roomlist", tests.M{"index": 0, "size": 20}).Want(t, svc.CodeTokenExpire)
+	h.Stop()
+	got := map[string]int{}
+	sc := bufio.NewScanner(strings.NewReader(h.LogText()))
+	for sc.Scan() {
+		var e struct{ Msg, Cmd string }
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Msg == "request" {
+			got[e.Cmd]++
+		}
+	}
+	want := map[string]int{"regist": 2, "login": 2, "create": 1, "startcourse": 1, "reportmemid": 1, "roomidlist": 1, "roomlist": 1}
+	if !maps.Equal(got, want) {
+		t.Fatalf("access log lines by command %v, want %v:\n%s", got, want, h.LogText())
 	}
 }
 
