@@ -164,6 +164,11 @@ func New(cfg *Config, o Options) (*Server, error) {
 		im.Client = &http.Client{Timeout: 5 * time.Second}
 	}
 	service := svc.New(&cfg.Config, svc.Deps{Store: st, IM: im, Log: log, Now: o.Now, Hashing: hashing})
+	if n, err := service.WarmSessions(context.Background()); err != nil {
+		log.Warn("sessions not read ahead: each is read at its first request", "err", err)
+	} else if n > 0 {
+		log.Info("sessions read ahead", "sessions", n)
+	}
 	s := &Server{Cfg: cfg, Store: st, Svc: service, Log: log, done: o.Done,
 		addrs:   clientAddrs{proxies: cfg.Proxies},
 		Metrics: NewMetrics(st, log, ops(cfg.GoClass != nil, cfg.AUILive != nil, cfg.AUIClass != nil, cfg.LCIC != nil, st.SeveralServers() && !cfg.ReadThrough), codes())}

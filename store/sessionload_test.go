@@ -137,3 +137,51 @@ func TestSessionListLen(t *testing.T) {
 		}
 	}
 }
+
+// A restarted server reads the unexpired sessions ahead, the latest first
+// up to its limit: their first requests read nothing more.
+func TestWarmSessionsAtStart(t *testing.T) {
+	path := t.TempDir() + "/w.db"
+	s := open(t, path)
+	uins := map[string]int64{}
+	for i, last := range []int64{100, 200, 300, 400} {
+		a := account(t, s, fmt.Sprintf("w%d", i), 1, 0)
+		must(t, s.Login(bg, a, fmt.Sprintf("wt-%d", i), "sig", last))
+		uins[fmt.Sprintf("wt-%d", i)] = a.Uin
+	}
+	gone := account(t, s, "gone", 1, 0)
+	must(t, s.Login(bg, gone, "wt-gone", "sig", 500))
+	if _, err := s.Logout(bg, "wt-gone", 501); err != nil {
+		t.Fatal(err)
+	}
+	must(t, s.Close())
+
+	s = open(t, path)
+	t.Cleanup(func() { s.Close() })
+	n, err := s.WarmSessions(bg, 200, 2) // used since 200: wt-1, wt-2, wt-3; the latest two
+	if err != nil || n != 2 {
+		t.Fatalf("warmed %d sessions (%v), want 2", n, err)
+	}
+	reads := func() int64 {
+		s.sessReads.mu.Lock()
+		defer s.sessReads.mu.Unlock()
+		return s.sessReads.reads
+	}
+	for _, c := range []struct {
+		token string
+		last  int64
+		read  bool // its first sight reads the database
+	}{{"wt-3", 400, false}, {"wt-2", 300, false}, {"wt-1", 200, true}, {"wt-0", 100, true}} {
+		before := reads()
+		se, err := s.SessionByToken(bg, c.token)
+		if err != nil || se.Uin != uins[c.token] || se.LastRequest() != c.last {
+			t.Fatalf("%s: %+v %v", c.token, se, err)
+		}
+		if got := reads() > before; got != c.read {
+			t.Errorf("%s: read the database: %v, want %v", c.token, got, c.read)
+		}
+	}
+	if _, err := s.SessionByToken(bg, "wt-gone"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a logged-out token: %v", err)
+	}
+}

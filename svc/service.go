@@ -88,6 +88,15 @@ func New(cfg *Config, d Deps) *Service {
 
 func (s *Service) now() int64 { return s.clock().Unix() }
 
+// warmSessions is the most sessions a server reads at its start.
+const warmSessions = 100_000
+
+// WarmSessions reads the sessions whose tokens have not expired into
+// memory (see store.WarmSessions) and returns how many.
+func (s *Service) WarmSessions(ctx context.Context) (int, error) {
+	return s.Store.WarmSessions(ctx, s.now()-seconds(s.Cfg.TokenExpire), warmSessions)
+}
+
 // App returns a configured SDKAppID.
 func (s *Service) App(appid int64) (App, bool) {
 	a, ok := s.apps[appid]
