@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// enterBatch commits SQLite's enters together: those that arrive while
-// one transaction commits go in the next one. At the top of the hour a
+// enterBatch commits SQLite's enters and leaves together: those that
+// arrive while one transaction commits go in the next one, in the order
+// they came. At the top of the hour a
 // school's students enter by the thousand a second; one transaction each
 // wrote the same few pages to the WAL again and again (25 MB a second
 // for 50,000 students), and the checkpoints that copy it back held the
@@ -25,6 +26,8 @@ type enterBatch struct {
 type pendingEnter struct {
 	room, now int64
 	m         Member
+	leave     bool // a leave: m.Uin leaves room
+	found     bool // the leave's member had entered
 	err       error
 	done      chan struct{}
 }
@@ -37,7 +40,20 @@ const enterBatchTimeout = 10 * time.Second
 // commit (or ctx: an enter answered late still counts, and entering
 // again is harmless).
 func (s *Store) enterTogether(ctx context.Context, room int64, m Member, now int64) error {
-	p := &pendingEnter{room: room, now: now, m: m, done: make(chan struct{})}
+	return s.together(ctx, &pendingEnter{room: room, now: now, m: m, done: make(chan struct{})})
+}
+
+// leaveTogether is Leave in the next batch.
+func (s *Store) leaveTogether(ctx context.Context, room, uin int64) (bool, error) {
+	p := &pendingEnter{room: room, m: Member{Uin: uin}, leave: true, done: make(chan struct{})}
+	if err := s.together(ctx, p); err != nil {
+		return false, err
+	}
+	return p.found, nil
+}
+
+// together queues p in the next batch and waits for its commit.
+func (s *Store) together(ctx context.Context, p *pendingEnter) error {
 	b := &s.enters
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
@@ -91,7 +107,11 @@ func (s *Store) commitEnters(ctx context.Context, batch []*pendingEnter) {
 	defer cancel()
 	err := s.txUnlisted(ctx, func(tx *sql.Tx) error {
 		for _, p := range batch {
-			_, p.err = s.enter(ctx, tx, p.room, p.m.Uin, p.now)
+			if p.leave {
+				p.found, p.err = leave(ctx, tx, p.room, p.m.Uin)
+			} else {
+				_, p.err = s.enter(ctx, tx, p.room, p.m.Uin, p.now)
+			}
 			if p.err != nil && !errors.Is(p.err, ErrConflict) {
 				return p.err
 			}
@@ -102,9 +122,12 @@ func (s *Store) commitEnters(ctx context.Context, batch []*pendingEnter) {
 		s.enterBatchHook(len(batch))
 	}
 	for _, p := range batch {
-		if err != nil {
+		switch {
+		case err != nil:
 			p.err = err
-		} else if p.err == nil {
+		case p.err == nil && p.leave:
+			s.left(p.room, p.m.Uin)
+		case p.err == nil:
 			s.entered(p.room, p.m, 0)
 		}
 		close(p.done)

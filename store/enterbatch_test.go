@@ -116,3 +116,65 @@ func TestEnterBatchFailsTogether(t *testing.T) {
 		t.Fatalf("after the failed batch: %d rows of it, %d present", rows, n)
 	}
 }
+
+// Leaves queue with the enters, in the order they came: a student who
+// enters and leaves while the writer is busy has left when the batch
+// commits, and a leave of someone never entered reports it.
+func TestLeavesCommittedWithEnters(t *testing.T) {
+	s, _, room := livingRoom(t)
+	const students = 20
+	var acc []*Account
+	for i := range students + 1 {
+		a := &Account{UID: fmt.Sprintf("l%02d", i), AppID: 1, PwdHash: "$2a$04$x"}
+		must(t, s.CreateAccount(bg, a, 1))
+		acc = append(acc, a)
+	}
+	var mu sync.Mutex
+	var batches []int
+	s.enterBatchHook = func(n int) { mu.Lock(); batches = append(batches, n); mu.Unlock() }
+	tx, err := s.w.BeginTx(bg, nil)
+	must(t, err)
+	var wg sync.WaitGroup
+	enterErrs := make([]error, students)
+	for i, a := range acc[:students] {
+		wg.Go(func() { enterErrs[i] = s.Enter(bg, room, Member{Uin: a.Uin, UID: a.UID}, 20) })
+	}
+	time.Sleep(100 * time.Millisecond) // the enters queued first
+	found := make([]bool, students+1)
+	leaveErrs := make([]error, students+1)
+	for i, a := range acc {
+		if i%2 == 0 || i == students { // half of them, and one who never entered
+			wg.Go(func() { found[i], leaveErrs[i] = s.Leave(bg, room, a.Uin) })
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	must(t, tx.Rollback())
+	wg.Wait()
+
+	for i := range students + 1 {
+		if i < students && enterErrs[i] != nil {
+			t.Errorf("enter %d: %v", i, enterErrs[i])
+		}
+		if leaveErrs[i] != nil {
+			t.Errorf("leave %d: %v", i, leaveErrs[i])
+		}
+		if want := i%2 == 0 && i < students; found[i] != want {
+			t.Errorf("leave %d: found %v, want %v", i, found[i], want)
+		}
+	}
+	total := 0
+	for _, n := range batches {
+		total += n
+	}
+	if want := students + students/2 + 1; total != want || len(batches) > 3 {
+		t.Fatalf("batches %v: want %d enters and leaves in a few", batches, want)
+	}
+	n, err := s.PresentCount(bg, room)
+	must(t, err)
+	s.dropMembers(room)
+	n2, err := s.PresentCount(bg, room)
+	must(t, err)
+	if want := int64(students/2 + 1); n != want || n2 != want { // the teacher too
+		t.Fatalf("present %d (cache), %d (read again); want %d", n, n2, want)
+	}
+}

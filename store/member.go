@@ -56,13 +56,28 @@ func (s *Store) Enter(ctx context.Context, room int64, m Member, now int64) erro
 
 // Leave marks uin as having left room; false when uin never entered it.
 func (s *Store) Leave(ctx context.Context, room, uin int64) (bool, error) {
-	res, err := s.execUnlisted(ctx,
-		"UPDATE t_class_member SET has_exited = 1 WHERE uin = ? AND room_id = ?", uin, room)
+	if !s.d.shared && auditOf(ctx) == nil {
+		return s.leaveTogether(ctx, room, uin)
+	}
+	res, err := s.execUnlisted(ctx, leaveMember, uin, room)
 	if err != nil {
 		return false, err
 	}
 	s.left(room, uin)
 	if err := s.publish(ctx, Change{Left: []Left{{Room: room, Uin: uin}}}); err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+const leaveMember = "UPDATE t_class_member SET has_exited = 1 WHERE uin = ? AND room_id = ?"
+
+// leave marks uin as having left room in tx, and reports whether it had
+// entered.
+func leave(ctx context.Context, tx *sql.Tx, room, uin int64) (bool, error) {
+	res, err := tx.ExecContext(ctx, leaveMember, uin, room)
+	if err != nil {
 		return false, err
 	}
 	n, err := res.RowsAffected()
