@@ -10,8 +10,8 @@ import (
 
 // enterBatch commits SQLite's enters and leaves together: those that
 // arrive while one transaction commits go in the next one, in the order
-// they came. At the top of the hour a
-// school's students enter by the thousand a second; one transaction each
+// they came. At the top of the hour a school's students enter by the
+// thousand a second (and leave so at its end); one transaction each
 // wrote the same few pages to the WAL again and again (25 MB a second
 // for 50,000 students), and the checkpoints that copy it back held the
 // one writer long enough to stall the entry (BENCHMARKS.md). MySQL

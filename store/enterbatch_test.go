@@ -20,6 +20,26 @@ func livingRoom(t *testing.T) (*Store, *Account, int64) {
 	return s, teacher, room
 }
 
+// accounts creates n accounts named prefix00, prefix01, ...
+func accounts(t *testing.T, s *Store, prefix string, n int) []*Account {
+	var acc []*Account
+	for i := range n {
+		a := &Account{UID: fmt.Sprintf("%s%02d", prefix, i), AppID: 1, PwdHash: "$2a$04$x"}
+		must(t, s.CreateAccount(bg, a, 1))
+		acc = append(acc, a)
+	}
+	return acc
+}
+
+// recordBatches collects the size of each batch s commits (read it once
+// the enters are answered).
+func recordBatches(s *Store) *[]int {
+	var mu sync.Mutex
+	batches := new([]int)
+	s.enterBatchHook = func(n int) { mu.Lock(); *batches = append(*batches, n); mu.Unlock() }
+	return batches
+}
+
 // Enters that arrive while the writer is busy are committed together,
 // each with its own answer: a room no longer living refuses its own
 // enters only.
@@ -30,16 +50,8 @@ func TestEntersCommittedTogether(t *testing.T) {
 	must(t, s.StartRoom(bg, ended, teacher.Uin, 0, 11))
 	must(t, s.EndRoom(bg, ended, 0, 12, 0))
 	const students = 60
-	var acc []*Account
-	for i := range students {
-		a := &Account{UID: fmt.Sprintf("s%02d", i), AppID: 1, PwdHash: "$2a$04$x"}
-		must(t, s.CreateAccount(bg, a, 1))
-		acc = append(acc, a)
-	}
-
-	var mu sync.Mutex
-	var batches []int
-	s.enterBatchHook = func(n int) { mu.Lock(); batches = append(batches, n); mu.Unlock() }
+	acc := accounts(t, s, "s", students)
+	batches := recordBatches(s)
 	// The writer held: every enter queues behind the first.
 	tx, err := s.w.BeginTx(bg, nil)
 	must(t, err)
@@ -64,11 +76,11 @@ func TestEntersCommittedTogether(t *testing.T) {
 		}
 	}
 	total, largest := 0, 0
-	for _, n := range batches {
+	for _, n := range *batches {
 		total, largest = total+n, max(largest, n)
 	}
 	if total != students || largest < students/2 {
-		t.Fatalf("batches %v: want %d enters, most of them together", batches, students)
+		t.Fatalf("batches %v: want %d enters, most of them together", *batches, students)
 	}
 	// Committed, and known to the member cache and the database alike.
 	n, err := s.PresentCount(bg, living)
@@ -123,15 +135,8 @@ func TestEnterBatchFailsTogether(t *testing.T) {
 func TestLeavesCommittedWithEnters(t *testing.T) {
 	s, _, room := livingRoom(t)
 	const students = 20
-	var acc []*Account
-	for i := range students + 1 {
-		a := &Account{UID: fmt.Sprintf("l%02d", i), AppID: 1, PwdHash: "$2a$04$x"}
-		must(t, s.CreateAccount(bg, a, 1))
-		acc = append(acc, a)
-	}
-	var mu sync.Mutex
-	var batches []int
-	s.enterBatchHook = func(n int) { mu.Lock(); batches = append(batches, n); mu.Unlock() }
+	acc := accounts(t, s, "l", students+1)
+	batches := recordBatches(s)
 	tx, err := s.w.BeginTx(bg, nil)
 	must(t, err)
 	var wg sync.WaitGroup
@@ -163,11 +168,11 @@ func TestLeavesCommittedWithEnters(t *testing.T) {
 		}
 	}
 	total := 0
-	for _, n := range batches {
+	for _, n := range *batches {
 		total += n
 	}
-	if want := students + students/2 + 1; total != want || len(batches) > 3 {
-		t.Fatalf("batches %v: want %d enters and leaves in a few", batches, want)
+	if want := students + students/2 + 1; total != want || len(*batches) > 3 {
+		t.Fatalf("batches %v: want %d enters and leaves in a few", *batches, want)
 	}
 	n, err := s.PresentCount(bg, room)
 	must(t, err)
