@@ -40,6 +40,17 @@ func recordBatches(s *Store) *[]int {
 	return batches
 }
 
+// presentBoth counts room's present members from the member cache, then
+// again as read from the database.
+func presentBoth(t *testing.T, s *Store, room int64) (cached, read int64) {
+	cached, err := s.PresentCount(bg, room)
+	must(t, err)
+	s.dropMembers(room)
+	read, err = s.PresentCount(bg, room)
+	must(t, err)
+	return cached, read
+}
+
 // Enters that arrive while the writer is busy are committed together,
 // each with its own answer: a room no longer living refuses its own
 // enters only.
@@ -83,11 +94,7 @@ func TestEntersCommittedTogether(t *testing.T) {
 		t.Fatalf("batches %v: want %d enters, most of them together", *batches, students)
 	}
 	// Committed, and known to the member cache and the database alike.
-	n, err := s.PresentCount(bg, living)
-	must(t, err)
-	s.dropMembers(living)
-	n2, err := s.PresentCount(bg, living)
-	must(t, err)
+	n, n2 := presentBoth(t, s, living)
 	var rows int64
 	must(t, s.r.QueryRow("SELECT COUNT(*) FROM t_class_member WHERE room_id = ? AND has_exited = 0", living).Scan(&rows))
 	if want := int64(students - students/10 + 1); n != want || n2 != want || rows != want {
@@ -174,11 +181,7 @@ func TestLeavesCommittedWithEnters(t *testing.T) {
 	if want := students + students/2 + 1; total != want || len(*batches) > 3 {
 		t.Fatalf("batches %v: want %d enters and leaves in a few", *batches, want)
 	}
-	n, err := s.PresentCount(bg, room)
-	must(t, err)
-	s.dropMembers(room)
-	n2, err := s.PresentCount(bg, room)
-	must(t, err)
+	n, n2 := presentBoth(t, s, room)
 	if want := int64(students/2 + 1); n != want || n2 != want { // the teacher too
 		t.Fatalf("present %d (cache), %d (read again); want %d", n, n2, want)
 	}
