@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"sxb-edu/svc"
@@ -134,7 +135,10 @@ func hex4(b []byte, i int) (rune, bool) {
 // characters, malformed input. The general decoder then has the last word.
 // For a heartbeat it is most of the decoding cost gone, and decoding was
 // the largest share of the handler's own work.
-func decodeFlat(b []byte) (m svc.Body, ok bool) {
+func decodeFlat(body []byte) (m svc.Body, ok bool) {
+	// One copy of the body holds every key and value (a string each
+	// was most of a heartbeat's allocations).
+	b := string(body)
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, false
@@ -142,7 +146,7 @@ func decodeFlat(b []byte) (m svc.Body, ok bool) {
 	// Nesting or escapes anywhere: the general decoder, without first
 	// half-decoding here (a '[', '{' or '\\' inside a string only costs
 	// the fast path).
-	if bytes.IndexByte(b[i+1:], '{') >= 0 || bytes.IndexByte(b, '[') >= 0 || bytes.IndexByte(b, '\\') >= 0 {
+	if strings.IndexByte(b[i+1:], '{') >= 0 || strings.IndexByte(b, '[') >= 0 || strings.IndexByte(b, '\\') >= 0 {
 		return nil, false
 	}
 	m = make(svc.Body, 8)
@@ -171,11 +175,11 @@ func decodeFlat(b []byte) (m svc.Body, ok bool) {
 				return nil, false
 			}
 			v, i = json.Number(b[i:j]), j
-		case bytes.HasPrefix(b[i:], []byte("true")):
+		case strings.HasPrefix(b[i:], "true"):
 			v, i = true, i+4
-		case bytes.HasPrefix(b[i:], []byte("false")):
+		case strings.HasPrefix(b[i:], "false"):
 			v, i = false, i+5
-		case bytes.HasPrefix(b[i:], []byte("null")):
+		case strings.HasPrefix(b[i:], "null"):
 			v, i = nil, i+4
 		default:
 			return nil, false
@@ -195,7 +199,7 @@ func decodeFlat(b []byte) (m svc.Body, ok bool) {
 	}
 }
 
-func skipWS(b []byte, i int) int {
+func skipWS(b string, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
@@ -204,14 +208,14 @@ func skipWS(b []byte, i int) int {
 
 // plainString reads the string starting at b[i] ('"'); ok is false when
 // it is not one or has an escape or a control character in it.
-func plainString(b []byte, i int) (s string, end int, ok bool) {
+func plainString(b string, i int) (s string, end int, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return "", 0, false
 	}
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
-			return string(b[i+1 : j]), j + 1, true
+			return b[i+1 : j], j + 1, true
 		case c == '\\' || c < 0x20:
 			return "", 0, false
 		}
@@ -221,7 +225,7 @@ func plainString(b []byte, i int) (s string, end int, ok bool) {
 
 // number reads a JSON number at b[i] exactly as the grammar has it:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func number(b []byte, i int) (end int, ok bool) {
+func number(b string, i int) (end int, ok bool) {
 	digits := func(i int) int {
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 			i++

@@ -87,12 +87,21 @@ func appendMemberList(b []byte, l svc.MemberList) []byte {
 	return append(b, "]}}"...)
 }
 
+// plainByte marks the bytes encoding/json writes as they are: printable
+// ASCII but for the quote, the backslash and <, >, & (HTML-escaped).
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString writes s as a JSON string. Printable ASCII other than
 // what encoding/json escapes is copied; anything else is left to
 // encoding/json, so the escaping is always its own.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plainByte[s[i]] {
 			q, _ := json.Marshal(s)
 			return append(b, q...)
 		}

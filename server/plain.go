@@ -400,7 +400,7 @@ func (pc *plainConn) answer(req *http.Request, t0 time.Time) bool {
 	}
 	req.RemoteAddr = pc.remote
 	pc.body = plainBody{src: req.Body, pc: pc}
-	if req.Header.Get("Expect") == "100-continue" && req.ContentLength != 0 {
+	if field(req.Header, "Expect") == "100-continue" && req.ContentLength != 0 {
 		pc.body.continueWanted = true
 		req.Header.Del("Expect")
 	}
@@ -473,7 +473,7 @@ func checkRequest(req *http.Request) (int, string) {
 			}
 		}
 	}
-	if e := req.Header.Get("Expect"); e != "" && e != "100-continue" {
+	if e := field(req.Header, "Expect"); e != "" && e != "100-continue" {
 		return http.StatusExpectationFailed, ""
 	}
 	return 0, ""
@@ -648,7 +648,7 @@ func (w *plainResponse) WriteHeader(code int) {
 		return
 	}
 	w.wroteHead, w.status = true, code
-	if cl := w.header.Get("Content-Length"); cl != "" {
+	if cl := field(w.header, "Content-Length"); cl != "" {
 		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
 			w.declared = v
 		} else {
@@ -729,7 +729,7 @@ func (w *plainResponse) sendHeader(final bool, next []byte) {
 		w.closeAfter = true
 	}
 	_, hasType := h["Content-Type"]
-	hasTE := h.Get("Transfer-Encoding") != ""
+	hasTE := field(h, "Transfer-Encoding") != ""
 	body := w.buf
 	if len(body) == 0 {
 		body = next
@@ -812,6 +812,15 @@ func writeHeader(bw *bufio.Writer, h http.Header) {
 			bw.WriteString("\r\n")
 		}
 	}
+}
+
+// field is h.Get(key) for a key written canonically: the map's keys
+// are, and a canonical key needs no canonicalizing on every request.
+func field(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 func hasConnToken(h http.Header, token string) bool {

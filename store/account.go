@@ -30,16 +30,6 @@ type Session struct {
 // LastRequest is the time of the token's newest request.
 func (se *Session) LastRequest() int64 { return se.lastRequest.Load() }
 
-// Touch records activity of the token at now (write-behind).
-func (se *Session) Touch(now int64) {
-	for {
-		old := se.lastRequest.Load()
-		if now <= old || se.lastRequest.CompareAndSwap(old, now) {
-			return
-		}
-	}
-}
-
 const accountCols = "uin, uid, appid, role, pwd"
 
 func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {

@@ -206,10 +206,10 @@ func TestWriteBehindNeverBackwards(t *testing.T) {
 	sb, err := b.SessionByToken(bg, "tok")
 	must(t, err)
 	a.Heartbeat(id, host.Uin, true, 500)
-	sa.Touch(500)
+	a.Touch(sa, 500)
 	must(t, a.flush(bg, 0))
 	b.Heartbeat(id, host.Uin, true, 400) // older, flushed after
-	sb.Touch(400)
+	b.Touch(sb, 400)
 	must(t, b.flush(bg, 0))
 	var member, room, token int64
 	must(t, a.r.QueryRow("SELECT last_heartbeat_time FROM t_class_member WHERE room_id = ? AND uin = ?", id, host.Uin).Scan(&member))
@@ -604,30 +604,30 @@ func TestTokenActivityWrittenEachMinute(t *testing.T) {
 			}
 			return out
 		}
-		ses[0].Touch(1000)
+		s.Touch(ses[0], 1000)
 		must(t, s.flush(bg, touchEvery))
 		if got := written(); got != [2]int64{1000, 900} {
 			t.Fatalf("first flush: %v", got)
 		}
-		ses[0].Touch(1030)
-		ses[1].Touch(1040)
+		s.Touch(ses[0], 1030)
+		s.Touch(ses[1], 1040)
 		must(t, s.flush(bg, touchEvery))
 		if got := written(); got != [2]int64{1000, 900} {
 			t.Fatalf("within the minute: %v written", got)
 		}
-		ses[1].Touch(1000 + touchEvery)
+		s.Touch(ses[1], 1000 + touchEvery)
 		must(t, s.flush(bg, touchEvery))
 		if got := written(); got != [2]int64{1030, 1000 + touchEvery} {
 			t.Fatalf("after the minute: %v", got)
 		}
-		ses[0].Touch(1070)
+		s.Touch(ses[0], 1070)
 		must(t, s.flush(bg, 0))
 		if got := written(); got != [2]int64{1070, 1000 + touchEvery} {
 			t.Fatalf("final flush: %v", got)
 		}
 		a := ses[0].Account
 		must(t, s.Login(bg, &a, "tok-new", "sig", 1100))
-		ses[0].Touch(2000) // the replaced token, still held by a request
+		s.Touch(ses[0], 2000) // the replaced token, still held by a request
 		must(t, s.flush(bg, 0))
 		if got := written(); got[0] != 1100 {
 			t.Fatalf("a replaced token's activity written: %d", got[0])
@@ -661,7 +661,7 @@ func TestFlushWritesEveryChunk(t *testing.T) {
 		for i := n - 1; i >= 0; i-- { // sessions first seen against account order
 			se, err := s.SessionByToken(bg, fmt.Sprintf("tok-%d", i))
 			must(t, err)
-			se.Touch(int64(1000 + i))
+			s.Touch(se, int64(1000 + i))
 			must(t, s.Heartbeat(room, se.Uin, false, int64(2000+i)))
 		}
 		must(t, s.flush(bg, 0))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // liveness holds heartbeat times not yet written. Heartbeats arrive every
@@ -27,7 +28,26 @@ type liveness struct {
 	// tokensAt is the newest token activity when token activity was last
 	// written (see touchEvery); flushMu guards it.
 	tokensAt int64
-	flushMu  sync.Mutex // one flush at a time
+	// touched is the newest token activity (Touch): a flush learns from
+	// it whether token activity is due without visiting every session.
+	touched atomic.Int64
+	flushMu sync.Mutex // one flush at a time
+}
+
+// Touch records activity of se's token at now (write-behind).
+func (s *Store) Touch(se *Session, now int64) {
+	raise(&se.lastRequest, now)
+	raise(&s.live.touched, now)
+}
+
+// raise sets v to now unless it holds a later time already.
+func raise(v *atomic.Int64, now int64) {
+	for {
+		old := v.Load()
+		if now <= old || v.CompareAndSwap(old, now) {
+			return
+		}
+	}
 }
 
 // beat is the newest heartbeat of a member (or teacher) and the newest
@@ -133,11 +153,7 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 		val int64
 	}
 	var touched []touch
-	var newest int64
-	s.sessions.Range(func(se *Session) bool {
-		newest = max(newest, se.lastRequest.Load())
-		return true
-	})
+	newest := l.touched.Load()
 	tokensDue := minMove == 0 || newest-l.tokensAt >= minMove
 	if tokensDue {
 		s.sessions.Range(func(se *Session) bool {
@@ -193,12 +209,7 @@ func (s *Store) flush(ctx context.Context, minMove int64) error {
 		l.tokensAt = max(l.tokensAt, newest)
 	}
 	for _, t := range touched {
-		for {
-			old := t.se.flushed.Load()
-			if t.val <= old || t.se.flushed.CompareAndSwap(old, t.val) {
-				break
-			}
-		}
+		raise(&t.se.flushed, t.val)
 	}
 	return nil
 }

@@ -133,8 +133,8 @@ func TestAccounts(t *testing.T) {
 		if err != nil || se2.Uin != a.Uin {
 			t.Fatal(err)
 		}
-		se2.Touch(30)
-		se2.Touch(25) // never goes back
+		s.Touch(se2, 30)
+		s.Touch(se2, 25) // never goes back
 		if se2.LastRequest() != 30 {
 			t.Fatalf("last request %d", se2.LastRequest())
 		}
@@ -218,7 +218,7 @@ func TestHeartbeatsInMemory(t *testing.T) {
 		must(t, s.Login(bg, b, "tok", "sig", 100))
 		se, err := s.SessionByToken(bg, "tok")
 		must(t, err)
-		se.Touch(500)
+		s.Touch(se, 500)
 		s.Heartbeat(id, b.Uin, false, 600)
 		s.Heartbeat(id, a.Uin, true, 610)
 		must(t, s.Close())

@@ -118,7 +118,7 @@ func BenchmarkFlush(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			se.Touch(now)
+			s.Store.Touch(se, now)
 			s.Store.Heartbeat(room, se.Uin, false, now)
 		}
 		b.StartTimer()

@@ -141,7 +141,7 @@ func (s *Service) Authenticate(ctx context.Context, b Body, appid int64) (*store
 		}
 		return nil, E(CodeTokenExpire, "User token expired")
 	}
-	se.Touch(now)
+	s.Store.Touch(se, now)
 	return se, nil
 }
 

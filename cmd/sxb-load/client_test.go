@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,5 +40,69 @@ func TestRawClientSeveralServers(t *testing.T) {
 	}
 	if hits[0].Load() != 5 || hits[1].Load() != 5 {
 		t.Fatalf("requests per server: %d and %d", hits[0].Load(), hits[1].Load())
+	}
+}
+
+// The lean client's exchanges over one kept connection: each answer is
+// the one to its own request (echoed), whatever its framing, and a
+// request larger than the socket takes at once still goes whole (the
+// request written inside the answer's wait falls back to a blocking
+// write). A closing answer costs the connection, not the next request.
+func TestRawPoolExchanges(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		switch r.URL.Query().Get("as") {
+		case "chunked":
+			w.Write(body[:len(body)/2])
+			w.(http.Flusher).Flush()
+			w.Write(body[len(body)/2:])
+		case "close":
+			w.Header().Set("Connection", "close")
+			w.Write(body)
+		default:
+			w.Write(body)
+		}
+	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.Start()
+	defer s.Close()
+	p, err := newRawPool(s.URL, 1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB
+	for i, tc := range []struct {
+		as    string
+		body  []byte
+		conns int64 // opened so far
+	}{
+		{"", []byte(`{"n":1}`), 1},
+		{"chunked", []byte(`{"n":2,"pad":"` + strings.Repeat("x", 40<<10) + `"}`), 1},
+		{"", big, 1},
+		{"close", []byte(`{"n":4}`), 1},
+		{"", []byte(`{"n":5}`), 2},
+		{"", []byte(`{"n":6}`), 2},
+	} {
+		status, err := p.post(context.Background(), "/echo?as="+tc.as, tc.body, &buf)
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("request %d: %d %v", i, status, err)
+		}
+		if !bytes.Equal(buf.Bytes(), tc.body) {
+			t.Fatalf("request %d: answer of %d bytes is not its request's %d", i, buf.Len(), len(tc.body))
+		}
+		if got := conns.Load(); got != tc.conns {
+			t.Fatalf("request %d: %d connections opened, want %d", i, got, tc.conns)
+		}
 	}
 }

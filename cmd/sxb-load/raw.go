@@ -26,9 +26,13 @@ type rawPool struct {
 }
 
 type rawConn struct {
-	c net.Conn
-	r *bufio.Reader
-	w *bufio.Writer
+	c    net.Conn
+	sock *rawSock // under r: writes the request, then reads its answer
+	r    *bufio.Reader
+	req  bytes.Buffer
+	// dl is the deadline set: moved only when it falls a hundredth of
+	// the timeout behind (a timer reset per request was measurable).
+	dl time.Time
 }
 
 func newRawPool(base string, n int, timeout time.Duration) (*rawPool, error) {
@@ -45,6 +49,25 @@ func newRawPool(base string, n int, timeout time.Duration) (*rawPool, error) {
 
 var errRawAnswer = errors.New("raw client: malformed answer")
 
+// writeThenRead writes what *out holds, if anything, then reads into p:
+// rawSock's way through net.Conn's own calls.
+func writeThenRead(c net.Conn, out *[]byte, p []byte) (int, error) {
+	if err := writeOut(c, out); err != nil {
+		return 0, err
+	}
+	return c.Read(p)
+}
+
+func writeOut(c net.Conn, out *[]byte) error {
+	if len(*out) == 0 {
+		return nil
+	}
+	b := *out
+	*out = nil
+	_, err := c.Write(b)
+	return err
+}
+
 // post sends one POST of body to path and returns the status and body.
 // The returned body is valid until buf is reused.
 func (p *rawPool) post(ctx context.Context, path string, body []byte, buf *bytes.Buffer) (int, error) {
@@ -60,7 +83,8 @@ func (p *rawPool) post(ctx context.Context, path string, body []byte, buf *bytes
 			p.conns <- nil
 			return 0, err
 		}
-		rc = &rawConn{c: c, r: bufio.NewReaderSize(c, 16<<10), w: bufio.NewWriterSize(c, 4<<10)}
+		rc = &rawConn{c: c, sock: newRawSock(c)}
+		rc.r = bufio.NewReaderSize(rc.sock, 16<<10)
 	}
 	status, keep, err := rc.roundTrip(p, path, body, buf)
 	if err != nil || !keep {
@@ -72,8 +96,15 @@ func (p *rawPool) post(ctx context.Context, path string, body []byte, buf *bytes
 }
 
 func (rc *rawConn) roundTrip(p *rawPool, path string, body []byte, buf *bytes.Buffer) (status int, keep bool, err error) {
-	rc.c.SetDeadline(time.Now().Add(p.timeout))
-	w := rc.w
+	if dl := time.Now().Add(p.timeout); dl.Sub(rc.dl) > p.timeout/100 {
+		rc.dl = dl
+		rc.c.SetDeadline(dl)
+	}
+	if rc.r.Buffered() > 0 {
+		return 0, false, errRawAnswer // more than the last answer came
+	}
+	w := &rc.req
+	w.Reset()
 	w.WriteString("POST ")
 	w.WriteString(path)
 	w.WriteString(" HTTP/1.1\r\nHost: ")
@@ -82,9 +113,7 @@ func (rc *rawConn) roundTrip(p *rawPool, path string, body []byte, buf *bytes.Bu
 	w.WriteString(strconv.Itoa(len(body)))
 	w.WriteString("\r\n\r\n")
 	w.Write(body)
-	if err := w.Flush(); err != nil {
-		return 0, false, err
-	}
+	rc.sock.send(w.Bytes()) // written by the answer's first read
 	line, err := rc.r.ReadSlice('\n')
 	if err != nil {
 		return 0, false, err
