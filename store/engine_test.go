@@ -615,7 +615,7 @@ func TestTokenActivityWrittenEachMinute(t *testing.T) {
 		if got := written(); got != [2]int64{1000, 900} {
 			t.Fatalf("within the minute: %v written", got)
 		}
-		s.Touch(ses[1], 1000 + touchEvery)
+		s.Touch(ses[1], 1000+touchEvery)
 		must(t, s.flush(bg, touchEvery))
 		if got := written(); got != [2]int64{1030, 1000 + touchEvery} {
 			t.Fatalf("after the minute: %v", got)
@@ -661,7 +661,7 @@ func TestFlushWritesEveryChunk(t *testing.T) {
 		for i := n - 1; i >= 0; i-- { // sessions first seen against account order
 			se, err := s.SessionByToken(bg, fmt.Sprintf("tok-%d", i))
 			must(t, err)
-			s.Touch(se, int64(1000 + i))
+			s.Touch(se, int64(1000+i))
 			must(t, s.Heartbeat(room, se.Uin, false, int64(2000+i)))
 		}
 		must(t, s.flush(bg, 0))
