@@ -106,3 +106,43 @@ func TestRawPoolExchanges(t *testing.T) {
 		}
 	}
 }
+
+// A connection the server closed while it rested (its idle timeout) is
+// found closed before the next request and replaced, rather than waited
+// on until the tool's timeout.
+func TestRawPoolAfterIdleClose(t *testing.T) {
+	t.Parallel()
+	var conns atomic.Int64
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"errorCode":0}`)
+	}))
+	s.Config.IdleTimeout = 100 * time.Millisecond
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.Start()
+	defer s.Close()
+	p, err := newRawPool(s.URL, 1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for i := range 2 {
+		if i > 0 {
+			time.Sleep(quietAfter + 200*time.Millisecond)
+		}
+		start := time.Now()
+		status, err := p.post(context.Background(), "/", []byte(`{}`), &buf)
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("request %d: %d %v", i, status, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("request %d took %v", i, d)
+		}
+	}
+	if got := conns.Load(); got != 2 {
+		t.Fatalf("%d connections opened, want 2 (the closed one replaced)", got)
+	}
+}

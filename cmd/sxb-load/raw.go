@@ -32,8 +32,15 @@ type rawConn struct {
 	req  bytes.Buffer
 	// dl is the deadline set: moved only when it falls a hundredth of
 	// the timeout behind (a timer reset per request was measurable).
-	dl time.Time
+	dl   time.Time
+	used time.Time // its last answer
 }
+
+// quietAfter is how long a connection may rest before it is checked for
+// a close by the server (an idle timeout) before its next request: a
+// request written inside its answer's wait does not see a close that
+// came before the wait began.
+const quietAfter = time.Second
 
 func newRawPool(base string, n int, timeout time.Duration) (*rawPool, error) {
 	u, err := url.Parse(base)
@@ -77,6 +84,10 @@ func (p *rawPool) post(ctx context.Context, path string, body []byte, buf *bytes
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+	if rc != nil && time.Since(rc.used) >= quietAfter && !rc.sock.open() {
+		rc.c.Close() // closed by the server while quiet: a new one
+		rc = nil
+	}
 	if rc == nil {
 		c, err := net.DialTimeout("tcp", p.addr, 5*time.Second)
 		if err != nil {
@@ -87,6 +98,7 @@ func (p *rawPool) post(ctx context.Context, path string, body []byte, buf *bytes
 		rc.r = bufio.NewReaderSize(rc.sock, 16<<10)
 	}
 	status, keep, err := rc.roundTrip(p, path, body, buf)
+	rc.used = time.Now()
 	if err != nil || !keep {
 		rc.c.Close()
 		rc = nil

@@ -42,6 +42,26 @@ func newRawSock(c net.Conn) *rawSock {
 	return s
 }
 
+// open reports whether the connection is still open, with nothing unread
+// on it: one read that must find the socket empty.
+func (s *rawSock) open() bool {
+	if s.rc == nil {
+		return true // the answer's read sees a close
+	}
+	alive := false
+	var b [1]byte
+	err := s.rc.Read(func(fd uintptr) bool {
+		for {
+			_, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), 1)
+			if e != syscall.EINTR {
+				alive = e == syscall.EAGAIN
+				return true
+			}
+		}
+	})
+	return err == nil && alive
+}
+
 // send holds req until the next Read, which writes it first.
 func (s *rawSock) send(req []byte) { s.out = req }
 
