@@ -84,9 +84,13 @@ func (p *rawPool) post(ctx context.Context, path string, body []byte, buf *bytes
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
-	if rc != nil && time.Since(rc.used) >= quietAfter && !rc.sock.open() {
-		rc.c.Close() // closed by the server while quiet: a new one
-		rc = nil
+	if rc != nil && time.Since(rc.used) >= quietAfter {
+		if rc.sock.open() {
+			rc.dl = time.Time{} // the check may have moved it
+		} else {
+			rc.c.Close() // closed by the server while quiet: a new one
+			rc = nil
+		}
 	}
 	if rc == nil {
 		c, err := net.DialTimeout("tcp", p.addr, 5*time.Second)

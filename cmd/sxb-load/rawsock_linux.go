@@ -46,7 +46,7 @@ func newRawSock(c net.Conn) *rawSock {
 // on it: one read that must find the socket empty.
 func (s *rawSock) open() bool {
 	if s.rc == nil {
-		return true // the answer's read sees a close
+		return true // no socket of its own (never so for TCP)
 	}
 	alive := false
 	var b [1]byte

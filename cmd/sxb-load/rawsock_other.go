@@ -2,7 +2,12 @@
 
 package main
 
-import "net"
+import (
+	"errors"
+	"net"
+	"os"
+	"time"
+)
 
 // rawSock is Linux's (rawsock_linux.go); here the request is written and
 // the answer read through the connection as is.
@@ -15,7 +20,13 @@ func newRawSock(c net.Conn) *rawSock { return &rawSock{c: c} }
 
 func (s *rawSock) send(req []byte) { s.out = req }
 
-// open: the answer's read sees a close here.
-func (s *rawSock) open() bool { return true }
+// open reports whether the connection is still open, with nothing unread
+// on it: a read must wait out a millisecond's deadline.
+func (s *rawSock) open() bool {
+	var b [1]byte
+	s.c.SetReadDeadline(time.Now().Add(time.Millisecond))
+	_, err := s.c.Read(b[:])
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
 
 func (s *rawSock) Read(p []byte) (int, error) { return writeThenRead(s.c, &s.out, p) }
