@@ -69,17 +69,7 @@ func TestRawPoolExchanges(t *testing.T) {
 			w.Write(body)
 		}
 	}))
-	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	s.Start()
-	defer s.Close()
-	p, err := newRawPool(s.URL, 1, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startCounted(t, s, &conns)
 	var buf bytes.Buffer
 	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<20) // 16 MiB
 	for i, tc := range []struct {
@@ -117,17 +107,7 @@ func TestRawPoolAfterIdleClose(t *testing.T) {
 		fmt.Fprint(w, `{"errorCode":0}`)
 	}))
 	s.Config.IdleTimeout = 100 * time.Millisecond
-	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	s.Start()
-	defer s.Close()
-	p, err := newRawPool(s.URL, 1, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startCounted(t, s, &conns)
 	var buf bytes.Buffer
 	for i := range 2 {
 		if i > 0 {
@@ -145,4 +125,22 @@ func TestRawPoolAfterIdleClose(t *testing.T) {
 	if got := conns.Load(); got != 2 {
 		t.Fatalf("%d connections opened, want 2 (the closed one replaced)", got)
 	}
+}
+
+// startCounted starts s, counting the connections it accepts in conns,
+// and returns a one-connection pool for it.
+func startCounted(t *testing.T, s *httptest.Server, conns *atomic.Int64) *rawPool {
+	t.Helper()
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	p, err := newRawPool(s.URL, 1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
