@@ -107,3 +107,19 @@ func FuzzEnvelopeWithoutData(f *testing.F) {
 		}
 	})
 }
+
+// Each byte that encoding/json escapes, alone in an otherwise plain
+// string, is escaped as it escapes it (a string with two of them would
+// hide a table that missed one).
+func TestAppendStringAsEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain-id_7.x", `a"b`, `a\b`, "a<b", "a>b", "a&b", "a\x00b", "a\x1fb", "a\x7fb",
+		"a\xffb", "aéb", "a\u2028b", "a b~"} {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("%q: got %s, want %s", s, got, want)
+		}
+	}
+}
