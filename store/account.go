@@ -19,7 +19,9 @@ type Account struct {
 }
 
 // Session is a logged-in account found by its token. LastRequest is the
-// newest activity time, kept in memory and written behind.
+// newest activity time, kept in memory and written behind. Its PwdHash is
+// empty: sessions stay in memory for every token used lately, and only a
+// login needs the hash (read with the account).
 type Session struct {
 	Account
 	Token       string
@@ -31,6 +33,9 @@ type Session struct {
 func (se *Session) LastRequest() int64 { return se.lastRequest.Load() }
 
 const accountCols = "uin, uid, appid, role, pwd"
+
+// sessionCols are a session's account columns (no hash: see Session).
+const sessionCols = "uin, uid, appid, role"
 
 func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 	a := &Account{}
@@ -95,7 +100,7 @@ func (s *Store) Login(ctx context.Context, a *Account, token, userSig string, no
 	if old.Valid {
 		s.sessions.Delete(old.String)
 	}
-	s.sessUins.Delete(a.Uin)
+	delete(s.sessUins, a.Uin)
 	s.sessMu.Unlock()
 	return s.publish(ctx, Change{Uins: []int64{a.Uin}})
 }
@@ -123,7 +128,7 @@ func (s *Store) Logout(ctx context.Context, token string, now int64) (string, er
 	s.sessGen.Add(1)
 	s.sessions.Delete(token)
 	if err == nil {
-		s.sessUins.Delete(uin)
+		delete(s.sessUins, uin)
 	}
 	s.sessMu.Unlock()
 	if err != nil {
@@ -157,8 +162,8 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, err
 	se := &Session{}
 	var last int64
 	err = s.r.QueryRowContext(ctx,
-		"SELECT "+accountCols+", last_request_time FROM t_account WHERE token = ?", token).
-		Scan(&se.Uin, &se.UID, &se.AppID, &se.Role, &se.PwdHash, &last)
+		"SELECT "+sessionCols+", last_request_time FROM t_account WHERE token = ?", token).
+		Scan(&se.Uin, &se.UID, &se.AppID, &se.Role, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

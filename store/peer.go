@@ -114,7 +114,7 @@ func (s *Store) forgetAll() {
 	s.sessMu.Lock()
 	s.sessGen.Add(1)
 	s.sessions.Clear()
-	s.sessUins.Clear()
+	clear(s.sessUins)
 	s.sessMu.Unlock()
 }
 
@@ -236,8 +236,9 @@ func (s *Store) dropSessions(uin int64) {
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
 	s.sessGen.Add(1)
-	if tok, ok := s.sessUins.LoadAndDelete(uin); ok {
-		s.sessions.Delete(tok.(string))
+	if tok, ok := s.sessUins[uin]; ok {
+		delete(s.sessUins, uin)
+		s.sessions.Delete(tok)
 	}
 }
 

@@ -103,7 +103,7 @@ func (s *Store) querySessions(ctx context.Context, tokens []string, gen int64) (
 	for i := range args {
 		args[i] = tokens[min(i, len(tokens)-1)]
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT "+accountCols+", last_request_time, token FROM t_account WHERE token IN ("+
+	rows, err := s.r.QueryContext(ctx, "SELECT "+sessionCols+", last_request_time, token FROM t_account WHERE token IN ("+
 		placeholders(n)+")", args...)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (s *Store) querySessions(ctx context.Context, tokens []string, gen int64) (
 	for rows.Next() {
 		se := &Session{}
 		var last int64
-		if err := rows.Scan(&se.Uin, &se.UID, &se.AppID, &se.Role, &se.PwdHash, &last, &se.Token); err != nil {
+		if err := rows.Scan(&se.Uin, &se.UID, &se.AppID, &se.Role, &last, &se.Token); err != nil {
 			return nil, err
 		}
 		se.lastRequest.Store(last)
@@ -146,9 +146,13 @@ func (s *Store) keepSession(se *Session, gen int64) *Session {
 		return kept
 	}
 	if s.sessGen.Load() == gen {
-		if old, ok := s.sessUins.Swap(se.Uin, se.Token); ok && old != se.Token {
-			s.sessions.Delete(old.(string)) // replaced meanwhile: one token per account
+		if old, ok := s.sessUins[se.Uin]; ok && old != se.Token {
+			s.sessions.Delete(old) // replaced meanwhile: one token per account
 		}
+		if s.sessUins == nil {
+			s.sessUins = make(map[int64]string)
+		}
+		s.sessUins[se.Uin] = se.Token
 		s.sessions.Store(se.Token, se)
 	}
 	return se
@@ -168,7 +172,7 @@ func (s *Store) WarmSessions(ctx context.Context, since int64, limit int) (int, 
 		return 0, nil
 	}
 	gen := s.sessGen.Load() // before the read (see keepSession)
-	rows, err := s.r.QueryContext(ctx, "SELECT "+accountCols+", last_request_time, token FROM t_account"+
+	rows, err := s.r.QueryContext(ctx, "SELECT "+sessionCols+", last_request_time, token FROM t_account"+
 		" WHERE token IS NOT NULL AND token <> '' AND last_request_time >= ? ORDER BY last_request_time DESC LIMIT ?", since, limit)
 	if err != nil {
 		return 0, err
@@ -178,7 +182,7 @@ func (s *Store) WarmSessions(ctx context.Context, since int64, limit int) (int, 
 	for rows.Next() {
 		se := &Session{}
 		var last int64
-		if err := rows.Scan(&se.Uin, &se.UID, &se.AppID, &se.Role, &se.PwdHash, &last, &se.Token); err != nil {
+		if err := rows.Scan(&se.Uin, &se.UID, &se.AppID, &se.Role, &last, &se.Token); err != nil {
 			return 0, err
 		}
 		se.lastRequest.Store(last)

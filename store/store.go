@@ -44,10 +44,10 @@ type Store struct {
 	sessions  sessionMap   // token -> *Session
 	sessReads sessionReads // first sights of tokens, read together
 
-	memberReadHook func()      // tests: runs after a member list was read
-	enterBatchHook func(n int) // tests: runs after a batch of n enters
-	sessUins       sync.Map    // uin -> its cached token (other servers name accounts, not tokens)
-	owners         ownerCache  // room id -> Owner (changes only when a scheduled class is given another teacher)
+	memberReadHook func()           // tests: runs after a member list was read
+	enterBatchHook func(n int)      // tests: runs after a batch of n enters
+	sessUins       map[int64]string // under sessMu: uin -> its cached token (other servers name accounts, not tokens)
+	owners         ownerCache       // room id -> Owner (changes only when a scheduled class is given another teacher)
 
 	live       liveness
 	lists      roomLists
