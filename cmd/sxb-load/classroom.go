@@ -351,6 +351,11 @@ func runClassroom(ctx context.Context, o *options, rep *report) error {
 	rep.add("leaving: students leave over -ramp, then teachers end their classes", elapsed-o.ramp-o.hb-o.dur,
 		k.leave, k.hbLeave)
 	rep.add("whole run, by command", elapsed, k.enter, k.idlist, k.rlist, k.leave)
+	// What a classroom's server CPU is divided by (BENCHMARKS.md): every
+	// request of the class but the setup's and the storm's logins.
+	for _, r := range []*Recorder{k.enter, k.idlist, k.rlist, k.leave, k.hbEntry, k.hb, k.hbLeave} {
+		rep.Requests += r.Count()
+	}
 	if o.storm > 0 {
 		rep.add(fmt.Sprintf("login storm: %d logins, %d at once, from %s into the class", o.storm, o.stormC, o.stormAt),
 			stormTook, stormLogin, k.hbStorm)

@@ -89,6 +89,28 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400) // the generator shares the CPUs it measures
 	}
+	o := parseFlags(os.Args[1:])
+	if err := o.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "sxb-load:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := run(ctx, &o)
+	rep.print(os.Stdout)
+	if o.jsonOut != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if werr := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sxb-load:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) options {
 	var o options
 	fs := flag.NewFlagSet("sxb-load", flag.ExitOnError)
 	fs.StringVar(&o.mode, "mode", "saturate", "classroom | saturate | ceiling | register")
@@ -133,52 +155,42 @@ func main() {
 	fs.StringVar(&o.serveCfg, "serve-config", "", "-serve: the server's configuration file")
 	fs.StringVar(&o.serveLog, "serve-log", "", "-serve: write the server's log here (default: discarded)")
 	fs.StringVar(&o.profile, "profile", "", "-serve: write pprof profiles of the run into this directory")
-	fs.Parse(os.Args[1:])
+	fs.Parse(args)
+	return o
+}
 
-	if err := o.check(); err != nil {
-		fmt.Fprintln(os.Stderr, "sxb-load:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+// run runs the mode o names (o checked) and reports what it measured.
+func run(ctx context.Context, o *options) (*report, error) {
 	rep := &report{Mode: o.mode, Target: o.url, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
 		Started: time.Now().UTC().Format(time.RFC3339)}
 	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
 	cpu0 := procCPU(o.pid)
-	stopServer, err := withServer(&o, rep)
+	stopServer, err := withServer(o, rep)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "sxb-load:", err)
-		os.Exit(1)
+		return rep, err
 	}
 	switch o.mode {
 	case "saturate":
-		err = runSaturate(ctx, &o, rep)
+		err = runSaturate(ctx, o, rep)
 	case "ceiling":
 		o.skipCei = false
 		o.cmds = ""
-		err = runSaturate(ctx, &o, rep)
+		err = runSaturate(ctx, o, rep)
 	case "classroom":
-		err = runClassroom(ctx, &o, rep)
+		err = runClassroom(ctx, o, rep)
 	case "register":
-		err = runRegister(ctx, &o, rep)
+		err = runRegister(ctx, o, rep)
 	}
 	stopServer()
 	if o.pid > 0 {
 		rep.Server = readMem(o.pid, rep.Server)
 		rep.ServerCPU = procCPU(o.pid) - cpu0
-	}
-	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
-	rep.print(os.Stdout)
-	if o.jsonOut != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		if werr := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); werr != nil && err == nil {
-			err = werr
+		if rep.Requests > 0 {
+			rep.CPUPerReq = 1e6 * rep.ServerCPU / float64(rep.Requests)
 		}
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "sxb-load:", err)
-		os.Exit(1)
-	}
+	rep.LoadAvg = append(rep.LoadAvg, loadAvg())
+	return rep, err
 }
 
 func (o *options) check() error {
@@ -235,6 +247,8 @@ type report struct {
 	NumCPU     int       `json:"num_cpu"`
 	LoadAvg    []string  `json:"loadavg,omitempty"` // /proc/loadavg at the start and the end
 	ServerCPU  float64   `json:"server_cpu_seconds,omitempty"`
+	Requests   int64     `json:"class_requests,omitempty"` // classroom: enters, leaves, lists and heartbeats
+	CPUPerReq  float64   `json:"server_cpu_us_per_request,omitempty"`
 	Notes      []string  `json:"notes,omitempty"`
 	Phases     []phase   `json:"phases"`
 	Server     *memStats `json:"server_memory,omitempty"`
@@ -273,6 +287,10 @@ func (r *report) print(w io.Writer) {
 	}
 	if r.ServerCPU > 0 {
 		fmt.Fprintf(w, "server CPU time used during the run: %.1f s\n", r.ServerCPU)
+	}
+	if r.CPUPerReq > 0 {
+		fmt.Fprintf(w, "server CPU per classroom request: %.1f µs (%d enters, leaves, lists and heartbeats)\n",
+			r.CPUPerReq, r.Requests)
 	}
 	if r.Server != nil {
 		fmt.Fprintf(w, "\nserver memory: VmHWM %.1f MB, VmRSS %.1f MB at the end, highest VmRSS sampled %.1f MB\n",
