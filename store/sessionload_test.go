@@ -185,3 +185,30 @@ func TestWarmSessionsAtStart(t *testing.T) {
 		t.Fatalf("a logged-out token: %v", err)
 	}
 }
+
+// A token replaced by a writer this server did not see (another server,
+// before its change arrives) ends the old token's session here at the
+// first sight of the new one: one token per account. A session keeps
+// the account but not its password hash (only a login reads that).
+func TestSessionReplacedElsewhere(t *testing.T) {
+	engines(t, func(t *testing.T, s *Store, _ string) {
+		a := account(t, s, "r", 7, 1)
+		must(t, s.Login(bg, a, "old-tok", "sig", 1))
+		if se, err := s.SessionByToken(bg, "old-tok"); err != nil || se.Uin != a.Uin {
+			t.Fatalf("old token: %+v %v", se, err)
+		}
+		if _, err := s.w.Exec("UPDATE t_account SET token = 'new-tok' WHERE uin = ?", a.Uin); err != nil {
+			t.Fatal(err)
+		}
+		se, err := s.SessionByToken(bg, "new-tok")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if se.Uin != a.Uin || se.UID != "r" || se.AppID != 7 || se.Role != 1 || se.Token != "new-tok" || se.PwdHash != "" {
+			t.Fatalf("new token's session: %+v %q", se.Account, se.Token)
+		}
+		if _, err := s.SessionByToken(bg, "old-tok"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("the replaced token still works: %v", err)
+		}
+	})
+}
