@@ -97,8 +97,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	rep, err := run(ctx, &o)
-	rep.print(os.Stdout)
-	if o.jsonOut != "" {
+	if rep != nil {
+		rep.print(os.Stdout)
+	}
+	if rep != nil && o.jsonOut != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if werr := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); werr != nil && err == nil {
 			err = werr
@@ -167,7 +169,7 @@ func run(ctx context.Context, o *options) (*report, error) {
 	cpu0 := procCPU(o.pid)
 	stopServer, err := withServer(o, rep)
 	if err != nil {
-		return rep, err
+		return nil, err // nothing ran: no report
 	}
 	switch o.mode {
 	case "saturate":
